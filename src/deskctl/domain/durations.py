@@ -1,0 +1,51 @@
+"""Durations as people write them: ``8h``, ``90m``, ``1h30m``, ``5400s``, ``3d``, ``2w``."""
+
+from __future__ import annotations
+
+import re
+
+from deskctl.errors import BadInput
+
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
+
+
+def parse_duration(text: str, *, what: str = "duration", bare_unit: str | None = None) -> int:
+    """Return whole seconds. A bare number is refused unless ``bare_unit`` names its unit."""
+    raw = str(text).strip().lower().replace(" ", "")
+    if not raw:
+        raise BadInput(f"{what}: empty duration")
+    if bare_unit and re.fullmatch(r"-?\d+", raw):
+        return int(raw) * _UNITS[bare_unit]
+    sign = -1 if raw.startswith("-") else 1
+    body = raw.lstrip("+-")
+    pos = 0
+    total = 0.0
+    seen: set[str] = set()
+    for match in _PART.finditer(body):
+        if match.start() != pos or match.group(2) in seen:
+            break
+        seen.add(match.group(2))
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(body) or not seen:
+        raise BadInput(f"{what}: not a duration like 8h, 90m, 1h30m or 5400s: {text!r}")
+    if total != int(total):
+        raise BadInput(f"{what}: {text!r} is not a whole number of seconds")
+    return sign * int(total)
+
+
+def format_duration(seconds: int) -> str:
+    """Compact human form: ``1h30m``, ``45s``, ``-2h``; ``0s`` for zero."""
+    if seconds == 0:
+        return "0s"
+    sign = "-" if seconds < 0 else ""
+    rest = abs(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if unit == "d" and rest < 86400 * 2:
+            continue
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + "".join(parts)
