@@ -1,0 +1,62 @@
+"""Shared CLI plumbing: the group class that maps errors to exit codes in one place."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from deskctl.errors import DeskctlError, ExitStatus
+
+
+def _fail(message: str, status: ExitStatus) -> None:
+    sys.stderr.write(f"deskctl: {message}\n")
+    sys.exit(int(status))
+
+
+class DeskGroup(TyperGroup):
+    """Every command runs inside this: one line on stderr and the SPEC §10 exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DeskctlError as exc:
+            _fail(exc.message, exc.exit_status)
+        except KeyboardInterrupt:
+            _fail("interrupted", ExitStatus.REFUSED)
+        except Exception as exc:
+            mapped = _map_store_error(exc)
+            if mapped is None:
+                raise
+            _fail(mapped.message, mapped.exit_status)
+
+
+def _map_store_error(exc: Exception) -> DeskctlError | None:
+    """Driver errors that escaped a service: unavailable store (5) or a lost race (4)."""
+    if "sqlalchemy" not in type(exc).__module__:
+        return None
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+    from deskctl.errors import Conflict, StoreUnavailable
+
+    if isinstance(exc, IntegrityError):
+        return Conflict("changed by someone else meanwhile; try again")
+    if isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        orig = getattr(exc, "orig", exc)
+        return StoreUnavailable(f"store unavailable: {str(orig).strip().splitlines()[0]}")
+    return None
+
+
+def sub_app(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        cls=DeskGroup, help=help_text, no_args_is_help=True, pretty_exceptions_enable=False
+    )
+
+
+JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+CsvOpt = typer.Option(False, "--csv", help="Print CSV on stdout.")
+AtOpt = typer.Option(None, "--at", help="When it happened (ISO-8601 with offset); default now.")

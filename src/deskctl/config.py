@@ -1,0 +1,84 @@
+"""Where things live and who is acting: data dir, config file, store URL, user."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from deskctl.errors import BadInput
+
+APP = "deskctl"
+
+
+def data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return Path(os.environ.get("DESKCTL_DATA_DIR") or user_data_path(APP, appauthor=False))
+
+
+def config_path() -> Path:
+    from platformdirs import user_config_path
+
+    explicit = os.environ.get("DESKCTL_CONFIG")
+    return Path(explicit) if explicit else user_config_path(APP, appauthor=False) / "config.toml"
+
+
+@lru_cache(maxsize=4)
+def _read_config(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: {exc}") from None
+
+
+def config() -> dict[str, Any]:
+    """The user's config file (``config.toml``); empty when there is none.
+
+    Secrets never sit here: database and SMTP passwords live in the keyring.
+    """
+    return _read_config(str(config_path()))
+
+
+def database_url() -> str:
+    """``DESKCTL_DB`` (an SQLAlchemy URL or a file path), else the config, else the default."""
+    raw = os.environ.get("DESKCTL_DB") or config().get("database", {}).get("url")
+    if not raw:
+        return f"sqlite:///{data_dir() / 'deskctl.db'}"
+    if "://" in raw:
+        return raw
+    return f"sqlite:///{Path(raw).expanduser().resolve()}"
+
+
+def acting_user() -> str:
+    user = os.environ.get("DESKCTL_USER")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path
+
+    @property
+    def attachments(self) -> Path:
+        return self.data / "attachments"
+
+    @property
+    def outbox(self) -> Path:
+        return self.data / "outbox"
+
+
+def paths() -> Paths:
+    return Paths(data_dir())

@@ -1,0 +1,152 @@
+"""The one output helper: JSON, CSV, plain TSV when piped, a rich table on a terminal.
+
+Data goes to stdout; messages go to stderr. A ``--json`` document is the only
+thing a command writes to stdout.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from deskctl.clock import iso_z
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_z(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "to_json"):
+        return to_jsonable(value.to_json())
+    return value
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+
+
+def no_color() -> bool:
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, no_color=no_color(), highlight=False, soft_wrap=True)
+
+
+def stdout_console() -> Any:
+    from rich.console import Console
+
+    return Console(no_color=no_color(), highlight=False)
+
+
+def say(message: str) -> None:
+    """A message for the person: stderr, never mixed with data."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    justify: str = "left"
+    style: str | None = None
+    render: Callable[[Any], str] | None = None
+
+    def text(self, row: Mapping[str, Any]) -> str:
+        value = row.get(self.key)
+        if self.render is not None:
+            return self.render(value)
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        return str(value)
+
+
+def choose_format(*, json_out: bool = False, csv_out: bool = False, ids: bool = False) -> str:
+    if sum((json_out, csv_out, ids)) > 1:
+        from deskctl.errors import BadInput
+
+        raise BadInput("choose one of --json, --csv and -q")
+    if json_out:
+        return "json"
+    if csv_out:
+        return "csv"
+    if ids:
+        return "ids"
+    return "table" if is_terminal() else "tsv"
+
+
+def emit_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    fmt: str,
+    *,
+    title: str | None = None,
+    json_doc: Any = None,
+    id_key: str = "id",
+    empty: str = "nothing to show",
+) -> None:
+    if fmt == "json":
+        emit_json(json_doc if json_doc is not None else list(rows))
+    elif fmt == "csv":
+        _emit_csv(rows, [c.key for c in columns])
+    elif fmt == "ids":
+        for row in rows:
+            sys.stdout.write(f"{row[id_key]}\n")
+    elif fmt == "tsv":
+        for row in rows:
+            sys.stdout.write("\t".join(c.text(row) for c in columns) + "\n")
+    else:
+        _emit_table(rows, columns, title=title, empty=empty)
+
+
+def _emit_csv(rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow(_csv_cell(row.get(k)) for k in keys)
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_z(value)
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    return "" if value is None else value
+
+
+def _emit_table(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, title: str | None, empty: str
+) -> None:
+    if not rows:
+        say(empty)
+        return
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold", box=None, pad_edge=False)
+    for col in columns:
+        table.add_column(col.header, justify=col.justify, style=col.style)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*(c.text(row) for c in columns))
+    stdout_console().print(table)

@@ -1,0 +1,392 @@
+"""Customers, contacts, products, contracts, standing and agents."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from deskctl.errors import BadInput, NotFound
+from deskctl.services import policies
+from deskctl.store.models import (
+    Agent,
+    Contact,
+    ContactNaming,
+    Contract,
+    ContractProduct,
+    Customer,
+    Product,
+    Standing,
+)
+
+ROLES = ("agent", "manager", "admin")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def parse_vat_rate(text: str) -> Decimal:
+    """A VAT rate in percent: ``22``, ``22%``, ``5.5``."""
+    raw = text.strip().rstrip("%").strip()
+    try:
+        rate = Decimal(raw)
+    except InvalidOperation:
+        raise BadInput(f"--vat-rate: not a percentage: {text!r}") from None
+    if not rate.is_finite() or rate < 0 or rate >= 100:
+        raise BadInput(f"--vat-rate: {text!r} must be a percentage from 0 to below 100")
+    return rate
+
+
+def _check_key(key: str, what: str) -> str:
+    if not _KEY.match(key):
+        raise BadInput(f"{what} {key!r}: use letters, digits, '.', '_' or '-' (at most 80)")
+    return key
+
+
+def _check_email(email: str) -> str:
+    email = email.strip()
+    if not _EMAIL.match(email):
+        raise BadInput(f"not an e-mail address: {email!r}")
+    return email.lower()
+
+
+# -- customers -------------------------------------------------------------------------
+
+
+def customer_by_key(session: Session, key: str) -> Customer:
+    row = session.execute(select(Customer).where(Customer.key == key)).scalars().first()  # type: ignore[arg-type]
+    if row is None:
+        raise NotFound(f"no customer {key!r}")
+    return row
+
+
+def add_customer(
+    session: Session,
+    key: str,
+    *,
+    name: str,
+    country: str,
+    vat_rate: Decimal | None,
+    policy: str | None,
+    now: datetime,
+) -> Customer:
+    _check_key(key, "customer")
+    country = country.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise BadInput(f"--country: {country!r} is not a two-letter country code")
+    if not name.strip():
+        raise BadInput("--name must not be empty")
+    if policy is not None:
+        policies.resolve_name(session, policy)
+    if session.execute(select(Customer.id).where(Customer.key == key)).first():  # type: ignore[arg-type]
+        raise BadInput(f"customer {key!r} already exists")
+    row = Customer(
+        key=key, name=name.strip(), country=country, vat_rate=vat_rate, policy=policy, created_at=now
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_customers(session: Session) -> list[Customer]:
+    return list(session.execute(select(Customer).order_by(Customer.key)).scalars())  # type: ignore[arg-type]
+
+
+# -- contacts --------------------------------------------------------------------------
+
+
+def add_contact(
+    session: Session, customer_key: str, email: str, *, name: str, named: bool, now: datetime,
+    actor: str,
+) -> Contact:
+    customer = customer_by_key(session, customer_key)
+    email = _check_email(email)
+    existing = session.execute(
+        select(Contact.id).where(Contact.customer_id == customer.id, Contact.email == email)  # type: ignore[arg-type]
+    ).first()
+    if existing:
+        raise BadInput(f"contact {email} already exists for {customer_key}")
+    row = Contact(customer_id=customer.id, email=email, name=name.strip(), named=named, created_at=now)  # type: ignore[arg-type]
+    session.add(row)
+    session.flush()
+    if named:
+        session.add(ContactNaming(contact_id=row.id, named=True, at=now, actor=actor))  # type: ignore[arg-type]
+    return row
+
+
+def set_named(
+    session: Session, customer_key: str, email: str, *, named: bool, now: datetime, actor: str
+) -> Contact:
+    contact = contact_by_email(session, email, customer_key)
+    if contact.named != named:
+        contact.named = named
+        session.add(contact)
+        session.add(ContactNaming(contact_id=contact.id, named=named, at=now, actor=actor))  # type: ignore[arg-type]
+    return contact
+
+
+def contact_by_email(session: Session, email: str, customer_key: str | None = None) -> Contact:
+    email = email.strip().lower()
+    stmt = select(Contact).where(Contact.email == email)  # type: ignore[arg-type]
+    if customer_key is not None:
+        customer = customer_by_key(session, customer_key)
+        stmt = stmt.where(Contact.customer_id == customer.id)  # type: ignore[arg-type]
+    rows = list(session.execute(stmt).scalars())
+    if not rows:
+        where = f" at {customer_key}" if customer_key else ""
+        raise NotFound(f"no contact {email}{where} (add it with `deskctl contact add`)")
+    if len(rows) > 1:
+        raise BadInput(f"contact {email} belongs to several customers: give --customer")
+    return rows[0]
+
+
+def list_contacts(session: Session, customer_key: str | None = None) -> list[dict]:
+    stmt = select(Contact, Customer.key).join(Customer, Customer.id == Contact.customer_id)  # type: ignore[arg-type]
+    if customer_key:
+        stmt = stmt.where(Customer.key == customer_key)  # type: ignore[arg-type]
+        customer_by_key(session, customer_key)
+    rows = session.execute(stmt.order_by(Customer.key, Contact.email)).all()  # type: ignore[arg-type]
+    return [
+        {"customer": key, "email": c.email, "name": c.name, "named": c.named} for c, key in rows
+    ]
+
+
+def naming_history(session: Session, contact_id: int) -> list[ContactNaming]:
+    stmt = (
+        select(ContactNaming)
+        .where(ContactNaming.contact_id == contact_id)  # type: ignore[arg-type]
+        .order_by(ContactNaming.at, ContactNaming.id)  # type: ignore[arg-type]
+    )
+    return list(session.execute(stmt).scalars())
+
+
+# -- products --------------------------------------------------------------------------
+
+
+def add_product(
+    session: Session,
+    name: str,
+    *,
+    current: str,
+    eol: date | None,
+    eol_announced: date | None,
+    now: datetime,
+) -> Product:
+    _check_key(name, "product")
+    if not current.strip():
+        raise BadInput("--current must name the current release, e.g. 6.2")
+    if session.execute(select(Product.id).where(Product.name == name)).first():  # type: ignore[arg-type]
+        raise BadInput(f"product {name!r} already exists (change it with `product set`)")
+    row = Product(
+        name=name, current_version=current.strip(), eol=eol, eol_announced=eol_announced,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def product_by_name(session: Session, name: str) -> Product:
+    row = session.execute(select(Product).where(Product.name == name)).scalars().first()  # type: ignore[arg-type]
+    if row is None:
+        raise NotFound(f"no product {name!r} (add it with `deskctl product add`)")
+    return row
+
+
+def set_product(
+    session: Session, name: str, *, current: str | None, eol: date | None,
+    eol_announced: date | None,
+) -> Product:
+    row = product_by_name(session, name)
+    if current:
+        row.current_version = current.strip()
+    if eol is not None:
+        row.eol = eol
+    if eol_announced is not None:
+        row.eol_announced = eol_announced
+    session.add(row)
+    return row
+
+
+def list_products(session: Session) -> list[Product]:
+    return list(session.execute(select(Product).order_by(Product.name)).scalars())  # type: ignore[arg-type]
+
+
+# -- contracts -------------------------------------------------------------------------
+
+
+def add_contract(
+    session: Session,
+    customer_key: str,
+    *,
+    plan: str,
+    start: date,
+    end: date | None,
+    activated: date | None,
+    license_issued: date | None,
+    products: Sequence[str],
+    policy_name: str | None,
+    consultancy_hours: Decimal | None,
+    now: datetime,
+) -> Contract:
+    customer = customer_by_key(session, customer_key)
+    name = policies.resolve_name(session, policy_name or customer.policy)
+    _, policy = policies.latest(session, name)
+    if plan not in policy.plans:
+        raise BadInput(
+            f"--plan: policy {name} has no plan {plan!r} (plans: {', '.join(policy.plans)})"
+        )
+    if end is not None and end < start:
+        raise BadInput(f"--end {end} is before --start {start}")
+    product_rows = [product_by_name(session, p) for p in dict.fromkeys(products)]
+    hours = consultancy_hours
+    if hours is None and policy.plans[plan].consultancy_hours:
+        hours = policy.plans[plan].consultancy_hours
+    row = Contract(
+        customer_id=customer.id,  # type: ignore[arg-type]
+        policy=name,
+        plan=plan,
+        start=start,
+        end=end,
+        activated=activated,
+        license_issued=license_issued,
+        consultancy_hours=hours,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    for product in product_rows:
+        session.add(ContractProduct(contract_id=row.id, product_id=product.id))  # type: ignore[arg-type]
+    return row
+
+
+def contract_products(session: Session, contract_id: int) -> list[str]:
+    stmt = (
+        select(Product.name)
+        .join(ContractProduct, ContractProduct.product_id == Product.id)  # type: ignore[arg-type]
+        .where(ContractProduct.contract_id == contract_id)  # type: ignore[arg-type]
+        .order_by(Product.name)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def contracts_of(session: Session, customer_id: int) -> list[Contract]:
+    stmt = (
+        select(Contract)
+        .where(Contract.customer_id == customer_id)  # type: ignore[arg-type]
+        .order_by(Contract.start, Contract.id)  # type: ignore[arg-type]
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def contract_json(session: Session, contract: Contract, customer_key: str) -> dict:
+    return {
+        "id": contract.id,
+        "customer": customer_key,
+        "policy": contract.policy,
+        "plan": contract.plan,
+        "start": contract.start,
+        "end": contract.end,
+        "activated": contract.activated,
+        "license_issued": contract.license_issued,
+        "products": contract_products(session, contract.id),  # type: ignore[arg-type]
+        "consultancy_hours": contract.consultancy_hours,
+    }
+
+
+def list_contracts(session: Session, customer_key: str | None = None) -> list[dict]:
+    stmt = select(Contract, Customer.key).join(Customer, Customer.id == Contract.customer_id)  # type: ignore[arg-type]
+    if customer_key:
+        customer_by_key(session, customer_key)
+        stmt = stmt.where(Customer.key == customer_key)  # type: ignore[arg-type]
+    rows = session.execute(stmt.order_by(Customer.key, Contract.start)).all()  # type: ignore[arg-type]
+    return [contract_json(session, c, key) for c, key in rows]
+
+
+def contract_by_id(session: Session, contract_id: int) -> Contract:
+    row = session.get(Contract, contract_id)
+    if row is None:
+        raise NotFound(f"no contract {contract_id}")
+    return row
+
+
+# -- standing --------------------------------------------------------------------------
+
+
+def record_standing(
+    session: Session,
+    customer_key: str,
+    *,
+    overdue_since: date | None,
+    note: str,
+    now: datetime,
+    actor: str,
+) -> Standing:
+    customer = customer_by_key(session, customer_key)
+    row = Standing(
+        customer_id=customer.id,  # type: ignore[arg-type]
+        overdue_since=overdue_since,
+        at=now,
+        actor=actor,
+        note=note,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def standing_history(session: Session, customer_id: int) -> list[Standing]:
+    stmt = (
+        select(Standing)
+        .where(Standing.customer_id == customer_id)  # type: ignore[arg-type]
+        .order_by(Standing.at, Standing.id)  # type: ignore[arg-type]
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def current_overdue_since(session: Session, customer_id: int, at: datetime) -> date | None:
+    """The overdue date in force at ``at`` (the latest standing recorded by then)."""
+    current: date | None = None
+    for row in standing_history(session, customer_id):
+        if row.at <= at:
+            current = row.overdue_since
+    return current
+
+
+# -- agents ----------------------------------------------------------------------------
+
+
+def add_agent(
+    session: Session,
+    login: str,
+    *,
+    name: str,
+    role: str,
+    team: str | None,
+    email: str | None,
+    now: datetime,
+) -> Agent:
+    _check_key(login, "agent")
+    if role not in ROLES:
+        raise BadInput(f"--role: {role!r} is not one of {', '.join(ROLES)}")
+    if session.get(Agent, login) is not None:
+        raise BadInput(f"agent {login!r} already exists")
+    row = Agent(
+        login=login, name=name, role=role, team=team,
+        email=_check_email(email) if email else None, created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_agents(session: Session) -> list[Agent]:
+    return list(session.execute(select(Agent).order_by(Agent.login)).scalars())  # type: ignore[arg-type]
+
+
+def role_of(session: Session, login: str) -> str | None:
+    row = session.get(Agent, login)
+    return row.role if row else None

@@ -1,0 +1,125 @@
+"""Loading policy files into the store, and finding the policy that applies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from deskctl.domain.policy import Policy
+from deskctl.errors import BadInput, NotFound
+from deskctl.store.models import PolicyVersion
+
+
+@dataclass(frozen=True)
+class Loaded:
+    name: str
+    version: int
+    id: int
+    changed: bool
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "version": self.version, "id": self.id, "changed": self.changed}
+
+
+@lru_cache(maxsize=64)
+def parse_cached(text: str, source: str) -> Policy:
+    from deskctl.domain.policy_file import parse_policy
+
+    return parse_policy(text, source=source)
+
+
+def read_policy_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise BadInput(f"cannot read policy file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"policy file {path} is not UTF-8 text") from None
+
+
+def load(session: Session, text: str, *, source: str, actor: str, now: datetime) -> Loaded:
+    """Validate and store a new version; an unchanged file stores nothing."""
+    from deskctl.domain.policy_file import policy_digest
+
+    policy = parse_cached(text, source)
+    digest = policy_digest(text)
+    latest = _latest_row(session, policy.name)
+    if latest is not None and latest.digest == digest:
+        assert latest.id is not None
+        return Loaded(policy.name, latest.version, latest.id, changed=False)
+    row = PolicyVersion(
+        name=policy.name,
+        version=(latest.version + 1) if latest else 1,
+        digest=digest,
+        source=source[-500:],
+        text=text,
+        loaded_at=now,
+        loaded_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return Loaded(row.name, row.version, row.id, changed=True)
+
+
+def _latest_row(session: Session, name: str) -> PolicyVersion | None:
+    stmt = (
+        select(PolicyVersion)
+        .where(PolicyVersion.name == name)  # type: ignore[arg-type]
+        .order_by(PolicyVersion.version.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    return session.execute(stmt).scalars().first()
+
+
+def names(session: Session) -> list[str]:
+    stmt = select(PolicyVersion.name).distinct().order_by(PolicyVersion.name)  # type: ignore[arg-type]
+    return list(session.execute(stmt).scalars())
+
+
+def resolve_name(session: Session, name: str | None) -> str:
+    """The policy a command means: the one named, else the only one loaded."""
+    known = names(session)
+    if name:
+        if name not in known:
+            raise NotFound(f"no policy named {name!r} (loaded: {', '.join(known) or 'none'})")
+        return name
+    if not known:
+        raise NotFound("no policy loaded: run `deskctl policy load FILE`")
+    if len(known) > 1:
+        raise BadInput(f"several policies are loaded ({', '.join(known)}): name one with --policy")
+    return known[0]
+
+
+def latest(session: Session, name: str | None = None) -> tuple[PolicyVersion, Policy]:
+    row = _latest_row(session, resolve_name(session, name))
+    assert row is not None
+    return row, parse_cached(row.text, f"{row.name} v{row.version}")
+
+
+def by_version_id(session: Session, version_id: int) -> tuple[PolicyVersion, Policy]:
+    row = session.get(PolicyVersion, version_id)
+    if row is None:
+        raise NotFound(f"no policy version {version_id}")
+    return row, parse_cached(row.text, f"{row.name} v{row.version}")
+
+
+def versions(session: Session) -> list[dict]:
+    stmt = select(
+        PolicyVersion.name,
+        PolicyVersion.version,
+        PolicyVersion.loaded_at,
+        PolicyVersion.loaded_by,
+        PolicyVersion.source,
+        PolicyVersion.digest,
+    ).order_by(PolicyVersion.name, PolicyVersion.version)  # type: ignore[arg-type]
+    return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(PolicyVersion)).scalar_one())

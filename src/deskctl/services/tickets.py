@@ -1,0 +1,439 @@
+"""Tickets in and out: open (from flags or an e-mail), list, show, and the event writer.
+
+Every change to a ticket goes through :func:`record`, which appends events and
+updates the projection row in one transaction, guarded by the row's ``rev``
+(compare-and-set), so two agents can never both win a conflicting move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
+
+from deskctl.domain import events as ev
+from deskctl.domain.events import Event
+from deskctl.domain.policy import INTAKE_FIELDS, Policy
+from deskctl.errors import BadInput, Conflict, NotFound
+from deskctl.services import masterdata, policies
+from deskctl.store.models import (
+    Attachment,
+    Contact,
+    Contract,
+    Customer,
+    Ticket,
+    TicketEvent,
+)
+
+TICKET_FIELDS = ("product", "version", "os", "server", "hardware", "task", "error", "description")
+
+
+@dataclass
+class AttachmentIn:
+    """An attachment to store: read fully before anything is written."""
+
+    filename: str
+    content: bytes
+    content_type: str | None = None
+
+
+@dataclass
+class OpenRequest:
+    customer: str | None
+    contact: str
+    title: str
+    channel: str = "portal"
+    fields: dict[str, str | None] = field(default_factory=dict)
+    attachments: list[AttachmentIn] = field(default_factory=list)
+    parent_id: int | None = None
+
+
+def read_attachment(path: str) -> AttachmentIn:
+    p = Path(path)
+    try:
+        content = p.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"--attach: cannot read {path}: {exc.strerror or exc}") from None
+    return AttachmentIn(filename=p.name, content=content)
+
+
+def sanitize_filename(name: str) -> str:
+    """A safe file name: no directories, no hidden files, plain characters only."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "attachment"
+    stem, dot, ext = base.rpartition(".")
+    if dot and len(base) > 120:
+        return stem[: 119 - len(ext)] + "." + ext
+    return base[:120]
+
+
+def parse_eml(path: str) -> tuple[str, str, str, list[AttachmentIn]]:
+    """(sender address, subject, body text, attachments) of an RFC 822 message."""
+    import email
+    import email.policy
+    from email.utils import parseaddr
+
+    try:
+        with open(path, "rb") as fh:
+            msg = email.message_from_binary_file(fh, policy=email.policy.default)
+    except OSError as exc:
+        raise BadInput(f"--from-eml: cannot read {path}: {exc.strerror or exc}") from None
+    sender = parseaddr(str(msg.get("From", "")))[1]
+    if not sender:
+        raise BadInput(f"--from-eml: {path} has no From address")
+    subject = str(msg.get("Subject", "")).strip() or "(no subject)"
+    body_part = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+    body = body_part.get_content().strip() if body_part is not None else ""
+    files = [
+        AttachmentIn(
+            filename=part.get_filename() or "attachment",
+            content=part.get_payload(decode=True) or b"",
+            content_type=part.get_content_type(),
+        )
+        for part in msg.iter_attachments()  # type: ignore[attr-defined]
+    ]
+    return sender, subject, body, files
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def get(session: Session, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    stmt = select(Ticket).where(Ticket.id == ticket_id)  # type: ignore[arg-type]
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).scalars().first()
+    if row is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return row
+
+
+def load_events(session: Session, ticket_id: int) -> list[Event]:
+    stmt = (
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)  # type: ignore[arg-type]
+        .order_by(TicketEvent.seq)  # type: ignore[arg-type]
+    )
+    return [to_event(r) for r in session.execute(stmt).scalars()]
+
+
+def to_event(row: TicketEvent) -> Event:
+    data = dict(row.data or {})
+    if row.note is not None:
+        data.setdefault("note", row.note)
+    return Event(
+        seq=row.seq,
+        at=row.at,
+        kind=row.kind,
+        actor=row.actor,
+        from_status=row.from_status,
+        to_status=row.to_status,
+        data=data,
+    )
+
+
+def policy_of(session: Session, ticket: Ticket) -> Policy:
+    if ticket.policy_version_id is None:
+        raise NotFound(f"ticket {ticket.id} has no policy version")
+    return policies.by_version_id(session, ticket.policy_version_id)[1]
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def _event_row(ticket_id: int, event: Event) -> dict[str, Any]:
+    data = dict(event.data)
+    note = data.pop("note", None)
+    return {
+        "ticket_id": ticket_id,
+        "seq": event.seq,
+        "at": event.at,
+        "kind": event.kind,
+        "actor": event.actor,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": note,
+        "data": data or None,
+    }
+
+
+def record(
+    session: Session,
+    ticket: Ticket,
+    new_events: Sequence[Event],
+    updates: Mapping[str, Any] | None = None,
+) -> Ticket:
+    """Append events and update the projection, only if nobody moved the ticket meanwhile."""
+    if not new_events:
+        return ticket
+    expected = ticket.rev
+    values = dict(updates or {})
+    values["rev"] = expected + len(new_events)
+    values["updated_at"] = max(e.at for e in new_events)
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.rev == expected)  # type: ignore[arg-type]
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"ticket {ticket.id} was changed by someone else meanwhile; try again")
+    session.execute(insert(TicketEvent), [_event_row(ticket.id, e) for e in new_events])  # type: ignore[arg-type]
+    session.expire(ticket)
+    return ticket
+
+
+def open_ticket(
+    session: Session, req: OpenRequest, *, now: datetime, actor: str, attachments_dir: Path
+) -> Ticket:
+    title = req.title.strip()
+    if not title:
+        raise BadInput("--title must not be empty")
+    contact = masterdata.contact_by_email(session, req.contact, req.customer)
+    customer = session.get(Customer, contact.customer_id)
+    assert customer is not None
+    product = req.fields.get("product")
+    if product:
+        masterdata.product_by_name(session, product)
+    contract = _current_contract(session, customer.id, now)  # type: ignore[arg-type]
+    policy_name = contract.policy if contract else customer.policy
+    version_row, policy = policies.latest(session, policy_name)
+    if req.channel not in policy.channels:
+        raise BadInput(
+            f"--channel: {req.channel!r} is not a channel of policy {policy.name} "
+            f"({', '.join(policy.channels)})"
+        )
+    plan = policy.plans.get(contract.plan) if contract else None
+    fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in req.fields.items()}
+    fields = {k: v for k, v in fields.items() if v}
+    complete = not missing_fields(policy, fields | {"channel": req.channel})
+    ticket = Ticket(
+        customer_id=customer.id,  # type: ignore[arg-type]
+        contact_id=contact.id,
+        contract_id=contract.id if contract else None,
+        policy_version_id=version_row.id,
+        parent_id=req.parent_id,
+        plan=plan.name if plan else None,
+        calendar=plan.calendar if plan else None,
+        title=title[:300],
+        channel=req.channel,
+        status="draft",
+        opened_at=now,
+        updated_at=now,
+        info_complete_at=now if complete else None,
+        rev=0,
+        **{k: fields.get(k) for k in TICKET_FIELDS},
+    )
+    session.add(ticket)
+    session.flush()
+    opened = Event(
+        seq=1,
+        at=now,
+        kind=ev.OPENED,
+        actor=actor,
+        to_status="draft",
+        data={
+            "title": title,
+            "channel": req.channel,
+            "fields": fields,
+            "customer": customer.key,
+            "contact": contact.email,
+            "policy": version_row.name,
+            "policy_version": version_row.version,
+            "plan": ticket.plan,
+            "calendar": ticket.calendar,
+            "parent_id": req.parent_id,
+        },
+    )
+    new = [opened]
+    if complete:
+        new.append(Event(seq=2, at=now, kind=ev.INFO_COMPLETE, actor=actor))
+    record(session, ticket, new)
+    store_attachments(session, ticket.id, req.attachments, attachments_dir, now)  # type: ignore[arg-type]
+    return ticket
+
+
+def missing_fields(policy: Policy, fields: Mapping[str, Any]) -> list[str]:
+    return [f for f in policy.required_fields if f in INTAKE_FIELDS and not fields.get(f)]
+
+
+def _current_contract(session: Session, customer_id: int, now: datetime) -> Contract | None:
+    """The contract in force today, else the most recent one (entitlement judges it later)."""
+    contracts = masterdata.contracts_of(session, customer_id)
+    today = now.date()
+    active = [c for c in contracts if c.start <= today and (c.end is None or today <= c.end)]
+    pool = active or contracts
+    return pool[-1] if pool else None
+
+
+def store_attachments(
+    session: Session, ticket_id: int, files: Sequence[AttachmentIn], root: Path, now: datetime
+) -> list[Attachment]:
+    """Copy files into the data dir; if the transaction fails the caller removes the folder."""
+    if not files:
+        return []
+    folder = root / str(ticket_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = {p.name for p in folder.iterdir()}
+    rows = []
+    for item in files:
+        name = _unique(sanitize_filename(item.filename), taken)
+        taken.add(name)
+        target = folder / name
+        target.write_bytes(item.content)
+        row = Attachment(
+            ticket_id=ticket_id,
+            filename=name,
+            stored_path=str(target),
+            size=len(item.content),
+            sha256=hashlib.sha256(item.content).hexdigest(),
+            content_type=item.content_type,
+            added_at=now,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def discard_attachments(root: Path, ticket_id: int | None) -> None:
+    if ticket_id is not None:
+        shutil.rmtree(root / str(ticket_id), ignore_errors=True)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    n = 2
+    while True:
+        candidate = f"{stem}-{n}{'.' + ext if ext else ''}"
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+# -- listing ---------------------------------------------------------------------------
+
+LIST_COLUMNS = (
+    Ticket.id,
+    Ticket.status,
+    Ticket.outcome,
+    Ticket.severity,
+    Ticket.category,
+    Ticket.title,
+    Ticket.assignee,
+    Ticket.team,
+    Ticket.parent_id,
+    Ticket.opened_at,
+    Ticket.updated_at,
+    Ticket.sla_state,
+    Ticket.sla_due_at,
+)
+
+
+@dataclass
+class ListFilter:
+    statuses: Sequence[str] = ()
+    severities: Sequence[str] = ()
+    customer: str | None = None
+    assignee: str | None = None
+    team: str | None = None
+    open_only: bool = False
+    limit: int = 100
+
+
+def list_tickets(session: Session, flt: ListFilter) -> list[dict[str, Any]]:
+    stmt = (
+        select(*LIST_COLUMNS, Customer.key.label("customer"), Contact.email.label("contact"))  # type: ignore[attr-defined]
+        .join(Customer, Customer.id == Ticket.customer_id)  # type: ignore[arg-type]
+        .outerjoin(Contact, Contact.id == Ticket.contact_id)  # type: ignore[arg-type]
+    )
+    if flt.statuses:
+        stmt = stmt.where(Ticket.status.in_(flt.statuses))  # type: ignore[attr-defined]
+    elif flt.open_only:
+        stmt = stmt.where(Ticket.status != "closed")  # type: ignore[arg-type]
+    if flt.severities:
+        stmt = stmt.where(Ticket.severity.in_(flt.severities))  # type: ignore[union-attr]
+    if flt.customer:
+        customer = masterdata.customer_by_key(session, flt.customer)
+        stmt = stmt.where(Ticket.customer_id == customer.id)  # type: ignore[arg-type]
+    if flt.assignee:
+        stmt = stmt.where(Ticket.assignee == flt.assignee)  # type: ignore[arg-type]
+    if flt.team:
+        stmt = stmt.where(Ticket.team == flt.team)  # type: ignore[arg-type]
+    stmt = stmt.order_by(Ticket.id.desc())  # type: ignore[union-attr]
+    if flt.limit > 0:
+        stmt = stmt.limit(flt.limit)
+    return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def children_of(session: Session, ticket_id: int) -> list[int]:
+    stmt = select(Ticket.id).where(Ticket.parent_id == ticket_id).order_by(Ticket.id)  # type: ignore[arg-type]
+    return [int(i) for i in session.execute(stmt).scalars()]
+
+
+def attachments_of(session: Session, ticket_id: int) -> list[Attachment]:
+    stmt = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)  # type: ignore[arg-type]
+    return list(session.execute(stmt).scalars())
+
+
+def count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Ticket)).scalar_one())
+
+
+def ticket_json(session: Session, ticket: Ticket, *, sla: Mapping[str, Any] | None = None) -> dict:
+    """The ticket document of SPEC §10."""
+    customer = session.get(Customer, ticket.customer_id)
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "status": ticket.status,
+        "outcome": ticket.outcome,
+        "severity": ticket.severity,
+        "category": ticket.category,
+        "topic": ticket.topic,
+        "customer": customer.key if customer else None,
+        "contact": contact.email if contact else None,
+        "assignee": ticket.assignee,
+        "team": ticket.team,
+        "parent_id": ticket.parent_id,
+        "children": children_of(session, ticket.id),  # type: ignore[arg-type]
+        "channel": ticket.channel,
+        "plan": ticket.plan,
+        "calendar": ticket.calendar,
+        "contract_id": ticket.contract_id,
+        "billing_mode": ticket.billing_mode,
+        "fields": {k: getattr(ticket, k) for k in TICKET_FIELDS if getattr(ticket, k)},
+        "opened_at": ticket.opened_at,
+        "info_complete_at": ticket.info_complete_at,
+        "responded_at": ticket.responded_at,
+        "resolved_at": ticket.resolved_at,
+        "closed_at": ticket.closed_at,
+        "updated_at": ticket.updated_at,
+        "rev": ticket.rev,
+        "sla": dict(sla or {}),
+    }
+
+
+def event_json(event: Event) -> dict:
+    return {
+        "seq": event.seq,
+        "at": event.at,
+        "kind": event.kind,
+        "actor": event.actor,
+        "from": event.from_status,
+        "to": event.to_status,
+        "data": event.data,
+    }

@@ -1,0 +1,315 @@
+"""The store's tables. Every change here comes with an Alembic revision in migrations/.
+
+The ticket row is a projection of its events (``ticket_event``); it exists so
+lists, queues and reports can filter and sort on indexed columns without
+replaying histories.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from deskctl.store.types import Cents, DecimalText, UTCDateTime
+
+
+def _at(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime, nullable=nullable, index=index))
+
+
+class Meta(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class PolicyVersion(SQLModel, table=True):
+    __tablename__ = "policy_version"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, index=True)
+    version: int
+    digest: str = Field(max_length=64)
+    source: str = Field(default="", max_length=500)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    loaded_at: datetime = _at()
+    loaded_by: str = Field(default="", max_length=80)
+
+
+class Agent(SQLModel, table=True):
+    __tablename__ = "agent"
+    login: str = Field(primary_key=True, max_length=80)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(default="agent", max_length=20)  # agent | manager | admin
+    team: str | None = Field(default=None, max_length=80)
+    email: str | None = Field(default=None, max_length=254)
+    created_at: datetime = _at()
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    name: str = Field(max_length=200)
+    country: str = Field(max_length=2)
+    vat_rate: Decimal | None = Field(default=None, sa_column=Column(DecimalText, nullable=True))
+    policy: str | None = Field(default=None, max_length=80)  # policy name; None: the default
+    created_at: datetime = _at()
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("customer_id", "email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    email: str = Field(max_length=254, index=True)
+    name: str = Field(default="", max_length=200)
+    named: bool = False  # current naming; the history is in contact_naming
+    created_at: datetime = _at()
+
+
+class ContactNaming(SQLModel, table=True):
+    """Each time a contact is named or un-named as a support contact (seed 003)."""
+
+    __tablename__ = "contact_naming"
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    named: bool
+    at: datetime = _at()
+    actor: str = Field(default="", max_length=80)
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    current_version: str = Field(max_length=40)
+    eol: date | None = None
+    eol_announced: date | None = None
+    created_at: datetime = _at()
+
+
+class Contract(SQLModel, table=True):
+    __tablename__ = "contract"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    policy: str = Field(max_length=80)
+    plan: str = Field(max_length=80)
+    start: date
+    end: date | None = None
+    activated: date | None = None  # close-out signed and first invoice issued (seed 001)
+    license_issued: date | None = None  # warranty start (seed 004)
+    renews: int | None = Field(default=None, foreign_key="contract.id")
+    consultancy_hours: Decimal | None = Field(
+        default=None, sa_column=Column(DecimalText, nullable=True)
+    )
+    created_at: datetime = _at()
+
+
+class ContractProduct(SQLModel, table=True):
+    __tablename__ = "contract_product"
+    contract_id: int = Field(foreign_key="contract.id", primary_key=True)
+    product_id: int = Field(foreign_key="product.id", primary_key=True)
+
+
+class Standing(SQLModel, table=True):
+    """Account standing changes; the latest row is the current standing."""
+
+    __tablename__ = "standing"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    overdue_since: date | None = None  # None: paid up
+    at: datetime = _at()
+    actor: str = Field(default="", max_length=80)
+    note: str = Field(default="", max_length=500)
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_status_severity", "status", "severity"),
+        Index("ix_ticket_customer_status", "customer_id", "status"),
+        Index("ix_ticket_assignee_status", "assignee", "status"),
+        Index("ix_ticket_status_opened", "status", "opened_at"),
+        Index("ix_ticket_status_due", "status", "sla_due_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    contract_id: int | None = Field(default=None, foreign_key="contract.id")
+    policy_version_id: int | None = Field(default=None, foreign_key="policy_version.id")
+    parent_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    plan: str | None = Field(default=None, max_length=80)
+    calendar: str | None = Field(default=None, max_length=80)
+    title: str = Field(max_length=300)
+    channel: str = Field(default="portal", max_length=20)
+    product: str | None = Field(default=None, max_length=120)
+    version: str | None = Field(default=None, max_length=40)
+    os: str | None = Field(default=None, max_length=120)
+    server: str | None = Field(default=None, max_length=120)
+    hardware: str | None = Field(default=None, max_length=120)
+    task: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(default="draft", max_length=30)
+    outcome: str | None = Field(default=None, max_length=20)
+    severity: str | None = Field(default=None, max_length=20)
+    category: str | None = Field(default=None, max_length=30)
+    topic: str | None = Field(default=None, max_length=80)
+    assignee: str | None = Field(default=None, max_length=80)
+    team: str | None = Field(default=None, max_length=80)
+    billing_mode: str | None = Field(default=None, max_length=40)
+    entitlement: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    opened_at: datetime = _at()
+    updated_at: datetime = _at()
+    info_complete_at: datetime | None = _at(nullable=True)
+    responded_at: datetime | None = _at(nullable=True)
+    resolved_at: datetime | None = _at(nullable=True)
+    closed_at: datetime | None = _at(nullable=True, index=True)
+    sla_state: str | None = Field(default=None, max_length=20)
+    sla_due_at: datetime | None = _at(nullable=True)
+    rev: int = 0  # number of events: the compare-and-set guard of every move
+
+
+class TicketEvent(SQLModel, table=True):
+    """The append-only history. Rows are inserted, never updated or deleted."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (UniqueConstraint("ticket_id", "seq"), Index("ix_event_kind_at", "kind", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    seq: int
+    at: datetime = _at()
+    kind: str = Field(max_length=30)
+    actor: str = Field(default="", max_length=80)
+    from_status: str | None = Field(default=None, max_length=30)
+    to_status: str | None = Field(default=None, max_length=30)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachment"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    filename: str = Field(max_length=255)
+    stored_path: str = Field(max_length=1000)
+    size: int
+    sha256: str = Field(max_length=64)
+    content_type: str | None = Field(default=None, max_length=120)
+    added_at: datetime = _at()
+
+
+class WorkLog(SQLModel, table=True):
+    """Billable time; mirrors the ``worklog`` events so billing can query it in SQL."""
+
+    __tablename__ = "worklog"
+    __table_args__ = (Index("ix_worklog_ticket_at", "ticket_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    event_seq: int
+    at: datetime = _at()
+    minutes: int
+    kind: str = Field(default="connection", max_length=20)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    actor: str = Field(default="", max_length=80)
+    invoice_line_id: int | None = Field(default=None, foreign_key="invoice_line.id", index=True)
+
+
+class KbArticle(SQLModel, table=True):
+    __tablename__ = "kb_article"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    title: str = Field(max_length=300)
+    url: str | None = Field(default=None, max_length=1000)
+    topic: str | None = Field(default=None, max_length=80, index=True)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _at()
+
+
+class SweepStep(SQLModel, table=True):
+    """One step the sweep performed; the unique key makes every step happen once."""
+
+    __tablename__ = "sweep_step"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    action: str = Field(max_length=40)
+    due_at: datetime = _at()
+    done_at: datetime = _at()
+    data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_recipient_read", "recipient", "read_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    recipient: str = Field(max_length=254)
+    kind: str = Field(max_length=40)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    due_at: datetime = _at()
+    created_at: datetime = _at()
+    read_at: datetime | None = _at(nullable=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """E-mail to send; a failed send stays here and is retried, never lost or doubled."""
+
+    __tablename__ = "outbox_message"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _at()
+    sent_at: datetime | None = _at(nullable=True, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Invoice(SQLModel, table=True):
+    __tablename__ = "invoice"
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, max_length=40, unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    period_from: date
+    period_to: date
+    status: str = Field(default="draft", max_length=10)  # draft | final | void
+    currency: str = Field(default="EUR", max_length=3)
+    subtotal: Decimal = Field(default=Decimal("0"), sa_column=Column(Cents, nullable=False))
+    vat_rate: Decimal = Field(default=Decimal("0"), sa_column=Column(DecimalText, nullable=False))
+    vat: Decimal = Field(default=Decimal("0"), sa_column=Column(Cents, nullable=False))
+    total: Decimal = Field(default=Decimal("0"), sa_column=Column(Cents, nullable=False))
+    created_at: datetime = _at()
+    finalized_at: datetime | None = _at(nullable=True)
+    voided_at: datetime | None = _at(nullable=True)
+    void_reason: str | None = Field(default=None, max_length=500)
+    actor: str = Field(default="", max_length=80)
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=40)
+    description: str = Field(default="", max_length=500)
+    minutes: int
+    base: Decimal = Field(sa_column=Column(Cents, nullable=False))
+    extra_half_hours: int = 0
+    amount: Decimal = Field(sa_column=Column(Cents, nullable=False))
+
+
+class InvoiceCounter(SQLModel, table=True):
+    """The last number given per series; bumped in the finalising transaction."""
+
+    __tablename__ = "invoice_counter"
+    series: str = Field(primary_key=True, max_length=20)
+    last: int = 0
