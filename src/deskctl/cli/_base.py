@@ -60,3 +60,23 @@ def sub_app(help_text: str) -> typer.Typer:
 JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 CsvOpt = typer.Option(False, "--csv", help="Print CSV on stdout.")
 AtOpt = typer.Option(None, "--at", help="When it happened (ISO-8601 with offset); default now.")
+
+
+def when(at: str | None) -> Any:
+    """The instant an event happened: ``--at`` if given, else the program clock."""
+    from deskctl import clock
+
+    return clock.parse_instant(at, what="--at") if at else clock.now()
+
+
+def optional_date(value: str | None, what: str) -> Any:
+    from deskctl import clock
+
+    return clock.parse_date(value, what=what) if value else None
+
+
+def store_session(*, write: bool = False) -> Any:
+    """A transaction on the configured store, its schema checked first."""
+    from deskctl.store import db
+
+    return db.session(db.ready_engine(), write=write)

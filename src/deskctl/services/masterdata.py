@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -29,15 +29,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def parse_vat_rate(text: str) -> Decimal:
-    """A VAT rate in percent: ``22``, ``22%``, ``5.5``."""
-    raw = text.strip().rstrip("%").strip()
-    try:
-        rate = Decimal(raw)
-    except InvalidOperation:
-        raise BadInput(f"--vat-rate: not a percentage: {text!r}") from None
-    if not rate.is_finite() or rate < 0 or rate >= 100:
-        raise BadInput(f"--vat-rate: {text!r} must be a percentage from 0 to below 100")
-    return rate
+    """A VAT rate as ``22%`` or the fraction ``0.22``; stored as the fraction."""
+    from deskctl.domain.billing import parse_vat_rate as parse
+
+    return parse(text)
 
 
 def _check_key(key: str, what: str) -> str:

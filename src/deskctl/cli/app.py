@@ -1,0 +1,53 @@
+"""The deskctl command line: one app object, a sub-app per command group.
+
+Heavy modules (sqlmodel, alembic, keyring, psycopg, holidays) are imported
+inside commands, so ``deskctl --help`` and completion stay fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from deskctl import __version__
+from deskctl.cli import customer, db, masterdata, policy, ticket
+from deskctl.cli._base import DeskGroup
+
+app = typer.Typer(
+    name="deskctl",
+    cls=DeskGroup,
+    help="A terminal-first helpdesk for software vendors that sell support contracts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"deskctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """deskctl: policies in, SLAs, closure protocol and bills out.
+
+    Environment: DESKCTL_DB (store URL or SQLite path), DESKCTL_USER (acting agent),
+    DESKCTL_NOW (replaces the clock), NO_COLOR.
+    """
+
+
+db.register(app)
+policy.register(app)
+customer.register(app)
+masterdata.register(app)
+ticket.register(app)
+
+
+def main() -> None:
+    app(prog_name="deskctl")

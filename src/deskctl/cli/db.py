@@ -1,0 +1,142 @@
+"""`deskctl init` and `deskctl db ...`: create, upgrade, inspect and back up the store."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from deskctl.cli._base import JsonOpt, sub_app
+
+db_app = sub_app("The store: upgrade, current revision, backup, login.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(db_app, name="db")
+
+
+def init(
+    policy_file: Annotated[
+        str | None, typer.Option("--policy", help="Also load this policy file.")
+    ] = None,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Create or upgrade the store (idempotent), and optionally load a policy."""
+    from deskctl import clock
+    from deskctl.config import acting_user
+    from deskctl.render.output import emit_json, say
+    from deskctl.services import policies
+    from deskctl.store import db
+
+    engine = db.default_engine()
+    text = policies.read_policy_file(policy_file) if policy_file else None
+    if text is not None:
+        policies.parse_cached(text, policy_file)  # validate before touching the store
+    before, after = db.upgrade(engine)
+    loaded = None
+    if text is not None:
+        with db.session(engine, write=True) as s:
+            loaded = policies.load(
+                s, text, source=str(policy_file), actor=acting_user(), now=clock.now()
+            )
+    doc = {"store": db.redacted(engine.url), "revision_before": before, "revision": after,
+           "policy": loaded.to_json() if loaded else None}
+    if json_out:
+        emit_json(doc)
+        return
+    say(f"store {doc['store']} at revision {after}" + ("" if before != after else " (unchanged)"))
+    if loaded:
+        say(_loaded_line(loaded))
+
+
+def _loaded_line(loaded: object) -> str:
+    name = getattr(loaded, "name")
+    version = getattr(loaded, "version")
+    if getattr(loaded, "changed"):
+        return f"policy {name} loaded as version {version}"
+    return f"policy {name} unchanged (version {version})"
+
+
+@db_app.command("upgrade")
+def upgrade(json_out: bool = JsonOpt) -> None:
+    """Apply every pending migration."""
+    from deskctl.render.output import emit_json, say
+    from deskctl.store import db
+
+    engine = db.default_engine()
+    before, after = db.upgrade(engine)
+    if json_out:
+        emit_json({"revision_before": before, "revision": after})
+    else:
+        say(f"revision {before or 'none'} -> {after}" if before != after else f"at {after}")
+
+
+@db_app.command("current")
+def current(json_out: bool = JsonOpt) -> None:
+    """Show the store's URL (without password) and schema revision."""
+    from deskctl.render.output import emit_json
+    from deskctl.store import db
+
+    engine = db.default_engine()
+    rev = db.current_revision(engine)
+    doc = {"store": db.redacted(engine.url), "revision": rev, "expected": db.SCHEMA_HEAD,
+           "up_to_date": rev == db.SCHEMA_HEAD}
+    if json_out:
+        emit_json(doc)
+    else:
+        typer.echo(f"{doc['store']}\trevision {rev or 'none'}"
+                   + ("" if doc["up_to_date"] else f" (needs {db.SCHEMA_HEAD})"))
+
+
+@db_app.command("backup")
+def backup(
+    path: Annotated[str, typer.Argument(help="Where to write the backup.")],
+    json_out: bool = JsonOpt,
+) -> None:
+    """Back up the store: SQLite's online backup API, or pg_dump for PostgreSQL."""
+    from deskctl.render.output import emit_json, say
+    from deskctl.services.backup import backup_store
+    from deskctl.store import db
+
+    size = backup_store(db.default_engine(), path)
+    if json_out:
+        emit_json({"path": path, "bytes": size})
+    else:
+        say(f"backup written to {path} ({size} bytes)")
+
+
+@db_app.command("login")
+def login(
+    url: Annotated[str | None, typer.Argument(help="PostgreSQL URL; default DESKCTL_DB.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+) -> None:
+    """Store a PostgreSQL password in the system keyring (never in a file)."""
+    from sqlalchemy.engine import make_url
+
+    from deskctl.config import database_url
+    from deskctl.errors import BadInput, StoreUnavailable
+    from deskctl.render.output import say
+    from deskctl.store import db
+
+    target = make_url(url or database_url())
+    if not target.drivername.startswith("postgres"):
+        raise BadInput("db login is for PostgreSQL URLs (postgresql://user@host/db)")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True)
+    else:
+        raise BadInput("no terminal to ask for the password: use --password-stdin")
+    try:
+        import keyring
+
+        keyring.set_password(db.KEYRING_SERVICE, db.keyring_key(target), password)
+    except Exception as exc:
+        raise StoreUnavailable(
+            f"keyring unavailable ({type(exc).__name__}): use PGPASSWORD or ~/.pgpass"
+        ) from None
+    say(f"password stored in the keyring for {db.keyring_key(target)}")
