@@ -41,8 +41,12 @@ def init(
             loaded = policies.load(
                 s, text, source=str(policy_file), actor=acting_user(), now=clock.now()
             )
-    doc = {"store": db.redacted(engine.url), "revision_before": before, "revision": after,
-           "policy": loaded.to_json() if loaded else None}
+    doc = {
+        "store": db.redacted(engine.url),
+        "revision_before": before,
+        "revision": after,
+        "policy": loaded.to_json() if loaded else None,
+    }
     if json_out:
         emit_json(doc)
         return
@@ -52,9 +56,9 @@ def init(
 
 
 def _loaded_line(loaded: object) -> str:
-    name = getattr(loaded, "name")
-    version = getattr(loaded, "version")
-    if getattr(loaded, "changed"):
+    name = loaded.name
+    version = loaded.version
+    if loaded.changed:
         return f"policy {name} loaded as version {version}"
     return f"policy {name} unchanged (version {version})"
 
@@ -81,13 +85,19 @@ def current(json_out: bool = JsonOpt) -> None:
 
     engine = db.default_engine()
     rev = db.current_revision(engine)
-    doc = {"store": db.redacted(engine.url), "revision": rev, "expected": db.SCHEMA_HEAD,
-           "up_to_date": rev == db.SCHEMA_HEAD}
+    doc = {
+        "store": db.redacted(engine.url),
+        "revision": rev,
+        "expected": db.SCHEMA_HEAD,
+        "up_to_date": rev == db.SCHEMA_HEAD,
+    }
     if json_out:
         emit_json(doc)
     else:
-        typer.echo(f"{doc['store']}\trevision {rev or 'none'}"
-                   + ("" if doc["up_to_date"] else f" (needs {db.SCHEMA_HEAD})"))
+        typer.echo(
+            f"{doc['store']}\trevision {rev or 'none'}"
+            + ("" if doc["up_to_date"] else f" (needs {db.SCHEMA_HEAD})")
+        )
 
 
 @db_app.command("backup")

@@ -65,6 +65,11 @@ def list_(json_out: bool = JsonOpt) -> None:
 
     with store_session() as s:
         rows = policies.versions(s)
-    cols = [Column("name", "POLICY"), Column("version", "VERSION", "right"),
-            Column("loaded_at", "LOADED"), Column("loaded_by", "BY"), Column("source", "FILE")]
+    cols = [
+        Column("name", "POLICY"),
+        Column("version", "VERSION", "right"),
+        Column("loaded_at", "LOADED"),
+        Column("loaded_by", "BY"),
+        Column("source", "FILE"),
+    ]
     emit_rows(rows, cols, choose_format(json_out=json_out), empty="no policy loaded")

@@ -74,7 +74,11 @@ def policy_doc(policy: Policy, *, version: int, loaded_at: datetime) -> dict[str
 
 def _target(t: dict[str, int]) -> str:
     goal, limit = t["goal_seconds"], t["limit_seconds"]
-    return format_duration(goal) if goal == limit else f"{format_duration(goal)}–{format_duration(limit)}"
+    return (
+        format_duration(goal)
+        if goal == limit
+        else f"{format_duration(goal)}–{format_duration(limit)}"
+    )
 
 
 def print_policy(doc: dict[str, Any]) -> None:
@@ -90,7 +94,9 @@ def print_policy(doc: dict[str, Any]) -> None:
         else:
             hours = "; ".join(f"{d} {' '.join(v)}" for d, v in cal["hours"].items())
         holidays = ", ".join(cal["holidays"]) or "none"
-        console.print(f"calendar [bold]{name}[/bold] {cal['timezone']}: {hours} (holidays {holidays})")
+        console.print(
+            f"calendar [bold]{name}[/bold] {cal['timezone']}: {hours} (holidays {holidays})"
+        )
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("PLAN")
     table.add_column("CALENDAR")
@@ -100,6 +106,8 @@ def print_policy(doc: dict[str, Any]) -> None:
         table.add_column(sev.upper(), justify="right")
     for name, plan in doc["plans"].items():
         for metric, targets in plan["sla"].items():
-            cells = [_target(targets[s]) if s in targets else "" for s in doc["severities"]["order"]]
+            cells = [
+                _target(targets[s]) if s in targets else "" for s in doc["severities"]["order"]
+            ]
             table.add_row(name, plan["calendar"], plan["billing"], metric, *cells)
     console.print(table)

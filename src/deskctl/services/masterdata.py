@@ -79,7 +79,12 @@ def add_customer(
     if session.execute(select(Customer.id).where(Customer.key == key)).first():  # type: ignore[arg-type]
         raise BadInput(f"customer {key!r} already exists")
     row = Customer(
-        key=key, name=name.strip(), country=country, vat_rate=vat_rate, policy=policy, created_at=now
+        key=key,
+        name=name.strip(),
+        country=country,
+        vat_rate=vat_rate,
+        policy=policy,
+        created_at=now,
     )
     session.add(row)
     session.flush()
@@ -94,7 +99,13 @@ def list_customers(session: Session) -> list[Customer]:
 
 
 def add_contact(
-    session: Session, customer_key: str, email: str, *, name: str, named: bool, now: datetime,
+    session: Session,
+    customer_key: str,
+    email: str,
+    *,
+    name: str,
+    named: bool,
+    now: datetime,
     actor: str,
 ) -> Contact:
     customer = customer_by_key(session, customer_key)
@@ -104,7 +115,9 @@ def add_contact(
     ).first()
     if existing:
         raise BadInput(f"contact {email} already exists for {customer_key}")
-    row = Contact(customer_id=customer.id, email=email, name=name.strip(), named=named, created_at=now)  # type: ignore[arg-type]
+    row = Contact(
+        customer_id=customer.id, email=email, name=name.strip(), named=named, created_at=now
+    )  # type: ignore[arg-type]
     session.add(row)
     session.flush()
     if named:
@@ -176,7 +189,10 @@ def add_product(
     if session.execute(select(Product.id).where(Product.name == name)).first():  # type: ignore[arg-type]
         raise BadInput(f"product {name!r} already exists (change it with `product set`)")
     row = Product(
-        name=name, current_version=current.strip(), eol=eol, eol_announced=eol_announced,
+        name=name,
+        current_version=current.strip(),
+        eol=eol,
+        eol_announced=eol_announced,
         created_at=now,
     )
     session.add(row)
@@ -192,7 +208,11 @@ def product_by_name(session: Session, name: str) -> Product:
 
 
 def set_product(
-    session: Session, name: str, *, current: str | None, eol: date | None,
+    session: Session,
+    name: str,
+    *,
+    current: str | None,
+    eol: date | None,
     eol_announced: date | None,
 ) -> Product:
     row = product_by_name(session, name)
@@ -370,8 +390,12 @@ def add_agent(
     if session.get(Agent, login) is not None:
         raise BadInput(f"agent {login!r} already exists")
     row = Agent(
-        login=login, name=name, role=role, team=team,
-        email=_check_email(email) if email else None, created_at=now,
+        login=login,
+        name=name,
+        role=role,
+        team=team,
+        email=_check_email(email) if email else None,
+        created_at=now,
     )
     session.add(row)
     session.flush()

@@ -38,8 +38,7 @@ def _password_from_keyring(url: URL) -> str | None:
         return keyring.get_password(KEYRING_SERVICE, keyring_key(url))
     except Exception as exc:  # no backend on a headless machine: fall back, never crash
         print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); "
-            "using PGPASSWORD or ~/.pgpass",
+            f"deskctl: keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass",
             file=sys.stderr,
         )
         return None
@@ -170,7 +169,9 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config(default_engine_placeholder())).get_current_head()
+    return ScriptDirectory.from_config(
+        alembic_config(default_engine_placeholder())
+    ).get_current_head()
 
 
 def default_engine_placeholder() -> Engine:

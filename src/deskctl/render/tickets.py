@@ -1,0 +1,123 @@
+"""Tickets for people (rich) and scripts (JSON/CSV/TSV)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from deskctl.clock import iso_z
+from deskctl.render.output import Column
+
+
+def _age(value: Any) -> str:
+    if not isinstance(value, datetime):
+        return ""
+    from deskctl import clock
+    from deskctl.domain.durations import format_duration
+
+    seconds = int((clock.now() - value).total_seconds())
+    if seconds < 0:
+        return ""
+    if seconds >= 86400:
+        return f"{seconds // 86400}d"
+    return format_duration(seconds - seconds % 60) if seconds >= 60 else "now"
+
+
+LIST_COLUMNS = [
+    Column("id", "ID", "right"),
+    Column("status", "STATUS"),
+    Column("severity", "SEV"),
+    Column("customer", "CUSTOMER"),
+    Column("assignee", "ASSIGNEE"),
+    Column("opened_at", "AGE", "right", render=_age),
+    Column("title", "TITLE"),
+]
+
+
+def list_json(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r["id"],
+            "status": r["status"],
+            "outcome": r["outcome"],
+            "severity": r["severity"],
+            "category": r["category"],
+            "customer": r["customer"],
+            "contact": r["contact"],
+            "assignee": r["assignee"],
+            "team": r["team"],
+            "parent_id": r["parent_id"],
+            "title": r["title"],
+            "opened_at": iso_z(r["opened_at"]),
+            "updated_at": iso_z(r["updated_at"]),
+            "sla_state": r["sla_state"],
+            "sla_due_at": iso_z(r["sla_due_at"]),
+        }
+        for r in rows
+    ]
+
+
+def ticket_document(session: Any, ticket_id: int) -> dict[str, Any]:
+    """``ticket show --json``: the ticket, its attachments and its full history."""
+    from deskctl.services import tickets as svc
+
+    ticket = svc.get(session, ticket_id)
+    doc = svc.ticket_json(session, ticket, sla=_sla(session, ticket))
+    doc["attachments"] = [
+        {"filename": a.filename, "size": a.size, "sha256": a.sha256, "path": a.stored_path}
+        for a in svc.attachments_of(session, ticket_id)
+    ]
+    doc["events"] = [svc.event_json(e) for e in svc.load_events(session, ticket_id)]
+    return doc
+
+
+def _sla(session: Any, ticket: Any) -> dict[str, Any]:
+    """The SLA clocks, when the SLA engine is available for this ticket."""
+    try:
+        from deskctl.services import sla
+    except ImportError:
+        return {}
+    return sla.ticket_sla_json(session, ticket)
+
+
+def print_ticket(doc: Mapping[str, Any]) -> None:
+    from rich.table import Table
+
+    from deskctl.render.output import stdout_console
+
+    con = stdout_console()
+    con.print(f"[bold]#{doc['id']} {doc['title']}[/bold]")
+    state = doc["status"] + (f" ({doc['outcome']})" if doc["outcome"] else "")
+    con.print(
+        f"status {state}   severity {doc['severity'] or '-'}   "
+        f"category {doc['category'] or '-'}   assignee {doc['assignee'] or '-'}"
+    )
+    con.print(
+        f"customer {doc['customer']}   contact {doc['contact']}   channel {doc['channel']}"
+        f"   plan {doc['plan'] or '-'}"
+    )
+    for key, value in doc["fields"].items():
+        con.print(f"{key}: {value}")
+    if doc.get("children"):
+        con.print("children: " + ", ".join(f"#{c}" for c in doc["children"]))
+    for metric, clock in (doc.get("sla") or {}).items():
+        con.print(f"sla {metric}: {clock.get('state')} due {clock.get('due_at') or '-'}")
+    for att in doc.get("attachments", []):
+        con.print(f"attachment {att['filename']} ({att['size']} bytes)")
+    table = Table(
+        box=None, header_style="bold", pad_edge=False, title="history", title_justify="left"
+    )
+    for name in ("#", "AT", "BY", "EVENT", "MOVE", "NOTE"):
+        table.add_column(name)
+    for e in doc["events"]:
+        move = f"{e['from'] or ''} → {e['to']}" if e["to"] else ""
+        table.add_row(
+            str(e["seq"]),
+            iso_z(e["at"]) or "",
+            e["actor"],
+            e["kind"],
+            move,
+            str(e["data"].get("note", "")),
+        )
+    con.print(table)
