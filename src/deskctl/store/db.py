@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +76,24 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-@lru_cache(maxsize=8)
+_ENGINES: dict[str, Engine] = {}
+
+
 def get_engine(raw_url: str) -> Engine:
+    """One engine (and pool) per store URL for the life of the process."""
+    engine = _ENGINES.get(raw_url)
+    if engine is None:
+        engine = _ENGINES[raw_url] = _make_engine(raw_url)
+    return engine
+
+
+def dispose_all() -> None:
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def _make_engine(raw_url: str) -> Engine:
     url = resolve_url(raw_url)
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":
