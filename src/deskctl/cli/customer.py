@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(contact_app, name="contact")
 
 
-def _customer_row(c: object) -> dict:
+def _customer_row(c: Any) -> dict:
     return {
         "key": c.key,
         "name": c.name,
@@ -92,7 +92,7 @@ def customer_show(
         doc = _customer_row(c)
         doc["contacts"] = masterdata.list_contacts(s, key)
         doc["contracts"] = masterdata.list_contracts(s, key)
-        doc["overdue_since"] = masterdata.current_overdue_since(s, c.id, clock.now())  # type: ignore[arg-type]
+        doc["overdue_since"] = masterdata.current_overdue_since(s, c.id, clock.now())
     if json_out:
         emit_json(doc)
         return

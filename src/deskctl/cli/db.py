@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -55,7 +55,7 @@ def init(
         say(_loaded_line(loaded))
 
 
-def _loaded_line(loaded: object) -> str:
+def _loaded_line(loaded: Any) -> str:
     name = loaded.name
     version = loaded.version
     if loaded.changed:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(agent_app, name="agent")
 
 
-def _product_row(p: object) -> dict:
+def _product_row(p: Any) -> dict:
     return {
         "name": p.name,
         "current": p.current_version,

@@ -146,7 +146,7 @@ def _emit_table(
 
     table = Table(title=title, header_style="bold", box=None, pad_edge=False)
     for col in columns:
-        table.add_column(col.header, justify=col.justify, style=col.style)  # type: ignore[arg-type]
+        table.add_column(col.header, justify=col.justify, style=col.style)
     for row in rows:
         table.add_row(*(c.text(row) for c in columns))
     stdout_console().print(table)

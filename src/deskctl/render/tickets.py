@@ -74,11 +74,14 @@ def ticket_document(session: Any, ticket_id: int) -> dict[str, Any]:
 
 def _sla(session: Any, ticket: Any) -> dict[str, Any]:
     """The SLA clocks, when the SLA engine is available for this ticket."""
+    import importlib
+
     try:
-        from deskctl.services import sla
+        sla = importlib.import_module("deskctl.services.sla")
     except ImportError:
         return {}
-    return sla.ticket_sla_json(session, ticket)
+    result: dict[str, Any] = sla.ticket_sla_json(session, ticket)
+    return result
 
 
 def print_ticket(doc: Mapping[str, Any]) -> None:

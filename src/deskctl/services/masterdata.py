@@ -52,7 +52,7 @@ def _check_email(email: str) -> str:
 
 
 def customer_by_key(session: Session, key: str) -> Customer:
-    row = session.execute(select(Customer).where(Customer.key == key)).scalars().first()  # type: ignore[arg-type]
+    row = session.execute(select(Customer).where(Customer.key == key)).scalars().first()
     if row is None:
         raise NotFound(f"no customer {key!r}")
     return row
@@ -76,7 +76,7 @@ def add_customer(
         raise BadInput("--name must not be empty")
     if policy is not None:
         policies.resolve_name(session, policy)
-    if session.execute(select(Customer.id).where(Customer.key == key)).first():  # type: ignore[arg-type]
+    if session.execute(select(Customer.id).where(Customer.key == key)).first():
         raise BadInput(f"customer {key!r} already exists")
     row = Customer(
         key=key,
@@ -92,7 +92,7 @@ def add_customer(
 
 
 def list_customers(session: Session) -> list[Customer]:
-    return list(session.execute(select(Customer).order_by(Customer.key)).scalars())  # type: ignore[arg-type]
+    return list(session.execute(select(Customer).order_by(Customer.key)).scalars())
 
 
 # -- contacts --------------------------------------------------------------------------
@@ -111,17 +111,17 @@ def add_contact(
     customer = customer_by_key(session, customer_key)
     email = _check_email(email)
     existing = session.execute(
-        select(Contact.id).where(Contact.customer_id == customer.id, Contact.email == email)  # type: ignore[arg-type]
+        select(Contact.id).where(Contact.customer_id == customer.id, Contact.email == email)
     ).first()
     if existing:
         raise BadInput(f"contact {email} already exists for {customer_key}")
     row = Contact(
         customer_id=customer.id, email=email, name=name.strip(), named=named, created_at=now
-    )  # type: ignore[arg-type]
+    )
     session.add(row)
     session.flush()
     if named:
-        session.add(ContactNaming(contact_id=row.id, named=True, at=now, actor=actor))  # type: ignore[arg-type]
+        session.add(ContactNaming(contact_id=row.id, named=True, at=now, actor=actor))
     return row
 
 
@@ -132,16 +132,16 @@ def set_named(
     if contact.named != named:
         contact.named = named
         session.add(contact)
-        session.add(ContactNaming(contact_id=contact.id, named=named, at=now, actor=actor))  # type: ignore[arg-type]
+        session.add(ContactNaming(contact_id=contact.id, named=named, at=now, actor=actor))
     return contact
 
 
 def contact_by_email(session: Session, email: str, customer_key: str | None = None) -> Contact:
     email = email.strip().lower()
-    stmt = select(Contact).where(Contact.email == email)  # type: ignore[arg-type]
+    stmt = select(Contact).where(Contact.email == email)
     if customer_key is not None:
         customer = customer_by_key(session, customer_key)
-        stmt = stmt.where(Contact.customer_id == customer.id)  # type: ignore[arg-type]
+        stmt = stmt.where(Contact.customer_id == customer.id)
     rows = list(session.execute(stmt).scalars())
     if not rows:
         where = f" at {customer_key}" if customer_key else ""
@@ -152,11 +152,11 @@ def contact_by_email(session: Session, email: str, customer_key: str | None = No
 
 
 def list_contacts(session: Session, customer_key: str | None = None) -> list[dict]:
-    stmt = select(Contact, Customer.key).join(Customer, Customer.id == Contact.customer_id)  # type: ignore[arg-type]
+    stmt = select(Contact, Customer.key).join(Customer, Customer.id == Contact.customer_id)
     if customer_key:
-        stmt = stmt.where(Customer.key == customer_key)  # type: ignore[arg-type]
+        stmt = stmt.where(Customer.key == customer_key)
         customer_by_key(session, customer_key)
-    rows = session.execute(stmt.order_by(Customer.key, Contact.email)).all()  # type: ignore[arg-type]
+    rows = session.execute(stmt.order_by(Customer.key, Contact.email)).all()
     return [
         {"customer": key, "email": c.email, "name": c.name, "named": c.named} for c, key in rows
     ]
@@ -165,8 +165,8 @@ def list_contacts(session: Session, customer_key: str | None = None) -> list[dic
 def naming_history(session: Session, contact_id: int) -> list[ContactNaming]:
     stmt = (
         select(ContactNaming)
-        .where(ContactNaming.contact_id == contact_id)  # type: ignore[arg-type]
-        .order_by(ContactNaming.at, ContactNaming.id)  # type: ignore[arg-type]
+        .where(ContactNaming.contact_id == contact_id)
+        .order_by(ContactNaming.at, ContactNaming.id)
     )
     return list(session.execute(stmt).scalars())
 
@@ -186,7 +186,7 @@ def add_product(
     _check_key(name, "product")
     if not current.strip():
         raise BadInput("--current must name the current release, e.g. 6.2")
-    if session.execute(select(Product.id).where(Product.name == name)).first():  # type: ignore[arg-type]
+    if session.execute(select(Product.id).where(Product.name == name)).first():
         raise BadInput(f"product {name!r} already exists (change it with `product set`)")
     row = Product(
         name=name,
@@ -201,7 +201,7 @@ def add_product(
 
 
 def product_by_name(session: Session, name: str) -> Product:
-    row = session.execute(select(Product).where(Product.name == name)).scalars().first()  # type: ignore[arg-type]
+    row = session.execute(select(Product).where(Product.name == name)).scalars().first()
     if row is None:
         raise NotFound(f"no product {name!r} (add it with `deskctl product add`)")
     return row
@@ -227,7 +227,7 @@ def set_product(
 
 
 def list_products(session: Session) -> list[Product]:
-    return list(session.execute(select(Product).order_by(Product.name)).scalars())  # type: ignore[arg-type]
+    return list(session.execute(select(Product).order_by(Product.name)).scalars())
 
 
 # -- contracts -------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def add_contract(
     if hours is None and policy.plans[plan].consultancy_hours:
         hours = policy.plans[plan].consultancy_hours
     row = Contract(
-        customer_id=customer.id,  # type: ignore[arg-type]
+        customer_id=customer.id,
         policy=name,
         plan=plan,
         start=start,
@@ -274,15 +274,15 @@ def add_contract(
     session.add(row)
     session.flush()
     for product in product_rows:
-        session.add(ContractProduct(contract_id=row.id, product_id=product.id))  # type: ignore[arg-type]
+        session.add(ContractProduct(contract_id=row.id, product_id=product.id))
     return row
 
 
 def contract_products(session: Session, contract_id: int) -> list[str]:
     stmt = (
         select(Product.name)
-        .join(ContractProduct, ContractProduct.product_id == Product.id)  # type: ignore[arg-type]
-        .where(ContractProduct.contract_id == contract_id)  # type: ignore[arg-type]
+        .join(ContractProduct, ContractProduct.product_id == Product.id)
+        .where(ContractProduct.contract_id == contract_id)
         .order_by(Product.name)
     )
     return list(session.execute(stmt).scalars())
@@ -291,8 +291,8 @@ def contract_products(session: Session, contract_id: int) -> list[str]:
 def contracts_of(session: Session, customer_id: int) -> list[Contract]:
     stmt = (
         select(Contract)
-        .where(Contract.customer_id == customer_id)  # type: ignore[arg-type]
-        .order_by(Contract.start, Contract.id)  # type: ignore[arg-type]
+        .where(Contract.customer_id == customer_id)
+        .order_by(Contract.start, Contract.id)
     )
     return list(session.execute(stmt).scalars())
 
@@ -307,17 +307,17 @@ def contract_json(session: Session, contract: Contract, customer_key: str) -> di
         "end": contract.end,
         "activated": contract.activated,
         "license_issued": contract.license_issued,
-        "products": contract_products(session, contract.id),  # type: ignore[arg-type]
+        "products": contract_products(session, contract.id),
         "consultancy_hours": contract.consultancy_hours,
     }
 
 
 def list_contracts(session: Session, customer_key: str | None = None) -> list[dict]:
-    stmt = select(Contract, Customer.key).join(Customer, Customer.id == Contract.customer_id)  # type: ignore[arg-type]
+    stmt = select(Contract, Customer.key).join(Customer, Customer.id == Contract.customer_id)
     if customer_key:
         customer_by_key(session, customer_key)
-        stmt = stmt.where(Customer.key == customer_key)  # type: ignore[arg-type]
-    rows = session.execute(stmt.order_by(Customer.key, Contract.start)).all()  # type: ignore[arg-type]
+        stmt = stmt.where(Customer.key == customer_key)
+    rows = session.execute(stmt.order_by(Customer.key, Contract.start)).all()
     return [contract_json(session, c, key) for c, key in rows]
 
 
@@ -342,7 +342,7 @@ def record_standing(
 ) -> Standing:
     customer = customer_by_key(session, customer_key)
     row = Standing(
-        customer_id=customer.id,  # type: ignore[arg-type]
+        customer_id=customer.id,
         overdue_since=overdue_since,
         at=now,
         actor=actor,
@@ -356,8 +356,8 @@ def record_standing(
 def standing_history(session: Session, customer_id: int) -> list[Standing]:
     stmt = (
         select(Standing)
-        .where(Standing.customer_id == customer_id)  # type: ignore[arg-type]
-        .order_by(Standing.at, Standing.id)  # type: ignore[arg-type]
+        .where(Standing.customer_id == customer_id)
+        .order_by(Standing.at, Standing.id)
     )
     return list(session.execute(stmt).scalars())
 
@@ -403,7 +403,7 @@ def add_agent(
 
 
 def list_agents(session: Session) -> list[Agent]:
-    return list(session.execute(select(Agent).order_by(Agent.login)).scalars())  # type: ignore[arg-type]
+    return list(session.execute(select(Agent).order_by(Agent.login)).scalars())
 
 
 def role_of(session: Session, login: str) -> str | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, NotFound
@@ -70,15 +70,15 @@ def load(session: Session, text: str, *, source: str, actor: str, now: datetime)
 def _latest_row(session: Session, name: str) -> PolicyVersion | None:
     stmt = (
         select(PolicyVersion)
-        .where(PolicyVersion.name == name)  # type: ignore[arg-type]
-        .order_by(PolicyVersion.version.desc())  # type: ignore[attr-defined]
+        .where(PolicyVersion.name == name)
+        .order_by(col(PolicyVersion.version).desc())
         .limit(1)
     )
     return session.execute(stmt).scalars().first()
 
 
 def names(session: Session) -> list[str]:
-    stmt = select(PolicyVersion.name).distinct().order_by(PolicyVersion.name)  # type: ignore[arg-type]
+    stmt = select(PolicyVersion.name).distinct().order_by(PolicyVersion.name)
     return list(session.execute(stmt).scalars())
 
 
@@ -117,7 +117,7 @@ def versions(session: Session) -> list[dict]:
         PolicyVersion.loaded_by,
         PolicyVersion.source,
         PolicyVersion.digest,
-    ).order_by(PolicyVersion.name, PolicyVersion.version)  # type: ignore[arg-type]
+    ).order_by(PolicyVersion.name, PolicyVersion.version)
     return [dict(r._mapping) for r in session.execute(stmt)]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskctl.domain import events as ev
 from deskctl.domain.events import Event
@@ -90,7 +90,7 @@ def parse_eml(path: str) -> tuple[str, str, str, list[AttachmentIn]]:
     if not sender:
         raise BadInput(f"--from-eml: {path} has no From address")
     subject = str(msg.get("Subject", "")).strip() or "(no subject)"
-    body_part = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+    body_part = msg.get_body(preferencelist=("plain", "html"))
     body = body_part.get_content().strip() if body_part is not None else ""
     files = [
         AttachmentIn(
@@ -98,7 +98,7 @@ def parse_eml(path: str) -> tuple[str, str, str, list[AttachmentIn]]:
             content=part.get_payload(decode=True) or b"",
             content_type=part.get_content_type(),
         )
-        for part in msg.iter_attachments()  # type: ignore[attr-defined]
+        for part in msg.iter_attachments()
     ]
     return sender, subject, body, files
 
@@ -107,7 +107,7 @@ def parse_eml(path: str) -> tuple[str, str, str, list[AttachmentIn]]:
 
 
 def get(session: Session, ticket_id: int, *, for_update: bool = False) -> Ticket:
-    stmt = select(Ticket).where(Ticket.id == ticket_id)  # type: ignore[arg-type]
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
     if for_update and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = session.execute(stmt).scalars().first()
@@ -117,11 +117,7 @@ def get(session: Session, ticket_id: int, *, for_update: bool = False) -> Ticket
 
 
 def load_events(session: Session, ticket_id: int) -> list[Event]:
-    stmt = (
-        select(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket_id)  # type: ignore[arg-type]
-        .order_by(TicketEvent.seq)  # type: ignore[arg-type]
-    )
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.seq)
     return [to_event(r) for r in session.execute(stmt).scalars()]
 
 
@@ -180,13 +176,13 @@ def record(
     values["updated_at"] = max(e.at for e in new_events)
     result = session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.rev == expected)  # type: ignore[arg-type]
+        .where(Ticket.id == ticket.id, Ticket.rev == expected)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"ticket {ticket.id} was changed by someone else meanwhile; try again")
-    session.execute(insert(TicketEvent), [_event_row(ticket.id, e) for e in new_events])  # type: ignore[arg-type]
+    session.execute(insert(TicketEvent), [_event_row(ticket.id, e) for e in new_events])
     session.expire(ticket)
     return ticket
 
@@ -203,7 +199,7 @@ def open_ticket(
     product = req.fields.get("product")
     if product:
         masterdata.product_by_name(session, product)
-    contract = _current_contract(session, customer.id, now)  # type: ignore[arg-type]
+    contract = _current_contract(session, customer.id, now)
     policy_name = contract.policy if contract else customer.policy
     version_row, policy = policies.latest(session, policy_name)
     if req.channel not in policy.channels:
@@ -216,7 +212,7 @@ def open_ticket(
     fields = {k: v for k, v in fields.items() if v}
     complete = not missing_fields(policy, fields | {"channel": req.channel})
     ticket = Ticket(
-        customer_id=customer.id,  # type: ignore[arg-type]
+        customer_id=customer.id,
         contact_id=contact.id,
         contract_id=contract.id if contract else None,
         policy_version_id=version_row.id,
@@ -257,7 +253,7 @@ def open_ticket(
     if complete:
         new.append(Event(seq=2, at=now, kind=ev.INFO_COMPLETE, actor=actor))
     record(session, ticket, new)
-    store_attachments(session, ticket.id, req.attachments, attachments_dir, now)  # type: ignore[arg-type]
+    store_attachments(session, ticket.id, req.attachments, attachments_dir, now)
     return ticket
 
 
@@ -355,36 +351,38 @@ class ListFilter:
 
 def list_tickets(session: Session, flt: ListFilter) -> list[dict[str, Any]]:
     stmt = (
-        select(*LIST_COLUMNS, Customer.key.label("customer"), Contact.email.label("contact"))  # type: ignore[attr-defined]
-        .join(Customer, Customer.id == Ticket.customer_id)  # type: ignore[arg-type]
-        .outerjoin(Contact, Contact.id == Ticket.contact_id)  # type: ignore[arg-type]
+        select(
+            *LIST_COLUMNS, col(Customer.key).label("customer"), col(Contact.email).label("contact")
+        )
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Contact, Contact.id == Ticket.contact_id)
     )
     if flt.statuses:
-        stmt = stmt.where(Ticket.status.in_(flt.statuses))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Ticket.status).in_(flt.statuses))
     elif flt.open_only:
-        stmt = stmt.where(Ticket.status != "closed")  # type: ignore[arg-type]
+        stmt = stmt.where(Ticket.status != "closed")
     if flt.severities:
-        stmt = stmt.where(Ticket.severity.in_(flt.severities))  # type: ignore[union-attr]
+        stmt = stmt.where(col(Ticket.severity).in_(flt.severities))
     if flt.customer:
         customer = masterdata.customer_by_key(session, flt.customer)
-        stmt = stmt.where(Ticket.customer_id == customer.id)  # type: ignore[arg-type]
+        stmt = stmt.where(Ticket.customer_id == customer.id)
     if flt.assignee:
-        stmt = stmt.where(Ticket.assignee == flt.assignee)  # type: ignore[arg-type]
+        stmt = stmt.where(Ticket.assignee == flt.assignee)
     if flt.team:
-        stmt = stmt.where(Ticket.team == flt.team)  # type: ignore[arg-type]
-    stmt = stmt.order_by(Ticket.id.desc())  # type: ignore[union-attr]
+        stmt = stmt.where(Ticket.team == flt.team)
+    stmt = stmt.order_by(col(Ticket.id).desc())
     if flt.limit > 0:
         stmt = stmt.limit(flt.limit)
     return [dict(r._mapping) for r in session.execute(stmt)]
 
 
 def children_of(session: Session, ticket_id: int) -> list[int]:
-    stmt = select(Ticket.id).where(Ticket.parent_id == ticket_id).order_by(Ticket.id)  # type: ignore[arg-type]
+    stmt = select(Ticket.id).where(Ticket.parent_id == ticket_id).order_by(Ticket.id)
     return [int(i) for i in session.execute(stmt).scalars()]
 
 
 def attachments_of(session: Session, ticket_id: int) -> list[Attachment]:
-    stmt = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)  # type: ignore[arg-type]
+    stmt = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
     return list(session.execute(stmt).scalars())
 
 
@@ -409,7 +407,7 @@ def ticket_json(session: Session, ticket: Ticket, *, sla: Mapping[str, Any] | No
         "assignee": ticket.assignee,
         "team": ticket.team,
         "parent_id": ticket.parent_id,
-        "children": children_of(session, ticket.id),  # type: ignore[arg-type]
+        "children": children_of(session, ticket.id),
         "channel": ticket.channel,
         "plan": ticket.plan,
         "calendar": ticket.calendar,
