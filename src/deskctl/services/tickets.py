@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
-from deskctl.domain import events as ev
+from deskctl.domain import lifecycle
 from deskctl.domain.events import Event
-from deskctl.domain.policy import INTAKE_FIELDS, Policy
+from deskctl.domain.lifecycle import TicketState
+from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Conflict, NotFound
 from deskctl.services import masterdata, policies
 from deskctl.store.models import (
@@ -187,6 +188,77 @@ def record(
     return ticket
 
 
+PROJECTED = (
+    "status",
+    "outcome",
+    "severity",
+    "category",
+    "topic",
+    "assignee",
+    "team",
+    "plan",
+    "calendar",
+    "parent_id",
+    "responded_at",
+    "resolved_at",
+    "closed_at",
+    "info_complete_at",
+)
+
+
+def projection(state: TicketState) -> dict[str, Any]:
+    """The ticket row's columns as the event log says they are."""
+    values = {name: getattr(state, name) for name in PROJECTED}
+    for name in TICKET_FIELDS:
+        values[name] = state.fields.get(name)
+    return values
+
+
+def current(
+    session: Session, ticket_id: int, *, for_update: bool = True
+) -> tuple[Ticket, list[Event], TicketState]:
+    """A ticket, its history and its replayed state: the start of every change."""
+    ticket = get(session, ticket_id, for_update=for_update)
+    history = load_events(session, ticket_id)
+    return ticket, history, lifecycle.project(history)
+
+
+def apply(
+    session: Session,
+    ticket: Ticket,
+    history: Sequence[Event],
+    new_events: Sequence[Event],
+    *,
+    now: datetime,
+    policy: Policy | None = None,
+) -> TicketState:
+    """Append ``new_events`` and refresh the projection (status, SLA columns) in one go."""
+    everything = [*history, *new_events]
+    state = lifecycle.project(everything)
+    updates = projection(state)
+    updates.update(_sla_columns(session, ticket, everything, now, policy))
+    record(session, ticket, new_events, updates)
+    return state
+
+
+def _sla_columns(
+    session: Session,
+    ticket: Ticket,
+    events: Sequence[Event],
+    now: datetime,
+    policy: Policy | None,
+) -> dict[str, Any]:
+    """``sla_state`` and ``sla_due_at`` for sorting queues, when the SLA service exists."""
+    import importlib
+
+    try:
+        sla = importlib.import_module("deskctl.services.sla")
+    except ImportError:
+        return {}
+    columns: dict[str, Any] = sla.sla_columns(session, ticket, events, now, policy)
+    return columns
+
+
 def open_ticket(
     session: Session, req: OpenRequest, *, now: datetime, actor: str, attachments_dir: Path
 ) -> Ticket:
@@ -210,55 +282,40 @@ def open_ticket(
     plan = policy.plans.get(contract.plan) if contract else None
     fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in req.fields.items()}
     fields = {k: v for k, v in fields.items() if v}
-    complete = not missing_fields(policy, fields | {"channel": req.channel})
+    new = lifecycle.plan_open(
+        now=now,
+        actor=actor,
+        title=title,
+        customer=customer.key,
+        contact=contact.email,
+        fields=fields,
+        required=[f for f in policy.required_fields if f != "channel"],
+        data={
+            "channel": req.channel,
+            "policy": version_row.name,
+            "policy_version": version_row.version,
+            "plan": plan.name if plan else None,
+            "calendar": plan.calendar if plan else None,
+            "parent_id": req.parent_id,
+        },
+    )
     ticket = Ticket(
         customer_id=customer.id,
         contact_id=contact.id,
         contract_id=contract.id if contract else None,
         policy_version_id=version_row.id,
         parent_id=req.parent_id,
-        plan=plan.name if plan else None,
-        calendar=plan.calendar if plan else None,
         title=title[:300],
         channel=req.channel,
-        status="draft",
         opened_at=now,
         updated_at=now,
-        info_complete_at=now if complete else None,
         rev=0,
-        **{k: fields.get(k) for k in TICKET_FIELDS},
     )
     session.add(ticket)
     session.flush()
-    opened = Event(
-        seq=1,
-        at=now,
-        kind=ev.OPENED,
-        actor=actor,
-        to_status="draft",
-        data={
-            "title": title,
-            "channel": req.channel,
-            "fields": fields,
-            "customer": customer.key,
-            "contact": contact.email,
-            "policy": version_row.name,
-            "policy_version": version_row.version,
-            "plan": ticket.plan,
-            "calendar": ticket.calendar,
-            "parent_id": req.parent_id,
-        },
-    )
-    new = [opened]
-    if complete:
-        new.append(Event(seq=2, at=now, kind=ev.INFO_COMPLETE, actor=actor))
-    record(session, ticket, new)
+    apply(session, ticket, [], new, now=now, policy=policy)
     store_attachments(session, ticket.id, req.attachments, attachments_dir, now)
     return ticket
-
-
-def missing_fields(policy: Policy, fields: Mapping[str, Any]) -> list[str]:
-    return [f for f in policy.required_fields if f in INTAKE_FIELDS and not fields.get(f)]
 
 
 def _current_contract(session: Session, customer_id: int, now: datetime) -> Contract | None:
