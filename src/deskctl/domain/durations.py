@@ -36,15 +36,17 @@ def parse_duration(text: str, *, what: str = "duration", bare_unit: str | None =
 
 
 def format_duration(seconds: int) -> str:
-    """Compact human form: ``1h30m``, ``45s``, ``-2h``; ``0s`` for zero."""
+    """Compact human form: ``1h30m``, ``72h``, ``45s``; ``0s`` for zero.
+
+    No day unit: SLA targets are business hours, and "3d" would read as three
+    business days, which 72 business hours is not.
+    """
     if seconds == 0:
         return "0s"
     sign = "-" if seconds < 0 else ""
     rest = abs(seconds)
     parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if unit == "d" and rest < 86400 * 2:
-            continue
+    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
         count, rest = divmod(rest, size)
         if count:
             parts.append(f"{count}{unit}")
