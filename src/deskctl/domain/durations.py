@@ -35,10 +35,11 @@ def parse_duration(text: str, *, what: str = "duration", bare_unit: str | None =
     return sign * int(total)
 
 
-def format_duration(seconds: int) -> str:
+def format_duration(seconds: int, *, days: bool = False) -> str:
     """Compact human form: ``1h30m``, ``72h``, ``45s``; ``0s`` for zero.
 
-    No day unit: SLA targets are business hours, and "3d" would read as three
+    Days only when asked (``days=True``, for wall-clock spans such as a reopen
+    window): SLA targets are business hours, and "3d" would read as three
     business days, which 72 business hours is not.
     """
     if seconds == 0:
@@ -46,7 +47,8 @@ def format_duration(seconds: int) -> str:
     sign = "-" if seconds < 0 else ""
     rest = abs(seconds)
     parts = []
-    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+    units = (("d", 86400),) if days else ()
+    for unit, size in (*units, ("h", 3600), ("m", 60), ("s", 1)):
         count, rest = divmod(rest, size)
         if count:
             parts.append(f"{count}{unit}")

@@ -411,7 +411,7 @@ def check_reopen(state: TicketState, now: datetime, window_seconds: int | None) 
     if _utc(now) > window_end:
         raise Refused(
             f"ticket closed at {iso_z(state.closed_at)}; the reopen window of "
-            f"{format_duration(window_seconds)} ended at {iso_z(window_end)}; "
+            f"{format_duration(window_seconds, days=True)} ended at {iso_z(window_end)}; "
             "the customer must open a new ticket"
         )
 
