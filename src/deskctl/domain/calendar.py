@@ -89,9 +89,11 @@ def check_holiday_codes(codes: tuple[str, ...] | list[str]) -> None:
 class BusinessCalendar:
     """Answers business-time questions for one ``CalendarSpec``.
 
-    Open intervals are kept as UTC epoch seconds for a contiguous range of local
-    years, loaded on demand in either direction; ``_cum[i]`` is the business time
-    before interval ``i`` and ``_cum_end[i]`` the time up to its end.
+    Open intervals are kept as merged UTC epoch-second edges for a contiguous range
+    of local years, loaded on demand in either direction (each year built once), with
+    the business time before each start and after each end. Holiday codes are
+    looked up, and so validated, at the first query that needs a year's tables: an
+    unknown code raises BadInput then (``check_holiday_codes`` checks up front).
     """
 
     spec: CalendarSpec
@@ -224,7 +226,8 @@ class BusinessCalendar:
         """Why ``day`` is closed although a working weekday may be: the holiday's name
         (names of several codes joined by "; "), ``"holiday"`` for an explicit extra
         holiday, ``"closed"`` for an explicit closed date; None otherwise and always
-        for a 24x7 calendar."""
+        for a 24x7 calendar. Package names are in English (``language="en_US"``) so
+        they do not depend on the machine's locale."""
         if self._always:
             return None
         names: list[str] = []
