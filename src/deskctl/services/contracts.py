@@ -11,9 +11,10 @@ Choices where the seeds are silent:
 - ``expiring``: contracts whose last day falls within the next N days (today
   included) and that nobody has renewed yet — those need a follow-up.
 - CSV import is all or nothing: every line is checked before anything is
-  written; a row that repeats a contract already on file (same customer,
-  policy, plan and start) or an earlier row is an error, so re-running an
-  import never doubles contracts.
+  written. An empty policy cell means the customer's policy, else the policy
+  of its latest contract, else the only policy loaded. A row that repeats a
+  contract already on file (same customer, policy, plan and start) or an
+  earlier row is an error, so re-running an import never doubles contracts.
 - Consultancy hours: ``contract.consultancy_hours`` is what was bought; draws
   are kept in ``contract_hours`` with two decimals at most, only while the
   contract is in force, and never beyond the balance. The contract row is
@@ -227,12 +228,28 @@ class _Lookups:
     products: dict[str, int | None]
     plans: dict[str, tuple[str, ...] | None]
     hours: dict[tuple[str, str], Decimal]
+    policies: dict[str, str]
 
     def customer(self, key: str) -> Customer | None:
         if key not in self.customers:
             stmt = select(Customer).where(Customer.key == key)
             self.customers[key] = self.session.execute(stmt).scalars().first()
         return self.customers[key]
+
+    def policy_of(self, customer: Customer) -> str:
+        """The customer's policy, else its latest contract's, else the only one loaded."""
+        if customer.policy:
+            return customer.policy
+        if customer.key not in self.policies:
+            stmt = (
+                select(Contract.policy)
+                .where(Contract.customer_id == customer.id)
+                .order_by(col(Contract.start).desc(), col(Contract.id).desc())
+                .limit(1)
+            )
+            latest = self.session.execute(stmt).scalars().first()
+            self.policies[customer.key] = latest or _only_policy(self.session)
+        return self.policies[customer.key]
 
     def product(self, name: str) -> int | None:
         if name not in self.products:
@@ -265,7 +282,7 @@ def import_csv(session: Session, text: str, *, source: str, now: datetime) -> li
     """
     reader = csv.DictReader(io.StringIO(text, newline=""))
     _check_header(reader.fieldnames, source)
-    look = _Lookups(session, {}, {}, {}, {})
+    look = _Lookups(session, {}, {}, {}, {}, {})
     seen: dict[tuple[int, str, str, date], str] = {}
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
@@ -335,7 +352,7 @@ def _import_row(
     customer = look.customer(key)
     if customer is None or customer.id is None:
         raise _RowError(f"unknown customer {key!r}")
-    policy = _cell(raw, "policy") or customer.policy or _only_policy(look.session)
+    policy = _cell(raw, "policy") or look.policy_of(customer)
     plans = look.plan_names(policy)
     if plans is None:
         raise _RowError(f"unknown policy {policy!r}")
@@ -377,10 +394,11 @@ def _import_row(
 
 
 def _only_policy(session: Session) -> str:
-    try:
-        return policies.resolve_name(session, None)
-    except (BadInput, NotFound) as exc:
-        raise _RowError(f"{exc.message}; fill the policy column") from None
+    loaded = policies.names(session)
+    if len(loaded) != 1:
+        which = f"several policies are loaded ({', '.join(loaded)})" if loaded else "no policy"
+        raise _RowError(f"{which}: fill the policy column")
+    return loaded[0]
 
 
 def _already_on_file(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -438,8 +456,8 @@ def _used(session: Session, contract_id: int) -> Decimal:
     stmt = select(func.coalesce(func.sum(ContractHours.hours), 0)).where(
         ContractHours.contract_id == contract_id
     )
-    hundredths = session.execute(stmt).scalar_one()
-    return (Decimal(int(hundredths)) / 100).quantize(HUNDREDTH)
+    # The Cents type turns the SUM of hundredths back into hours.
+    return Decimal(session.execute(stmt).scalar_one()).quantize(HUNDREDTH)
 
 
 def use_hours(
