@@ -12,25 +12,39 @@ from typing import Any
 
 from tests.conftest import EXAMPLES, ROOT
 
-# Each worker imports deskctl, says it is ready, waits for the go file, then tries
-# DRAWS draws of one hour in a row, each its own command, and prints the exit codes.
+# Each worker imports deskctl, says it is ready, waits for the go file, then makes
+# DRAWS draws of one hour, each in its own write transaction exactly as
+# `deskctl contract use-hours` does (the transaction is most of each loop, so
+# without the row lock draws would interleave), and prints 0 (drawn) or 1 (refused).
 WORKER = """
 import sys, time
+from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
-from typer.testing import CliRunner
-from deskctl.cli.app import app
+from deskctl.cli._base import store_session
+from deskctl.errors import Refused
+from deskctl.services import contracts
 
 ready, go, draws = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-runner = CliRunner()
+at = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+with store_session() as s:
+    pass  # connect and check the schema before the start
 ready.touch()
 while not go.exists():
-    time.sleep(0.005)
-codes = [runner.invoke(app, ["contract", "use-hours", "1", "1"]).exit_code for _ in range(draws)]
+    time.sleep(0.001)
+codes = []
+for _ in range(draws):
+    try:
+        with store_session(write=True) as s:
+            contracts.use_hours(s, 1, Decimal("1"), at=at, note=None, actor="w", now=at)
+        codes.append(0)
+    except Refused:
+        codes.append(1)
 print(" ".join(map(str, codes)))
 """
 WORKERS = 3
-DRAWS = 6
-BOUGHT = 10
+DRAWS = 30
+BOUGHT = 40
 
 
 def seed(cli: Any) -> None:
