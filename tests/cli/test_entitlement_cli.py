@@ -43,8 +43,18 @@ def seed_opmon(cli: Any, *, plan: str = "pro", end: str | None = "2027-06-30") -
     cli("contact", "add", "telco", "joao@telco.example", "--name", "João")
     cli("product", "add", "opmon", "--current", "9.2")
     args = ["--end", end] if end else []
-    cli("contract", "add", "telco", "--plan", plan, "--start", "2026-01-01", *args,
-        "--product", "opmon")
+    cli(
+        "contract",
+        "add",
+        "telco",
+        "--plan",
+        plan,
+        "--start",
+        "2026-01-01",
+        *args,
+        "--product",
+        "opmon",
+    )
     return {"customer": "telco", "contact": "rita@telco.example", "product": "opmon"}
 
 
@@ -54,8 +64,20 @@ def seed_progresssoft(cli: Any, *, license_issued: str | None = "2026-01-01") ->
     cli("contact", "add", "bank", "omar@bank.example", "--name", "Omar")
     cli("product", "add", "ecc", "--current", "5.0")
     args = ["--license-issued", license_issued] if license_issued else []
-    cli("contract", "add", "bank", "--plan", "warranty", "--start", "2026-01-01",
-        "--end", "2026-03-31", "--product", "ecc", *args)
+    cli(
+        "contract",
+        "add",
+        "bank",
+        "--plan",
+        "warranty",
+        "--start",
+        "2026-01-01",
+        "--end",
+        "2026-03-31",
+        "--product",
+        "ecc",
+        *args,
+    )
 
 
 # -- seed 000 Medisoft: overdue payments block ------------------------------------------
@@ -63,8 +85,15 @@ def seed_progresssoft(cli: Any, *, license_issued: str | None = "2026-01-01") ->
 
 def test_medisoft_overdue_blocks_from_the_overdue_day_on(cli) -> None:
     seed_medisoft(cli)
-    cli("contract", "standing", "hosp", "--overdue-since", "2026-03-10",
-        "--at", "2026-03-01T12:00:00Z")
+    cli(
+        "contract",
+        "standing",
+        "hosp",
+        "--overdue-since",
+        "2026-03-10",
+        "--at",
+        "2026-03-01T12:00:00Z",
+    )
     before = check(cli, "hosp", at="2026-03-09T23:59:00Z", code=0)
     assert before["entitled"] is True and before["reasons"] == []
     assert before["billing_mode"] == "included"
@@ -78,8 +107,15 @@ def test_medisoft_overdue_blocks_from_the_overdue_day_on(cli) -> None:
 
 def test_medisoft_paying_up_restores_support(cli) -> None:
     seed_medisoft(cli)
-    cli("contract", "standing", "hosp", "--overdue-since", "2026-02-01",
-        "--at", "2026-02-05T00:00:00Z")
+    cli(
+        "contract",
+        "standing",
+        "hosp",
+        "--overdue-since",
+        "2026-02-01",
+        "--at",
+        "2026-02-05T00:00:00Z",
+    )
     cli("contract", "standing", "hosp", "--paid", "--at", "2026-03-20T15:00:00Z")
     check(cli, "hosp", at="2026-03-19T12:00:00Z", code=1)
     assert check(cli, "hosp", at="2026-03-21T12:00:00Z", code=0)["entitled"] is True
@@ -89,8 +125,15 @@ def test_standing_recorded_later_does_not_rewrite_an_earlier_check(cli) -> None:
     seed_medisoft(cli)
     # Recorded on 2026-04-01 that the account was overdue since 2026-02-01: a check
     # replayed at 2026-03-01 uses what was on file then.
-    cli("contract", "standing", "hosp", "--overdue-since", "2026-02-01",
-        "--at", "2026-04-01T00:00:00Z")
+    cli(
+        "contract",
+        "standing",
+        "hosp",
+        "--overdue-since",
+        "2026-02-01",
+        "--at",
+        "2026-04-01T00:00:00Z",
+    )
     check(cli, "hosp", at="2026-03-01T12:00:00Z", code=0)
     check(cli, "hosp", at="2026-04-01T12:00:00Z", code=1)
 
@@ -122,8 +165,15 @@ def test_imexhs_contract_never_activated_is_refused_with_the_reason(cli) -> None
 
 def test_imexhs_overdue_and_sla_ranges_in_the_answer(cli) -> None:
     seed_imexhs(cli)
-    cli("contract", "standing", "clinic", "--overdue-since", "2026-02-01",
-        "--at", "2026-02-02T00:00:00Z")
+    cli(
+        "contract",
+        "standing",
+        "clinic",
+        "--overdue-since",
+        "2026-02-01",
+        "--at",
+        "2026-02-02T00:00:00Z",
+    )
     doc = check(cli, "clinic", at="2026-02-03T12:00:00Z", code=1)
     assert blocking(doc) == ["overdue"]
     response = doc["targets"]["response"]
@@ -143,8 +193,16 @@ def test_dms_previous_version_is_billed_not_refused(cli) -> None:
         ("10.4.2", "per_intervention_current", []),
         ("11.0", "per_intervention_current", []),
     ):
-        doc = check(cli, "studio", "--product", "dms", "--version", version,
-                    at="2026-05-04T09:00:00Z", code=0)
+        doc = check(
+            cli,
+            "studio",
+            "--product",
+            "dms",
+            "--version",
+            version,
+            at="2026-05-04T09:00:00Z",
+            code=0,
+        )
         assert doc["billing_mode"] == mode, version
         assert codes(doc) == reasons
         assert blocking(doc) == []
@@ -197,10 +255,12 @@ def test_opmon_portal_only(cli) -> None:
 
 def test_opmon_latest_release_only(cli) -> None:
     seed_opmon(cli)
-    check(cli, "telco", "--product", "opmon", "--version", "9.2.7", at="2026-02-01T12:00:00Z",
-          code=0)
-    doc = check(cli, "telco", "--product", "opmon", "--version", "9.1",
-                at="2026-02-01T12:00:00Z", code=1)
+    check(
+        cli, "telco", "--product", "opmon", "--version", "9.2.7", at="2026-02-01T12:00:00Z", code=0
+    )
+    doc = check(
+        cli, "telco", "--product", "opmon", "--version", "9.1", at="2026-02-01T12:00:00Z", code=1
+    )
     assert blocking(doc) == ["version_not_current"]
     assert doc["reasons"][0]["data"]["current"] == "9.2"
 
@@ -237,7 +297,9 @@ def test_opmon_premium_lists_services(cli) -> None:
     doc = check(cli, "telco", at="2026-02-01T12:00:00Z", code=0)
     assert "onsite-visit" in doc["services"]
     assert doc["targets"]["resolution"]["critical"] == {
-        "goal_seconds": 8 * 3600, "limit_seconds": 16 * 3600}
+        "goal_seconds": 8 * 3600,
+        "limit_seconds": 16 * 3600,
+    }
 
 
 # -- seed 004 ProgressSoft: warranty from the licence issue ------------------------------
@@ -245,8 +307,11 @@ def test_opmon_premium_lists_services(cli) -> None:
 
 def test_progresssoft_warranty_days_left_and_expiry(cli) -> None:
     seed_progresssoft(cli)  # licence issued 2026-01-01: 90 days, last day 2026-03-31
-    for at, days_left in (("2026-01-01T00:00:00Z", 90), ("2026-03-30T12:00:00Z", 2),
-                          ("2026-03-31T12:00:00Z", 1)):
+    for at, days_left in (
+        ("2026-01-01T00:00:00Z", 90),
+        ("2026-03-30T12:00:00Z", 2),
+        ("2026-03-31T12:00:00Z", 1),
+    ):
         doc = check(cli, "bank", at=at, code=0)
         assert doc["warranty_days_left"] == days_left, at
         assert doc["billing_mode"] == "warranty"
@@ -290,10 +355,27 @@ def test_summary_for_a_person_says_everything(cli) -> None:
 
 def test_summary_lists_every_blocking_reason(cli) -> None:
     seed_opmon(cli)
-    cli("contract", "standing", "telco", "--overdue-since", "2026-01-15",
-        "--at", "2026-01-15T00:00:00Z")
-    result = cli("contract", "check", "telco", "--contact", "joao@telco.example",
-                 "--channel", "phone", "--at", "2026-02-01T12:00:00Z", code=1)
+    cli(
+        "contract",
+        "standing",
+        "telco",
+        "--overdue-since",
+        "2026-01-15",
+        "--at",
+        "2026-01-15T00:00:00Z",
+    )
+    result = cli(
+        "contract",
+        "check",
+        "telco",
+        "--contact",
+        "joao@telco.example",
+        "--channel",
+        "phone",
+        "--at",
+        "2026-02-01T12:00:00Z",
+        code=1,
+    )
     assert "NOT ENTITLED" in result.stdout
     for code in ("overdue", "contact_not_named", "channel_not_in_plan"):
         assert f"✗ blocks  {code}:" in result.stdout
@@ -318,12 +400,28 @@ def test_expired_contract(cli) -> None:
 
 def test_json_document_names_the_request_and_policy(cli) -> None:
     seed_medisoft(cli)
-    doc = check(cli, "hosp", "--contact", "ana@hosp.example", "--product", "pacs",
-                "--version", "6.2", "--channel", "email", at="2026-02-01T12:00:00-03:00", code=0)
+    doc = check(
+        cli,
+        "hosp",
+        "--contact",
+        "ana@hosp.example",
+        "--product",
+        "pacs",
+        "--version",
+        "6.2",
+        "--channel",
+        "email",
+        at="2026-02-01T12:00:00-03:00",
+        code=0,
+    )
     assert doc["at"] == "2026-02-01T15:00:00Z" and doc["on"] == "2026-02-01"
     assert (doc["customer"], doc["policy"], doc["policy_version"]) == ("hosp", "medisoft", 1)
     assert (doc["contact"], doc["product"], doc["version"], doc["channel"]) == (
-        "ana@hosp.example", "pacs", "6.2", "email")
+        "ana@hosp.example",
+        "pacs",
+        "6.2",
+        "email",
+    )
 
 
 def test_unknown_customer_exits_3(cli) -> None:
@@ -354,8 +452,17 @@ def test_bad_input_exits_2(cli, args, message) -> None:
 
 
 def open_args(seed: dict[str, str], *extra: str) -> list[str]:
-    return ["ticket", "open", "--customer", seed["customer"], "--contact", seed["contact"],
-            "--title", "It broke", *extra]
+    return [
+        "ticket",
+        "open",
+        "--customer",
+        seed["customer"],
+        "--contact",
+        seed["contact"],
+        "--title",
+        "It broke",
+        *extra,
+    ]
 
 
 def tickets(cli: Any) -> list[dict]:
@@ -369,8 +476,9 @@ def opened_event(cli: Any, ticket_id: int) -> dict:
 
 def test_open_records_the_decision(cli) -> None:
     seed = seed_medisoft(cli)
-    result = cli(*open_args(seed, "--product", "pacs", "--version", "6.2",
-                            "--at", "2026-02-02T12:00:00Z"))
+    result = cli(
+        *open_args(seed, "--product", "pacs", "--version", "6.2", "--at", "2026-02-02T12:00:00Z")
+    )
     ticket_id = int(result.stdout)
     doc = cli.json("ticket", "show", str(ticket_id))
     assert doc["billing_mode"] == "included"
@@ -385,8 +493,15 @@ def test_open_records_the_decision(cli) -> None:
 
 def test_open_refuses_an_unentitled_request_and_writes_nothing(cli) -> None:
     seed = seed_medisoft(cli)
-    cli("contract", "standing", "hosp", "--overdue-since", "2026-01-20",
-        "--at", "2026-01-20T00:00:00Z")
+    cli(
+        "contract",
+        "standing",
+        "hosp",
+        "--overdue-since",
+        "2026-01-20",
+        "--at",
+        "2026-01-20T00:00:00Z",
+    )
     result = cli(*open_args(seed, "--at", "2026-02-02T12:00:00Z"), code=1)
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1
@@ -399,8 +514,20 @@ def test_open_refuses_an_unentitled_request_and_writes_nothing(cli) -> None:
 def test_open_refusal_lists_every_blocking_reason(cli) -> None:
     seed = seed_opmon(cli)
     seed["contact"] = "joao@telco.example"
-    result = cli(*open_args(seed, "--channel", "phone", "--product", "opmon", "--version", "8.0",
-                            "--at", "2026-02-02T12:00:00Z"), code=1)
+    result = cli(
+        *open_args(
+            seed,
+            "--channel",
+            "phone",
+            "--product",
+            "opmon",
+            "--version",
+            "8.0",
+            "--at",
+            "2026-02-02T12:00:00Z",
+        ),
+        code=1,
+    )
     line = result.stderr.strip()
     for code in ("contact_not_named", "version_not_current", "channel_not_in_plan"):
         assert f"{code}:" in line
@@ -412,8 +539,15 @@ def test_override_needs_a_manager(cli, monkeypatch, login: str, role: str | None
     seed = seed_medisoft(cli)
     if role:
         cli("agent", "add", login, "--role", role)
-    cli("contract", "standing", "hosp", "--overdue-since", "2026-01-20",
-        "--at", "2026-01-20T00:00:00Z")
+    cli(
+        "contract",
+        "standing",
+        "hosp",
+        "--overdue-since",
+        "2026-01-20",
+        "--at",
+        "2026-01-20T00:00:00Z",
+    )
     monkeypatch.setenv("DESKCTL_USER", login)
     result = cli(*open_args(seed, "--override", "urgent", "--at", "2026-02-02T12:00:00Z"), code=1)
     assert "--override needs the manager or admin role" in result.stderr
@@ -424,11 +558,19 @@ def test_override_needs_a_manager(cli, monkeypatch, login: str, role: str | None
 def test_manager_override_opens_and_records_the_reason(cli, monkeypatch, role: str) -> None:
     seed = seed_medisoft(cli)
     cli("agent", "add", "boss", "--role", role)
-    cli("contract", "standing", "hosp", "--overdue-since", "2026-01-20",
-        "--at", "2026-01-20T00:00:00Z")
+    cli(
+        "contract",
+        "standing",
+        "hosp",
+        "--overdue-since",
+        "2026-01-20",
+        "--at",
+        "2026-01-20T00:00:00Z",
+    )
     monkeypatch.setenv("DESKCTL_USER", "boss")
-    result = cli(*open_args(seed, "--override", "payment promised by phone",
-                            "--at", "2026-02-02T12:00:00Z"))
+    result = cli(
+        *open_args(seed, "--override", "payment promised by phone", "--at", "2026-02-02T12:00:00Z")
+    )
     ticket_id = int(result.stdout)
     assert "opened by override of boss (payment promised by phone)" in result.stderr
     event = opened_event(cli, ticket_id)
@@ -450,44 +592,106 @@ def test_override_reason_must_not_be_empty(cli, monkeypatch) -> None:
 
 def test_previous_version_takes_the_billable_path(cli) -> None:
     seed = seed_dms(cli)
-    result = cli(*open_args(seed, "--channel", "email", "--product", "dms", "--version", "10.1",
-                            "--at", "2026-02-02T10:00:00Z"))
+    result = cli(
+        *open_args(
+            seed,
+            "--channel",
+            "email",
+            "--product",
+            "dms",
+            "--version",
+            "10.1",
+            "--at",
+            "2026-02-02T10:00:00Z",
+        )
+    )
     ticket_id = int(result.stdout)
     assert "previous-version rate" in result.stderr
     doc = cli.json("ticket", "show", str(ticket_id))
     assert doc["billing_mode"] == "per_intervention_previous"
-    current = cli(*open_args(seed, "--channel", "email", "--product", "dms", "--version", "10.4",
-                             "--at", "2026-02-02T10:00:00Z"))
+    current = cli(
+        *open_args(
+            seed,
+            "--channel",
+            "email",
+            "--product",
+            "dms",
+            "--version",
+            "10.4",
+            "--at",
+            "2026-02-02T10:00:00Z",
+        )
+    )
     assert current.stderr == ""
     assert cli.json("ticket", "show", current.stdout.strip())["billing_mode"] == (
-        "per_intervention_current")
+        "per_intervention_current"
+    )
 
 
 def test_override_of_an_out_of_contract_request_is_billed(cli, monkeypatch) -> None:
     seed = seed_dms(cli)
     cli("agent", "add", "boss", "--role", "manager")
     monkeypatch.setenv("DESKCTL_USER", "boss")
-    cli("contract", "standing", "studio", "--overdue-since", "2026-01-20",
-        "--at", "2026-01-20T00:00:00Z")
-    old = cli(*open_args(seed, "--channel", "email", "--product", "dms", "--version", "9.0",
-                         "--override", "goodwill", "--at", "2026-02-02T10:00:00Z"))
+    cli(
+        "contract",
+        "standing",
+        "studio",
+        "--overdue-since",
+        "2026-01-20",
+        "--at",
+        "2026-01-20T00:00:00Z",
+    )
+    old = cli(
+        *open_args(
+            seed,
+            "--channel",
+            "email",
+            "--product",
+            "dms",
+            "--version",
+            "9.0",
+            "--override",
+            "goodwill",
+            "--at",
+            "2026-02-02T10:00:00Z",
+        )
+    )
     assert cli.json("ticket", "show", old.stdout.strip())["billing_mode"] == (
-        "per_intervention_previous")
-    new = cli(*open_args(seed, "--channel", "email", "--override", "goodwill",
-                         "--at", "2026-02-02T10:00:00Z"))
+        "per_intervention_previous"
+    )
+    new = cli(
+        *open_args(
+            seed, "--channel", "email", "--override", "goodwill", "--at", "2026-02-02T10:00:00Z"
+        )
+    )
     assert cli.json("ticket", "show", new.stdout.strip())["billing_mode"] == (
-        "per_intervention_current")
+        "per_intervention_current"
+    )
     assert "billed as per intervention current" in new.stderr
 
 
 def test_always_supported_topic_is_accepted_unentitled(cli) -> None:
     seed = seed_dms(cli)
-    cli("contract", "standing", "studio", "--overdue-since", "2026-01-20",
-        "--at", "2026-01-20T00:00:00Z")
-    cli(*open_args(seed, "--channel", "email", "--topic", "network",
-                   "--at", "2026-02-02T10:00:00Z"), code=1)
-    result = cli(*open_args(seed, "--channel", "email", "--topic", "installation",
-                            "--at", "2026-02-02T10:00:00Z"))
+    cli(
+        "contract",
+        "standing",
+        "studio",
+        "--overdue-since",
+        "2026-01-20",
+        "--at",
+        "2026-01-20T00:00:00Z",
+    )
+    cli(
+        *open_args(
+            seed, "--channel", "email", "--topic", "network", "--at", "2026-02-02T10:00:00Z"
+        ),
+        code=1,
+    )
+    result = cli(
+        *open_args(
+            seed, "--channel", "email", "--topic", "installation", "--at", "2026-02-02T10:00:00Z"
+        )
+    )
     assert "installation is always supported" in result.stderr
     doc = cli.json("ticket", "show", result.stdout.strip())
     assert doc["topic"] == "installation"
@@ -507,14 +711,39 @@ def test_open_by_an_unnamed_contact_is_refused(cli) -> None:
 
 def test_open_under_warranty_notes_the_days_left(cli) -> None:
     seed_progresssoft(cli)
-    result = cli("ticket", "open", "--customer", "bank", "--contact", "omar@bank.example",
-                 "--title", "Blocked", "--channel", "phone", "--at", "2026-03-22T08:00:00Z")
+    result = cli(
+        "ticket",
+        "open",
+        "--customer",
+        "bank",
+        "--contact",
+        "omar@bank.example",
+        "--title",
+        "Blocked",
+        "--channel",
+        "phone",
+        "--at",
+        "2026-03-22T08:00:00Z",
+    )
     assert "under warranty until 2026-03-31 (10 days left)" in result.stderr
     doc = cli.json("ticket", "show", result.stdout.strip())
     assert doc["billing_mode"] == "warranty"
     assert doc["entitlement"]["warranty_days_left"] == 10
-    cli("ticket", "open", "--customer", "bank", "--contact", "omar@bank.example",
-        "--title", "Blocked", "--channel", "phone", "--at", "2026-04-01T08:00:00Z", code=1)
+    cli(
+        "ticket",
+        "open",
+        "--customer",
+        "bank",
+        "--contact",
+        "omar@bank.example",
+        "--title",
+        "Blocked",
+        "--channel",
+        "phone",
+        "--at",
+        "2026-04-01T08:00:00Z",
+        code=1,
+    )
 
 
 def test_open_with_a_bad_version_is_bad_input(cli) -> None:

@@ -50,8 +50,19 @@ BOUGHT = 40
 def seed(cli: Any) -> None:
     cli("init", "--policy", str(EXAMPLES / "opmon.toml"))
     cli("customer", "add", "telco", "--name", "Telco SA", "--country", "BR")
-    cli("contract", "add", "telco", "--plan", "premium", "--start", "2026-01-01",
-        "--end", "2026-12-31", "--consultancy-hours", str(BOUGHT))
+    cli(
+        "contract",
+        "add",
+        "telco",
+        "--plan",
+        "premium",
+        "--start",
+        "2026-01-01",
+        "--end",
+        "2026-12-31",
+        "--consultancy-hours",
+        str(BOUGHT),
+    )
 
 
 def run_workers(tmp_path: Path) -> list[int]:
@@ -61,9 +72,15 @@ def run_workers(tmp_path: Path) -> list[int]:
     for n in range(WORKERS):
         flag = tmp_path / f"ready{n}"
         ready.append(flag)
-        procs.append(subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(flag), str(go), str(DRAWS)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, str(flag), str(go), str(DRAWS)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     deadline = time.monotonic() + 60
     while not all(f.exists() for f in ready):
         assert time.monotonic() < deadline, "workers did not start"

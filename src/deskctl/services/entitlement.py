@@ -44,10 +44,11 @@ from deskctl.domain.entitlement import (
     ContractFacts,
     Decision,
     ProductFacts,
+    Reason,
     check_entitlement,
 )
 from deskctl.domain.policy import Policy
-from deskctl.errors import Refused
+from deskctl.errors import BadInput, Refused
 from deskctl.services import masterdata, policies
 from deskctl.store.models import (
     Contact,
@@ -85,7 +86,7 @@ class Check:
     def entitled(self) -> bool:
         return self.decision.entitled
 
-    def blocking(self) -> list[Any]:
+    def blocking(self) -> list[Reason]:
         return [r for r in self.decision.reasons if r.blocking]
 
     def to_json(self) -> dict[str, Any]:
@@ -244,8 +245,6 @@ def check_override(session: Session, reason: str | None, actor: str) -> str | No
     """The override reason, once the acting user is known to be a manager or an admin."""
     if reason is None:
         return None
-    from deskctl.errors import BadInput
-
     if not reason.strip():
         raise BadInput("--override needs a reason")
     role = masterdata.role_of(session, actor)
@@ -286,6 +285,8 @@ def billable_path(policy: Policy, decision: Decision) -> str:
 
 def open_notes(doc: dict[str, Any]) -> list[str]:
     """What the agent should know about the terms a ticket was opened on (for stderr)."""
+    if not doc:
+        return []
     notes = []
     blocking = [r["code"] for r in doc["reasons"] if r["blocking"]]
     if doc["accepted_by"] == "override":
