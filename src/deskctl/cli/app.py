@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from deskctl import __version__
-from deskctl.cli import customer, db, masterdata, policy, ticket
+from deskctl.cli import customer, db, kb, masterdata, policy, queue, ticket, ticket_flow
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -47,6 +47,9 @@ policy.register(app)
 customer.register(app)
 masterdata.register(app)
 ticket.register(app)
+ticket_flow.register(app)
+kb.register(app)
+queue.register(app)
 
 
 def main() -> None:
