@@ -1,7 +1,5 @@
 """`deskctl kb add | list | search`: the knowledge base misuse tickets are redirected to."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`deskctl queue`: the working view of open tickets, most urgent first."""
 
-from __future__ import annotations
-
 import os
 from typing import Annotated
 

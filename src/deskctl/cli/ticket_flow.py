@@ -6,8 +6,6 @@ history), prints one line on stderr, or the changed ticket with ``--json``
 ticket is no longer at rev N, for scripts that decided on what they last saw.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Annotated, Any
 
