@@ -132,7 +132,7 @@ def test_a_policy_without_the_repeat_rule_accepts_the_case_again(fast_cli) -> No
         "triage",
         again,
         "--severity",
-        "low",
+        "normal",
         "--category",
         "misuse",
         "--topic",
