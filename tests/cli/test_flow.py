@@ -396,6 +396,11 @@ BAD_INPUT = [  # state of the ticket, arguments after the id, exit code, part of
     ("in_progress", ["update", "--product", "nope"], 3, "nope"),
     ("in_progress", ["start", "--at", "yesterday"], 2, "ISO-8601"),
     ("in_progress", ["start", "--if-rev", "-1"], 2, "if-rev"),
+    ("draft", ["triage", "--impact", "huge", "--urgency", "low"], 2, "not a level"),
+    ("queued", ["respond", "--at", "noon"], 2, "ISO-8601"),
+    ("queued", ["approve", "--at", "2026-03-02T15:00:00"], 2, "UTC offset"),
+    ("queued", ["decline", "--if-rev", "x"], 2, "if-rev"),
+    ("closed", ["reopen", "--at", "x"], 2, "ISO-8601"),
 ]
 
 

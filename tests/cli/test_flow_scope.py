@@ -123,9 +123,18 @@ def test_a_policy_without_the_repeat_rule_accepts_the_case_again(fast_cli) -> No
     seed = seed_dms(cli)
     add_article(cli)
     first = open_ticket(cli, seed, "How to merge", "--channel", "email")
+    # DMS does not refuse repeats, so no topic is needed.
     cli(
-        "ticket", "triage", first, "--severity", "normal", "--category", "misuse", "--kb", "kb-merge"
-    )  # DMS does not refuse repeats, so no topic is needed
+        "ticket",
+        "triage",
+        first,
+        "--severity",
+        "normal",
+        "--category",
+        "misuse",
+        "--kb",
+        "kb-merge",
+    )
     again = open_ticket(cli, seed, "How to merge", "--channel", "email")
     doc = cli.json(
         "ticket",

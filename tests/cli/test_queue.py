@@ -179,3 +179,40 @@ def test_piped_the_queue_never_pages(fast_cli, imexhs, tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Viewer freezes" in done.stdout
     assert not (tmp_path / "paged.txt").exists()
+
+
+def test_severities_of_several_policies_rank_by_their_own_scales(fast_cli, imexhs) -> None:
+    from tests.conftest import EXAMPLES
+
+    cli = fast_cli
+    cli("policy", "load", str(EXAMPLES / "medisoft.toml"))
+    cli("customer", "add", "hosp", "--name", "Hospital", "--country", "BR")
+    cli("contact", "add", "hosp", "ana@hosp.example", "--name", "Ana")
+    cli("product", "add", "pacs", "--current", "6.2")
+    cli(
+        "contract",
+        "add",
+        "hosp",
+        "--policy",
+        "medisoft",
+        "--plan",
+        "maintenance",
+        "--start",
+        "2026-01-01",
+        "--product",
+        "pacs",
+    )
+    hosp = {"customer": "hosp", "contact": "ana@hosp.example", "product": "pacs"}
+
+    def triaged(seed: dict[str, str], hour: int, severity: str) -> int:
+        t = open_ticket(cli, seed, f"sev {severity}", at=f"2026-03-02T{hour:02d}:00:00Z")
+        cli("ticket", "triage", t, "--severity", severity)
+        return t
+
+    low = triaged(hosp, 8, "low")
+    second = triaged(imexhs, 9, "2")
+    medium = triaged(hosp, 10, "medium")
+    top = triaged(imexhs, 11, "1")
+    queued = cli.json("queue")["groups"][0]
+    # Rank 0, then the two rank-1 severities by age, then rank 2.
+    assert [t["id"] for t in queued["tickets"]] == [top, second, medium, low]

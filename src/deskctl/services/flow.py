@@ -49,7 +49,7 @@ from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import STATES, Policy
 from deskctl.domain.triage import check_misuse_repeat, classify_topic
 from deskctl.errors import BadInput, Conflict, NotFound, Refused
-from deskctl.services import kb, masterdata, policies, tickets
+from deskctl.services import kb, masterdata, tickets
 from deskctl.store.models import Agent, Contact, Customer, PolicyVersion, Ticket
 
 
@@ -547,14 +547,22 @@ def severity_ranks(session: Session) -> dict[str, int]:
     """Severity name -> rank (0 most severe) over every loaded policy version.
 
     A name two policies rank differently takes its most severe rank, so an
-    urgent ticket is never pushed down by another vendor's scale.
+    urgent ticket is never pushed down by another vendor's scale. Stored
+    policies were validated when loaded, so only their severity order is read
+    here (the full parser costs more than the whole queue query).
     """
     ranks: dict[str, int] = {}
-    for row in session.execute(select(PolicyVersion)).scalars():
-        policy = policies.parse_cached(row.text, f"{row.name} v{row.version}")
-        for rank, name in enumerate(policy.severities.order):
+    for row in session.execute(select(PolicyVersion.text)).scalars():
+        for rank, name in enumerate(_severity_order(row)):
             ranks[name] = min(rank, ranks.get(name, rank))
     return ranks
+
+
+def _severity_order(policy_text: str) -> list[str]:
+    import tomllib
+
+    order = tomllib.loads(policy_text).get("severities", {}).get("order", [])
+    return [str(name) for name in order]
 
 
 def _queue_where(flt: QueueFilter) -> list[Any]:
