@@ -239,7 +239,27 @@ def apply(
     updates = projection(state)
     updates.update(_sla_columns(session, ticket, everything, now, policy))
     record(session, ticket, new_events, updates)
+    closing = next((e for e in new_events if e.to_status == "closed"), None)
+    if closing is not None and state.parent_id is not None:
+        _tell_parent(session, state.parent_id, ticket.id, closing, now)
     return state
+
+
+def _tell_parent(
+    session: Session, parent_id: int, child_id: int, closing: Event, now: datetime
+) -> None:
+    """A sub-ticket closed: the parent learns it in the same transaction, whoever closed it.
+
+    The parent resumes (awaiting_subticket -> in_progress) when it was the last
+    open one. A ticket merely opened with a parent_id, not by a split, is not
+    one of the parent's sub-tickets and changes nothing.
+    """
+    parent, history, state = current(session, parent_id)
+    if child_id not in state.children:
+        return
+    new = lifecycle.on_child_closed(state, child_id, closing.at, actor=closing.actor)
+    if new:
+        apply(session, parent, history, new, now=now, policy=policy_of(session, parent))
 
 
 def _sla_columns(
