@@ -135,11 +135,9 @@ def _invoice_section(doc: Mapping[str, Any]) -> str:
     cur = doc["currency"]
     period = doc["period"]
     state = "void" if doc.get("status") == "void" else ("draft" if not doc.get("number") else "")
-    issued = (
-        f"<div>issued {escape(iso_z(doc['finalized_at']) or '')}</div>"
-        if doc.get("finalized_at")
-        else ""
-    )
+    issued = ""
+    if doc.get("finalized_at"):
+        issued = f"<div>issued {escape((iso_z(doc['finalized_at']) or '')[:10])}</div>"
     void = (
         f'<p class="note">Void: {escape(str(doc.get("void_reason") or ""))}</p>'
         if doc.get("status") == "void"
