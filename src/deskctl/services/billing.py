@@ -271,8 +271,17 @@ class _Facts:
     plan: str | None
     billing_mode: str | None
     category: str | None
+    topic: str | None
     product: str | None
     version: str | None
+
+
+@dataclass(frozen=True)
+class LineCard:
+    """The rate card a ticket's lines are priced with, and what its billable service is called."""
+
+    rates: RateCard | None
+    service: str = "service"
 
 
 @dataclass
@@ -290,6 +299,16 @@ class _Context:
     policies: dict[int, tuple[PolicyVersion, Policy]] = field(default_factory=dict)
     products: dict[str, str] = field(default_factory=dict)
     split_parents: set[int] = field(default_factory=set)
+    cards: dict[tuple[int | None, str | None, str | None], LineCard] = field(default_factory=dict)
+
+    def card(
+        self, version_id: int | None, ticket_id: int, category: str | None, topic: str | None
+    ) -> LineCard:
+        key = (version_id, category, topic)
+        if key not in self.cards:
+            rates = self.policy(version_id, ticket_id)[1].rates
+            self.cards[key] = rate_card_for(rates, category, topic)
+        return self.cards[key]
 
     def policy(self, version_id: int | None, ticket_id: int) -> tuple[PolicyVersion, Policy]:
         if version_id is None:
@@ -402,6 +421,7 @@ def _facts(session: Session, ticket_ids: Any) -> dict[int, _Facts]:
         _TK.c.plan,
         _TK.c.billing_mode,
         _TK.c.category,
+        _TK.c.topic,
         _TK.c.product,
         _TK.c.version,
     ).where(_TK.c.id.in_(ticket_ids))
@@ -466,6 +486,30 @@ def _version_current(version: str | None, product_current: str | None) -> bool:
         return True
 
 
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def rate_card_for(rates: RateCard | None, category: str | None, topic: str | None) -> LineCard:
+    """The policy's rate card as pricing reads it.
+
+    Hourly keys are matched without regard to ``-`` or ``_`` (policy files write
+    ``data-recovery``, pricing asks for ``data_recovery``). A billable service whose
+    topic has its own hourly rate (``data-recovery = "60.00"``) is billed at that rate
+    and named after it; other billable services use ``hourly.service``.
+    """
+    if rates is None:
+        return LineCard(None)
+    hourly = {_key(k): v for k, v in rates.hourly.items()}
+    service = "service"
+    if category == "billable_service" and topic and _key(topic) in hourly:
+        hourly["service"] = hourly[_key(topic)]
+        service = topic.strip().replace("-", " ").replace("_", " ")
+    if hourly == rates.hourly:
+        return LineCard(rates, service)
+    return LineCard(replace(rates, hourly=hourly), service)
+
+
 def _covers(line_kind: str, row_kind: str) -> bool:
     """Which work-log rows a priced line bills (mirrors domain.billing.price_ticket)."""
     if line_kind == "hourly:data_recovery":
@@ -485,6 +529,7 @@ def _price(
     """The lines a ticket adds: new kinds of line priced on their own, later work on an
     invoiced kind priced on all its minutes less what was invoiced for it."""
     _, policy = ctx.policy(facts.policy_version_id, facts.id)
+    card = ctx.card(facts.policy_version_id, facts.id, facts.category, facts.topic)
     mode, current = billing_terms(
         policy,
         billing_mode=facts.billing_mode,
@@ -494,15 +539,16 @@ def _price(
     )
 
     def priced(rows: Iterable[_Row]) -> list[PriceLine]:
-        return price_ticket(
+        lines = price_ticket(
             facts.id,
             [WorkEntry(r.minutes, r.kind) for r in rows],
             mode=mode,
-            rates=policy.rates,
+            rates=card.rates,
             version_current=current,
             category=facts.category or "defect",
             split_parent=facts.id in ctx.split_parents,
         )
+        return [_named(line, card.service) for line in lines]
 
     lines = []
     for line in priced(billed):
@@ -515,6 +561,12 @@ def _price(
         whole = {p.kind: p for p in priced([*earlier, *billed])}.get(line.kind, line)
         lines.append(_follow_up(whole, rows, before))
     return lines
+
+
+def _named(line: PriceLine, service: str) -> PriceLine:
+    if line.kind != "hourly:service" or service == "service":
+        return line
+    return replace(line, description=service + line.description.removeprefix("service"))
 
 
 def _line(line: PriceLine, rows: Sequence[_Row]) -> BillLine:
@@ -573,10 +625,7 @@ def _make_bill(
     rates = vendor_policy.rates or RateCard()
     vat_rate = customer.vat_rate if customer.vat_rate is not None else rates.default_vat_rate
     totals = invoice_totals(lines, vat_rate)  # BillLine has what totals read: ticket, amount
-    line_cards = [
-        (line.kind, ctx.policy(facts[line.ticket].policy_version_id, line.ticket)[1].rates)
-        for line in lines
-    ]
+    line_cards = [(line.kind, _card_of(ctx, facts[line.ticket])) for line in lines]
     return Bill(
         customer_id=customer.id,
         customer=customer.key,
@@ -593,14 +642,18 @@ def _make_bill(
     )
 
 
+def _card_of(ctx: _Context, facts: _Facts) -> LineCard:
+    return ctx.card(facts.policy_version_id, facts.id, facts.category, facts.topic)
+
+
 def _invoicing_policy(ctx: _Context, version_id: int) -> Policy:
     """The latest version of the policy the newest ticket was opened under: today's VAT terms."""
     row, _ = ctx.policy(version_id, 0)
     return policies.latest(ctx.session, row.name)[1]
 
 
-def _currency(cards: Sequence[tuple[str, RateCard | None]], default: str) -> str:
-    found = {card.currency for _, card in cards if card is not None} or {default}
+def _currency(cards: Sequence[tuple[str, LineCard]], default: str) -> str:
+    found = {c.rates.currency for _, c in cards if c.rates is not None} or {default}
     if len(found) > 1:
         raise BadInput(f"the lines are in several currencies ({', '.join(sorted(found))})")
     return found.pop()
@@ -648,14 +701,15 @@ def line_rate(kind: str, rates: RateCard | None) -> Decimal | None:
         return cents(rates.incident_price) if rates.incident_price is not None else None
     if kind.startswith("hourly:"):
         item = kind.removeprefix("hourly:")
-        price = rates.hourly.get(item)
+        hourly = {_key(k): v for k, v in rates.hourly.items()}
+        price = hourly.get(item)
         if price is None and item == "data_recovery":
-            price = rates.hourly.get("recovery")
+            price = hourly.get("recovery")
         return cents(price) if price is not None else None
     return None
 
 
-def rates_applied(cards: Iterable[tuple[str, RateCard | None]]) -> list[dict[str, Any]]:
+def rates_applied(cards: Iterable[tuple[str, LineCard]]) -> list[dict[str, Any]]:
     """The rate-card items the lines used, once each, in rate-card order."""
     seen: list[dict[str, Any]] = []
     for kind, card in cards:
@@ -673,7 +727,8 @@ def _rate_rank(item: Mapping[str, Any]) -> int:
     return 3
 
 
-def _rate_items(kind: str, card: RateCard | None) -> list[dict[str, Any]]:
+def _rate_items(kind: str, line_card: LineCard) -> list[dict[str, Any]]:
+    card = line_card.rates
     if card is None:
         return []
     items = []
@@ -700,7 +755,7 @@ def _rate_items(kind: str, card: RateCard | None) -> list[dict[str, Any]]:
         price = line_rate(kind, card)
         if price is not None:
             name = kind.removeprefix("hourly:").replace("_", " ")
-            items.append(_item(name, price, "per hour"))
+            items.append(_item(line_card.service if name == "service" else name, price, "per hour"))
     return items
 
 
@@ -917,6 +972,8 @@ def invoice_json(session: Session, number: str) -> dict[str, Any]:
             _IL.c.kind,
             _IL.c.description,
             _TK.c.policy_version_id,
+            _TK.c.category,
+            _TK.c.topic,
         )
         .select_from(_IL.join(_TK, _TK.c.id == _IL.c.ticket_id))
         .where(_IL.c.invoice_id == inv.id)
@@ -925,7 +982,7 @@ def invoice_json(session: Session, number: str) -> dict[str, Any]:
     ctx = _Context(session=session)
     lines, cards = [], []
     for r in session.execute(stmt):
-        card = ctx.policy(r.policy_version_id, r.ticket_id)[1].rates
+        card = ctx.card(r.policy_version_id, r.ticket_id, r.category, r.topic)
         cards.append((r.kind, card))
         lines.append(
             {
@@ -936,11 +993,12 @@ def invoice_json(session: Session, number: str) -> dict[str, Any]:
                 "amount": r.amount,
                 "kind": r.kind,
                 "description": r.description,
-                "rate": line_rate(r.kind, card),
+                "rate": line_rate(r.kind, card.rates),
             }
         )
     vendor_policy = _customer_policy(session, customer)
-    vat_included = bool(cards and cards[0][1] and cards[0][1].vat_included)
+    first = cards[0][1].rates if cards else None
+    vat_included = bool(first and first.vat_included)
     if ctx.policies:
         vendor = next(iter(ctx.policies.values()))[1].vendor
     else:
