@@ -691,3 +691,26 @@ def test_finalize_json_is_the_invoice(cli, dms) -> None:
     )
     assert (doc["number"], doc["total"]) == ("INV-2026-0001", "54.90")
     assert datetime.fromisoformat(doc["finalized_at"].replace("Z", "+00:00")).hour == 8
+
+
+def test_finalize_follow_up_and_void_on_each_backend(cli, store, monkeypatch) -> None:
+    monkeypatch.setenv("DESKCTL_NOW", NOW)
+    seed = seed_dms(cli)
+    ticket = open_dms(cli, seed)
+    log(cli, ticket, "21m")
+    log(cli, ticket, "10m", "--kind", "recovery")
+    assert finalize(cli).stdout.strip() == "INV-2026-0001"
+    finalize(cli, code=1)
+    log(cli, ticket, "30m", at=LATER)
+    [line] = bill(cli)["lines"]
+    assert (line["base"], line["extra_half_hours"], line["amount"]) == ("0.00", 1, "35.00")
+    assert finalize(cli).stdout.strip() == "INV-2026-0002"
+    cli("invoice", "void", "INV-2026-0001", "--reason", "re-issue")
+    lines = bill(cli)["lines"]
+    assert [(x["kind"], x["minutes"], x["amount"]) for x in lines] == [
+        ("intervention_current", 21, "80.00"),  # 51 min less the 35.00 still invoiced
+        ("hourly:data_recovery", 10, "10.00"),
+    ]
+    assert finalize(cli).stdout.strip() == "INV-2026-0003"
+    final = [r for r in cli.json("invoice", "list") if r["status"] == "final"]
+    assert sum(money(r["subtotal"]) for r in final) == Decimal("125.00")  # 115 + 10

@@ -40,9 +40,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
 from deskctl.domain import lifecycle
@@ -255,8 +256,7 @@ class Bill:
     rates: tuple[dict[str, Any], ...] = ()
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     id: int
     ticket_id: int
     minutes: int
@@ -477,6 +477,7 @@ def billing_terms(
     return mode, _version_current(version, product_current)
 
 
+@lru_cache(maxsize=1024)
 def _version_current(version: str | None, product_current: str | None) -> bool:
     if not version or not product_current:
         return True
@@ -834,7 +835,18 @@ def finalize(
         _store(session, bill, number, now=now, actor=actor)
         numbers.append(number)
     session.execute(update(_CTR).where(_CTR.c.series == f"{year:04d}").values(last=last))
-    return [invoice_json(session, number) for number in numbers]
+    return [
+        {
+            **bill_json(bill),
+            "number": number,
+            "status": "final",
+            "finalized_at": now,
+            "voided_at": None,
+            "void_reason": None,
+            "actor": actor,
+        }
+        for bill, number in zip(bills, numbers, strict=True)
+    ]
 
 
 def _number(year: int, last: int) -> str | None:
@@ -875,43 +887,47 @@ def _store(session: Session, bill: Bill, number: str, *, now: datetime, actor: s
         )
         .returning(_INV.c.id)
     ).scalar_one()
-    line_ids = (
-        session.execute(
-            insert(_IL).returning(_IL.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "invoice_id": invoice_id,
-                    "ticket_id": line.ticket,
-                    "kind": line.kind,
-                    "description": line.description[:500],
-                    "minutes": line.minutes,
-                    "base": line.base,
-                    "extra_half_hours": line.extra_half_hours,
-                    "amount": line.amount,
-                }
-                for line in bill.lines
-            ],
-        )
-        .scalars()
-        .all()
+    # No RETURNING here: SQLite would insert row by row. (ticket, kind) is unique on a bill.
+    session.execute(
+        insert(_IL),
+        [
+            {
+                "invoice_id": invoice_id,
+                "ticket_id": line.ticket,
+                "kind": line.kind,
+                "description": line.description[:500],
+                "minutes": line.minutes,
+                "base": line.base,
+                "extra_half_hours": line.extra_half_hours,
+                "amount": line.amount,
+            }
+            for line in bill.lines
+        ],
     )
-    _lock_rows(session, invoice_id, bill.lines, line_ids)
+    ids = {
+        (t, kind): lid
+        for lid, t, kind in session.execute(
+            select(_IL.c.id, _IL.c.ticket_id, _IL.c.kind).where(_IL.c.invoice_id == invoice_id)
+        )
+    }
+    _lock_rows(session, invoice_id, bill.lines, [ids[(ln.ticket, ln.kind)] for ln in bill.lines])
 
 
 def _lock_rows(
     session: Session, invoice_id: int, lines: Sequence[BillLine], line_ids: Sequence[int]
 ) -> None:
+    """Point each billed work-log row at its line, only if no other invoice took it."""
     pairs = [
-        {"wid": wid, "lid": lid}
-        for line, lid in zip(lines, line_ids, strict=True)
-        for wid in line.worklog_ids
+        (wid, lid) for line, lid in zip(lines, line_ids, strict=True) for wid in line.worklog_ids
     ]
-    if pairs:
+    if session.get_bind().dialect.name == "postgresql":
+        _lock_rows_pg(session, pairs)
+    elif pairs:
         session.connection().execute(
             update(_WL)
             .where(_WL.c.id == bindparam("wid"), _WL.c.invoice_line_id.is_(None))
             .values(invoice_line_id=bindparam("lid")),
-            pairs,
+            [{"wid": wid, "lid": lid} for wid, lid in pairs],
         )
     locked = session.execute(
         select(func.count())
@@ -920,6 +936,20 @@ def _lock_rows(
     ).scalar_one()
     if int(locked) != len(pairs):
         raise Conflict("some of these work-log entries were invoiced meanwhile; try again")
+
+
+def _lock_rows_pg(session: Session, pairs: Sequence[tuple[int, int]]) -> None:
+    """One UPDATE from two arrays instead of a round trip per row."""
+    if not pairs:
+        return
+    session.execute(
+        text(
+            "UPDATE worklog SET invoice_line_id = batch.lid"
+            " FROM unnest(CAST(:wids AS integer[]), CAST(:lids AS integer[])) AS batch (wid, lid)"
+            " WHERE worklog.id = batch.wid AND worklog.invoice_line_id IS NULL"
+        ),
+        {"wids": [wid for wid, _ in pairs], "lids": [lid for _, lid in pairs]},
+    )
 
 
 def _invoice_row(session: Session, number: str, *, for_update: bool = False) -> Any:
