@@ -10,7 +10,9 @@ from deskctl.cli._base import AtOpt, CsvOpt, DeskGroup, JsonOpt, store_session, 
 
 bill_app = typer.Typer(
     cls=DeskGroup,
-    help="Bills: what a customer owes for a period (a draft), and finalising it as an invoice.",
+    help="Bills. `bill --customer C --from D --to D` prints a draft (nothing stored) of the "
+    "work logged in the period and not yet invoiced; `bill finalize` stores it as a numbered "
+    "invoice.",
     invoke_without_command=True,
     pretty_exceptions_enable=False,
 )
