@@ -243,7 +243,8 @@ def measure(url: str, monthly: bool, workdir: Path) -> list[tuple[str, tuple[flo
     seconds, stdout = run(env, "invoice", "list", "--json")
     invoices = json.loads(stdout)
     billed = sum(Decimal(i["total"]) for i in invoices)
-    out.append(("invoice list", seconds, f"{len(invoices)} invoices, total {billed}"))
+    same = "= the yearly draft" if billed == total else f"!= the yearly draft {total}"
+    out.append(("invoice list", seconds, f"{len(invoices)} invoices, total {billed} {same}"))
     seconds, _ = run(
         env, "invoice", "show", invoices[0]["number"], "--html", str(workdir / "invoice.html")
     )

@@ -9,16 +9,20 @@ services/billing.py), and a mode stored by the entitlement check wins.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from deskctl.errors import Refused
 from tests.conftest import EXAMPLES
 from tests.factory import seed_dms, seed_medisoft
 
@@ -714,3 +718,74 @@ def test_finalize_follow_up_and_void_on_each_backend(cli, store, monkeypatch) ->
     assert finalize(cli).stdout.strip() == "INV-2026-0003"
     final = [r for r in cli.json("invoice", "list") if r["status"] == "final"]
     assert sum(money(r["subtotal"]) for r in final) == Decimal("125.00")  # 115 + 10
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    entries=st.lists(
+        st.tuples(
+            st.integers(1, 28), st.integers(1, 75), st.sampled_from(["connection", "recovery"])
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    cuts=st.sets(st.integers(1, 27), max_size=3),
+    current=st.booleans(),
+)
+def test_invoicing_in_pieces_charges_what_one_invoice_would(
+    cli, dms, entries, cuts, current
+) -> None:
+    """However the work of a ticket is spread over invoices, the charges add up to its price."""
+    from deskctl.clock import parse_instant
+    from deskctl.domain.billing import WorkEntry, price_ticket
+    from deskctl.services import billing, tickets
+    from deskctl.store import db
+
+    ticket = open_dms(cli, dms, version="10.4" if current else "9.1")
+    now = parse_instant(NOW)
+    with _session() as s:
+        for day, minutes, kind in entries:
+            billing.log_work(
+                s,
+                ticket,
+                minutes,
+                kind=kind,
+                note=None,
+                reason=None,
+                now=parse_instant(f"2026-03-{day:02d}T10:00:00Z"),
+                actor="t",
+            )
+    bounds = [1, *sorted(c + 1 for c in cuts), 29]
+    charged = Decimal("0")
+    for first, after in itertools.pairwise(bounds):
+        with _session() as s:
+            try:
+                docs = billing.finalize(
+                    s, "studio", date(2026, 3, first), date(2026, 3, after - 1), now=now, actor="t"
+                )
+            except Refused:
+                continue  # no work in this piece
+        charged += sum(
+            (
+                money(str(line["amount"]))
+                for d in docs
+                for line in d["lines"]
+                if line["ticket"] == ticket
+            ),
+            Decimal("0"),
+        )
+    with db.session(db.ready_engine()) as s:
+        policy = tickets.policy_of(s, tickets.get(s, ticket))
+    whole = price_ticket(
+        ticket,
+        [WorkEntry(m, k) for _, m, k in entries],
+        mode="per_intervention",
+        rates=billing.rate_card_for(policy.rates, "defect", None).rates,
+        version_current=current,
+        category="defect",
+    )
+    assert charged == sum((line.amount for line in whole), Decimal("0"))
