@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from deskctl import __version__
-from deskctl.cli import bill, customer, db, masterdata, policy, ticket, ticket_work
+from deskctl.cli import bill, contract, customer, db, masterdata, policy, ticket, ticket_work
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ db.register(app)
 policy.register(app)
 customer.register(app)
 masterdata.register(app)
+contract.register(app)
 ticket.register(app)
 ticket_work.register(app)
 bill.register(app)
