@@ -2,9 +2,10 @@
 
 Triage and split go through the ticket service (lifecycle builders + apply) until
 `ticket triage` / `ticket split` are on main. Previous-version tickets are opened
-with a version older than the product's current release; with no billing mode
-stored on the ticket, billing derives the rate from the version (see
-services/billing.py), and a mode stored by the entitlement check wins.
+with a version older than the product's current release: the contract check
+stores ``per_intervention_previous`` on them at open, and billing follows the
+stored mode; for a ticket with no stored mode, billing derives it from the
+version (see services/billing.py), which one test covers.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def split(parent_id: int, titles: list[str], tmp: Path, at: str = AT) -> list[in
     return children
 
 
-def set_billing_mode(ticket_id: int, mode: str) -> None:
+def set_billing_mode(ticket_id: int, mode: str | None) -> None:
     """What the entitlement check stores on the ticket at open."""
     from sqlalchemy import update
 
@@ -145,26 +146,6 @@ def money(value: str) -> Decimal:
 
 
 _TEMPLATES: dict[str, Path] = {}
-_COMMANDS: dict[int, Any] = {}
-
-
-def use_cached_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Build the click command tree once, not per invocation (it is most of a call's time)."""
-    import typer.testing
-
-    build = typer.testing._get_command
-
-    def cached(app: Any) -> Any:
-        if id(app) not in _COMMANDS:
-            _COMMANDS[id(app)] = build(app)
-        return _COMMANDS[id(app)]
-
-    monkeypatch.setattr(typer.testing, "_get_command", cached)
-
-
-@pytest.fixture(autouse=True)
-def _built_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_cached_commands(monkeypatch)
 
 
 def seeded(cli: Any, name: str, seeder: Any, tmp_path_factory: Any) -> None:
@@ -212,6 +193,10 @@ def test_spec_examples_through_ticket_log_and_bill(
     cli, dms, version, minutes, base, blocks, amount
 ) -> None:
     ticket = open_dms(cli, dms, version=version)
+    stored = cli.json("ticket", "show", ticket)["billing_mode"]
+    assert stored == (
+        "per_intervention_current" if version == "10.4" else "per_intervention_previous"
+    )
     log(cli, ticket, f"{minutes}m")
     doc = bill(cli)
     assert doc["customer"] == "studio"
@@ -243,6 +228,15 @@ def test_one_intervention_may_take_several_contacts(cli, dms) -> None:
     log(cli, ticket, "6m", at="2026-03-09T09:00:00Z")
     [line] = bill(cli)["lines"]
     assert (line["minutes"], line["amount"]) == (51, "115.00")
+
+
+@pytest.mark.parametrize("version, amount", [("9.1", "160.00"), ("10.4", "45.00")])
+def test_without_a_stored_mode_the_version_decides(cli, dms, version, amount) -> None:
+    """Tickets opened before the contract check stored a billing mode."""
+    ticket = open_dms(cli, dms, version=version)
+    set_billing_mode(ticket, None)
+    log(cli, ticket, "20m")
+    assert bill(cli)["lines"][0]["amount"] == amount
 
 
 def test_stored_billing_mode_wins_over_the_version(cli, dms) -> None:

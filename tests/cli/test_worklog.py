@@ -6,13 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_billing_cli import DMS, NOW, log, open_dms, seeded, use_cached_commands
+from tests.cli.test_billing_cli import DMS, NOW, log, open_dms, seeded
 from tests.factory import seed_dms
-
-
-@pytest.fixture(autouse=True)
-def _built_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_cached_commands(monkeypatch)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_billing_cli import NOW, PERIOD, log, open_dms, use_cached_commands
+from tests.cli.test_billing_cli import NOW, PERIOD, log, open_dms
 from tests.conftest import ROOT
 from tests.factory import seed_dms
 
@@ -37,11 +37,6 @@ command.main(args=sys.argv[1:], prog_name="deskctl")
 """
 
 CUSTOMERS = ("studio", "lab", "clinic")
-
-
-@pytest.fixture(autouse=True)
-def _built_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_cached_commands(monkeypatch)
 
 
 def _seed(cli: Any) -> dict[str, int]:
