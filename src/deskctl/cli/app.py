@@ -10,6 +10,7 @@ import typer
 
 from deskctl import __version__
 # One import per command group: keeps merges of new groups trivial.
+from deskctl.cli import bill
 from deskctl.cli import contract
 from deskctl.cli import customer
 from deskctl.cli import db
@@ -19,6 +20,7 @@ from deskctl.cli import policy
 from deskctl.cli import queue
 from deskctl.cli import ticket
 from deskctl.cli import ticket_flow
+from deskctl.cli import ticket_work
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -58,8 +60,10 @@ masterdata.register(app)
 contract.register(app)
 ticket.register(app)
 ticket_flow.register(app)
+ticket_work.register(app)
 kb.register(app)
 queue.register(app)
+bill.register(app)
 
 
 def main() -> None:
