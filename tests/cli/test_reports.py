@@ -670,3 +670,22 @@ def test_empty_store_reports_zeros(cli: Any) -> None:
         cli.json("report", "findings", "--from", "2026-01-01", "--to", "2026-01-31")["findings"]
         == []
     )
+
+
+def test_migration_indexes_tickets_by_opening(cli: Any, store: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from deskctl.store import db
+
+    cli("init")
+    engine = db.ready_engine()
+
+    def indexes() -> set[str]:
+        return {ix["name"] or "" for ix in inspect(engine).get_indexes("ticket")}
+
+    assert "ix_ticket_opened_at" in indexes()
+    command.downgrade(db.alembic_config(engine), "0001")
+    assert "ix_ticket_opened_at" not in indexes()
+    assert db.upgrade(engine) == ("0001", db.SCHEMA_HEAD)
+    assert "ix_ticket_opened_at" in indexes()

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from deskctl.domain import analysis as an
 from deskctl.domain.analysis import Thresholds, TicketFacts
+from deskctl.domain.calendar import build_calendar
+from deskctl.domain.policy import CalendarSpec
 from deskctl.errors import BadInput
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -172,6 +174,61 @@ def test_sla_trend_counts_late_as_compliant_and_null_as_unknown() -> None:
 )
 def test_backlog_buckets(age: timedelta, bucket: str) -> None:
     assert an.backlog_bucket(age) == bucket
+
+
+def test_interval_table_counts_open_seconds_only() -> None:
+    table = an.IntervalTable([(30, 40), (10, 20)])
+    assert table.elapsed(0, 50) == 20
+    assert table.elapsed(15, 35) == 10
+    assert table.elapsed(20, 30) == 0  # closed in between
+    assert table.elapsed(35, 15) == 0  # end before start
+    assert table.elapsed(-5, 5) == 0
+    touching = an.IntervalTable([(0, 10), (10, 20), (5, 8), (15, 25)])
+    assert touching.elapsed(0, 30) == 25
+    assert touching.elapsed(9, 11) == 2
+
+
+AMMAN = CalendarSpec(
+    name="amman",
+    timezone="Asia/Amman",
+    hours={day: ((8 * 3600, 16 * 3600),) for day in (6, 0, 1, 2, 3)},  # Sun-Thu
+    holidays=("JO",),
+)
+MEDISOFT = CalendarSpec(
+    name="medisoft",
+    timezone="America/Sao_Paulo",
+    hours={day: ((30600, 43200), (48600, 63000)) for day in range(5)},
+    holidays=("BR",),
+)
+YEAR = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from([AMMAN, MEDISOFT, CalendarSpec(name="always", always_open=True)]),
+    st.lists(
+        st.tuples(st.integers(0, 365 * 86400), st.integers(0, 365 * 86400)),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_interval_table_agrees_with_the_calendar(
+    spec: CalendarSpec, pairs: list[tuple[int, int]]
+) -> None:
+    calendar = build_calendar(spec)
+    pairs = [(YEAR + a, YEAR + b) for a, b in pairs]
+    low = min(min(p) for p in pairs)
+    high = max(max(p) for p in pairs) + 1
+
+    def utc(t: int) -> datetime:
+        return datetime.fromtimestamp(t, UTC)
+
+    table = an.IntervalTable(
+        (int(a.timestamp()), int(b.timestamp()))
+        for a, b in calendar.open_intervals(utc(low), utc(high))
+    )
+    for a, b in pairs:
+        assert table.elapsed(a, b) == calendar.elapsed(utc(a), utc(b))
 
 
 def test_slope() -> None:

@@ -32,14 +32,14 @@ Decisions on points the spec leaves open:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, distinct, func, or_, select
+from sqlalchemy import BigInteger, Date, Integer, case, cast, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -59,14 +59,7 @@ from deskctl.store.models import (
 )
 
 VOLUME_DIMENSIONS = ("channel", "category", "topic", "product", "severity", "customer", "agent")
-_DIMENSION_COLUMNS = {
-    "channel": ("channel",),
-    "category": ("category",),
-    "topic": ("topic",),
-    "product": ("product", "version"),
-    "severity": ("severity",),
-    "agent": ("assignee",),
-}
+_SHARED_GROUP = ("channel", "category", "severity", "product", "version")
 
 
 @dataclass(frozen=True)
@@ -130,8 +123,8 @@ def overview(session: Session, scope: Scope, *, by: str, now: datetime) -> dict[
     """The overview report as one JSON-ready document."""
     if by not in analysis.PERIODS:
         raise BadInput(f"--by: {by!r} is not one of {', '.join(analysis.PERIODS)}")
-    volumes = {name: volume(session, scope, name) for name in VOLUME_DIMENSIONS}
-    tickets = sum(r["tickets"] for r in volumes["channel"])
+    by_dimension = volumes(session, scope)
+    tickets = sum(r["tickets"] for r in by_dimension["channel"])
     trend = analysis.sla_trend(sla_day_counts(session, scope), scope.first, scope.last, by)
     overall = analysis.overall_sla(trend)
     times = business_times(session, scope)
@@ -163,7 +156,7 @@ def overview(session: Session, scope: Scope, *, by: str, now: datetime) -> dict[
         "product": scope.product,
         "generated_at": now,
         "summary": summary,
-        "volumes": volumes,
+        "volumes": by_dimension,
         "times": times,
         "sla_trend": [p.to_json() for p in trend],
         "backlog": backlog_rows,
@@ -179,30 +172,42 @@ def _stat(times: Sequence[dict[str, Any]], metric: str, key: str) -> int | None:
     return None
 
 
-def volume(session: Session, scope: Scope, dimension: str) -> list[dict[str, Any]]:
-    """Tickets of the cohort per value of one dimension, most first."""
-    if dimension == "customer":
-        return _customer_volume(session, scope)
-    names = _DIMENSION_COLUMNS[dimension]
-    columns = [getattr(Ticket, n) for n in names]
-    n = func.count().label("tickets")
-    stmt = select(*columns, n).where(*scope.cohort()).group_by(*columns)
-    rows = session.execute(stmt).all()
-    keys = ("agent",) if dimension == "agent" else names
-    out = [{**dict(zip(keys, row[:-1], strict=True)), "tickets": int(row[-1])} for row in rows]
-    return _ranked(out, keys)
+def volumes(session: Session, scope: Scope) -> dict[str, list[dict[str, Any]]]:
+    """Tickets of the cohort per value of each dimension, most first.
+
+    The low-cardinality columns share one GROUP BY (one pass over the cohort);
+    topic, customer and agent, which may have thousands of values, get one each.
+    """
+    columns = [getattr(Ticket, name) for name in _SHARED_GROUP]
+    stmt = select(*columns, func.count()).where(*scope.cohort()).group_by(*columns)
+    tallies: dict[str, Counter[Any]] = defaultdict(Counter)
+    for channel, category, severity, product, version, n in session.execute(stmt):
+        tallies["channel"][channel] += n
+        tallies["category"][category] += n
+        tallies["severity"][severity] += n
+        tallies["product"][(product, version)] += n
+    out = {
+        dim: _ranked([{dim: value, "tickets": int(n)} for value, n in tallies[dim].items()], (dim,))
+        for dim in ("channel", "category", "severity")
+    }
+    out["product"] = _ranked(
+        [
+            {"product": product, "version": version, "tickets": int(n)}
+            for (product, version), n in tallies["product"].items()
+        ],
+        ("product", "version"),
+    )
+    out["topic"] = _single_volume(session, scope, Ticket.topic, "topic")
+    out["agent"] = _single_volume(session, scope, Ticket.assignee, "agent")
+    keys: dict[int, str] = dict(session.execute(select(Customer.id, Customer.key)).all())
+    by_customer = _single_volume(session, scope, Ticket.customer_id, "customer")
+    out["customer"] = [{**row, "customer": keys[row["customer"]]} for row in by_customer]
+    return {dim: out[dim] for dim in VOLUME_DIMENSIONS}
 
 
-def _customer_volume(session: Session, scope: Scope) -> list[dict[str, Any]]:
-    n = func.count().label("tickets")
-    stmt = select(Ticket.customer_id, n).where(*scope.cohort()).group_by(Ticket.customer_id)
-    counts = {cid: int(c) for cid, c in session.execute(stmt)}
-    keys: dict[int, str] = dict(
-        session.execute(select(Customer.id, Customer.key).where(col(Customer.id).in_(counts))).all()
-    )
-    return _ranked(
-        [{"customer": keys[cid], "tickets": c} for cid, c in counts.items()], ("customer",)
-    )
+def _single_volume(session: Session, scope: Scope, column: Any, key: str) -> list[dict[str, Any]]:
+    stmt = select(column, func.count()).where(*scope.cohort()).group_by(column)
+    return _ranked([{key: value, "tickets": int(n)} for value, n in session.execute(stmt)], (key,))
 
 
 def _ranked(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
@@ -220,6 +225,21 @@ def _day(session: Session, column: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", column), Date)
     return func.date(column)
+
+
+def _epoch(session: Session, column: Any) -> Any:
+    """Whole UTC epoch seconds of an instant column, in SQL: no per-row datetime decoding."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", column)), BigInteger)
+    return cast(func.strftime("%s", column), Integer)
+
+
+def _at(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _instant(epoch: int | None) -> datetime | None:
+    return None if epoch is None else _at(epoch)
 
 
 def _as_date(value: Any) -> date:
@@ -261,6 +281,11 @@ def backlog(session: Session, scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
+def _cohort_events(scope: Scope) -> list[ColumnElement[bool]]:
+    """Events of cohort tickets; moves come after the opening, so the (kind, at) index narrows."""
+    return [col(TicketEvent.at) >= scope.start, *scope.cohort()]
+
+
 def quality_rates(session: Session, scope: Scope) -> dict[str, Any]:
     closed = session.execute(
         select(func.count()).where(*scope.cohort(), col(Ticket.closed_at).is_not(None))
@@ -272,13 +297,16 @@ def quality_rates(session: Session, scope: Scope) -> dict[str, Any]:
             func.count(distinct(case((col(Ticket.closed_at).is_(None), TicketEvent.ticket_id)))),
         )
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.kind == ev.REOPENED, *scope.cohort())
+        .where(TicketEvent.kind == ev.REOPENED, *_cohort_events(scope))
     ).one()
     kinds: dict[str, int] = dict(
         session.execute(
             select(TicketEvent.kind, func.count())
             .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-            .where(col(TicketEvent.kind).in_((ev.RESOLVED, ev.SOLUTION_REJECTED)), *scope.cohort())
+            .where(
+                col(TicketEvent.kind).in_((ev.RESOLVED, ev.SOLUTION_REJECTED)),
+                *_cohort_events(scope),
+            )
             .group_by(TicketEvent.kind)
         ).all()
     )
@@ -333,28 +361,24 @@ def revenue(session: Session, scope: Scope) -> Decimal:
 
 def business_times(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Median and p90 business seconds to first response and to resolution, by severity too."""
+    solved = func.coalesce(
+        Ticket.resolved_at, case((Ticket.outcome == "resolved", Ticket.closed_at))
+    )
     columns: tuple[Any, ...] = (
         Ticket.policy_version_id,
         Ticket.calendar,
         Ticket.severity,
-        Ticket.opened_at,
-        Ticket.info_complete_at,
-        Ticket.responded_at,
-        Ticket.resolved_at,
-        Ticket.closed_at,
-        Ticket.outcome,
+        _epoch(session, Ticket.opened_at),
+        _epoch(session, Ticket.info_complete_at),
+        _epoch(session, Ticket.responded_at),
+        _epoch(session, solved),
     )
     stmt = select(*columns).where(
-        *scope.cohort(),
-        or_(
-            col(Ticket.responded_at).is_not(None),
-            col(Ticket.resolved_at).is_not(None),
-            Ticket.outcome == "resolved",
-        ),
+        *scope.cohort(), or_(col(Ticket.responded_at).is_not(None), solved.is_not(None))
     )
     groups: dict[tuple[int | None, str | None], list[Any]] = defaultdict(list)
     for row in session.execute(stmt):
-        groups[(row[0], row[1])].append(row)
+        groups[(row[0], row[1])].append(row[2:])
     samples: dict[tuple[str, str | None], list[int]] = defaultdict(list)
     for (version_id, calendar_name), rows in groups.items():
         _measure_group(session, version_id, calendar_name, rows, samples)
@@ -368,26 +392,42 @@ def _measure_group(
     rows: Sequence[Any],
     samples: dict[tuple[str, str | None], list[int]],
 ) -> None:
-    """Business seconds for every ticket of one (policy version, calendar) group."""
+    """Business seconds for every ticket of one (policy version, calendar) group.
+
+    The calendar is asked once for its open intervals over the group's span;
+    each ticket is then two binary searches on integers (analysis.IntervalTable).
+    """
     from deskctl.domain.calendar import calendar_from_policy
 
-    if version_id is None:
+    if version_id is None or not rows:
         return
     _, policy = policies.by_version_id(session, version_id)
-    name = calendar_name or next(iter(policy.calendars))
-    elapsed = calendar_from_policy(policy, name).elapsed
+    calendar = calendar_from_policy(policy, calendar_name or next(iter(policy.calendars)))
     from_info = policy.clock.start == "info_complete"
-    for _, _, severity, opened, info, responded, resolved, closed, outcome in rows:
+    keys: list[tuple[str, str | None]] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for severity, opened, info, responded, solved in rows:
         start = info if (from_info and info is not None) else opened
         if responded is not None:
-            seconds = elapsed(start, responded)
-            samples[("response", None)].append(seconds)
-            samples[("response", severity)].append(seconds)
-        solved = resolved if resolved is not None else (closed if outcome == "resolved" else None)
+            keys.append(("response", severity))
+            starts.append(start)
+            ends.append(responded)
         if solved is not None:
-            seconds = elapsed(start, solved)
-            samples[("resolution", None)].append(seconds)
-            samples[("resolution", severity)].append(seconds)
+            keys.append(("resolution", severity))
+            starts.append(start)
+            ends.append(solved)
+    if not keys:
+        return
+    low = min(min(starts), min(ends))
+    high = max(max(starts), max(ends)) + 1
+    table = analysis.IntervalTable(
+        (int(a.timestamp()), int(b.timestamp()))
+        for a, b in calendar.open_intervals(_at(low), _at(high))
+    )
+    for (metric, severity), seconds in zip(keys, table.elapsed_many(starts, ends), strict=True):
+        samples[(metric, None)].append(seconds)
+        samples[(metric, severity)].append(seconds)
 
 
 def _time_rows(samples: dict[tuple[str, str | None], list[int]]) -> list[dict[str, Any]]:
@@ -441,19 +481,12 @@ def findings(
 
 def ticket_facts(session: Session, scope: Scope, recur_days: int) -> list[TicketFacts]:
     """Cohort tickets, plus earlier ones closed solved recently enough to be come back to."""
+    since = scope.start - timedelta(days=recur_days)
     reopens = (
         select(TicketEvent.ticket_id, func.count().label("n"))
-        .where(TicketEvent.kind == ev.REOPENED)
+        .where(TicketEvent.kind == ev.REOPENED, col(TicketEvent.at) >= since)
         .group_by(TicketEvent.ticket_id)
         .subquery()
-    )
-    since = scope.start - timedelta(days=recur_days)
-    predecessor = and_(
-        col(Ticket.opened_at) < scope.start,
-        col(Ticket.outcome).in_(analysis.SOLVED_OUTCOMES),
-        col(Ticket.closed_at) >= since,
-        col(Ticket.topic).is_not(None),
-        *scope.filters(),
     )
     columns: tuple[Any, ...] = (
         Ticket.id,
@@ -465,16 +498,43 @@ def ticket_facts(session: Session, scope: Scope, recur_days: int) -> list[Ticket
         Ticket.hardware,
         Ticket.category,
         Ticket.topic,
-        Ticket.opened_at,
-        Ticket.closed_at,
+        _epoch(session, Ticket.opened_at),
+        _epoch(session, Ticket.closed_at),
         Ticket.outcome,
         func.coalesce(reopens.c.n, 0),
     )
-    stmt = (
+    base = (
         select(*columns)
         .join(Customer, Customer.id == Ticket.customer_id)
         .outerjoin(Contact, Contact.id == Ticket.contact_id)
         .outerjoin(reopens, reopens.c.ticket_id == Ticket.id)
-        .where(or_(and_(*scope.cohort()), predecessor))
     )
-    return [TicketFacts(*row) for row in session.execute(stmt)]
+    predecessors = base.where(
+        col(Ticket.closed_at) >= since,  # the closed_at index finds them
+        col(Ticket.opened_at) < scope.start,
+        col(Ticket.outcome).in_(analysis.SOLVED_OUTCOMES),
+        col(Ticket.topic).is_not(None),
+        *scope.filters(),
+    )
+    rows = [*session.execute(base.where(*scope.cohort())), *session.execute(predecessors)]
+    out = []
+    for row in rows:
+        ticket_id, customer, contact, product, version, os, hardware, category, topic = row[:9]
+        out.append(
+            TicketFacts(
+                ticket_id,
+                customer,
+                contact,
+                product,
+                version,
+                os,
+                hardware,
+                category,
+                topic,
+                _at(row[9]),
+                _instant(row[10]),
+                row[11],
+                int(row[12]),
+            )
+        )
+    return out
