@@ -16,6 +16,7 @@ import io
 import itertools
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -617,6 +618,33 @@ def test_report_formats(cli: Any, desk: dict[str, int], tmp_path: Any) -> None:
     html = page.read_text()
     assert "<svg" in html and "<script" not in html.lower()
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+@sqlite_only
+def test_terminal_colours_follow_no_color(
+    cli: Any, desk: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_COLOR")
+    coloured = cli("report", "overview", *PERIOD, env={"FORCE_COLOR": "1"}).stdout
+    assert "\x1b[36m" in coloured  # cyan bars on a (forced) terminal
+    plain = cli("report", "overview", *PERIOD, env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
+    assert not re.search(r"\x1b\[(3|4)\dm", plain)  # no foreground or background colour
+    assert "█" in plain
+
+
+@sqlite_only
+def test_html_escapes_what_users_typed(cli: Any, desk: dict[str, int]) -> None:
+    from deskctl.render.report import findings_html, overview_html
+
+    doc = cli.json("report", "overview", *PERIOD)
+    doc["volumes"]["topic"][0]["topic"] = "<script>alert(1)</script>"
+    doc["customer"] = "a&b"
+    page = overview_html(doc)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "a&amp;b" in page
+    found = cli.json("report", "findings", *PERIOD)
+    found["findings"][0]["subject"] = "<img src=x>"
+    assert "<img" not in findings_html(found)
 
 
 @pytest.mark.parametrize(

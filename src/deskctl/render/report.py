@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from deskctl.clock import iso_z
 from deskctl.domain.durations import format_duration
 from deskctl.errors import BadInput
 from deskctl.render import charts
@@ -343,7 +342,7 @@ def _page(title: str, body: Sequence[str]) -> str:
 def _meta(doc: Mapping[str, Any]) -> str:
     return (
         f'<p class="meta">{escape(_heading(doc, "Tickets opened"))} · generated '
-        f"{escape(iso_z(doc['generated_at']) or '')}</p>"
+        f"{escape(str(to_jsonable(doc['generated_at'])))}</p>"
     )
 
 
