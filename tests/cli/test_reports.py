@@ -717,3 +717,25 @@ def test_migration_indexes_tickets_by_opening(cli: Any, store: str) -> None:
     assert "ix_ticket_opened_at" not in indexes()
     assert db.upgrade(engine) == ("0001", db.SCHEMA_HEAD)
     assert "ix_ticket_opened_at" in indexes()
+
+
+def test_chart_primitives() -> None:
+    import xml.etree.ElementTree as ET
+
+    from deskctl.render import charts
+
+    assert charts.bar(0, 10, 30) == ""
+    assert charts.bar(10, 10, 30) == "█" * 30
+    assert charts.bar(5, 10, 4) == "██"
+    assert charts.bar(1, 16, 2) == "▏"  # one eighth of a cell
+    assert charts.bar(1, 10_000, 30) == "▏"  # a non-zero value always shows
+    assert charts.sparkline([0.0, None, 1.0, 0.5], low=0, high=1) == "▁ █▅"
+    assert charts.sparkline([3, 3]) == "██"
+    assert charts.sparkline([None, None]) == "  "
+    svg = charts.svg_hbars([("a<b", 3), ("c&d", 0)], label="x\"y")
+    root = ET.fromstring(svg)  # well-formed: labels are escaped
+    assert [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")][:2] == ["a<b", "3"]
+    columns = charts.svg_stacked_columns(
+        ["2026-01", "2026-02"], [("met", [1, 2], charts.MET)], label="t", line=[0.5, None]
+    )
+    ET.fromstring(columns)

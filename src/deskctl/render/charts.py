@@ -93,7 +93,9 @@ def svg_hbars(
     value_text: Sequence[str] | None = None,
 ) -> str:
     """Horizontal bars, one per (label, value), largest scale first as given."""
-    row_h, gap, left, right = 18, 4, 170, 70
+    row_h, gap, right = 18, 4, 70
+    # room for the longest label (about 6 px a character at 11 px), within reason
+    left = min(max(max((len(_clip(n, 36)) for n, _ in rows), default=0) * 6 + 12, 60), 240)
     height = max(len(rows), 1) * (row_h + gap) + gap
     maximum = max((v for _, v in rows), default=0)
     span = width - left - right
@@ -102,7 +104,7 @@ def svg_hbars(
         y = gap + i * (row_h + gap)
         w = span * value / maximum if maximum > 0 else 0
         shown = value_text[i] if value_text else f"{value:g}"
-        body.append(_text(left - 6, y + row_h - 5, _clip(name, 26), anchor="end"))
+        body.append(_text(left - 6, y + row_h - 5, _clip(name, 36), anchor="end"))
         body.append(_rect(left, y, w, row_h, BAR, f"{name}: {shown}"))
         body.append(_text(left + w + 4, y + row_h - 5, shown))
     return _svg(width, height, body, label)

@@ -281,7 +281,7 @@ def print_findings(doc: Mapping[str, Any]) -> None:
             series = f["evidence"].get("monthly_defects")
             if series:
                 out.print(
-                    f"  defects per month: {charts.sparkline(list(series.values()))} "
+                    f"  defects per month: {charts.sparkline(list(series.values()), low=0)} "
                     f"{' '.join(map(str, series.values()))}"
                 )
     if not found:
