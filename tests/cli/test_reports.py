@@ -732,7 +732,7 @@ def test_chart_primitives() -> None:
     assert charts.sparkline([0.0, None, 1.0, 0.5], low=0, high=1) == "▁ █▅"
     assert charts.sparkline([3, 3]) == "██"
     assert charts.sparkline([None, None]) == "  "
-    svg = charts.svg_hbars([("a<b", 3), ("c&d", 0)], label="x\"y")
+    svg = charts.svg_hbars([("a<b", 3), ("c&d", 0)], label='x"y')
     root = ET.fromstring(svg)  # well-formed: labels are escaped
     assert [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")][:2] == ["a<b", "3"]
     columns = charts.svg_stacked_columns(
