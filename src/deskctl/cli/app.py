@@ -9,7 +9,6 @@ from __future__ import annotations
 import typer
 
 from deskctl import __version__
-# One import per command group: keeps merges of new groups trivial.
 from deskctl.cli import bill
 from deskctl.cli import contract
 from deskctl.cli import customer
@@ -18,6 +17,7 @@ from deskctl.cli import kb
 from deskctl.cli import masterdata
 from deskctl.cli import policy
 from deskctl.cli import queue
+from deskctl.cli import report as report_cli
 from deskctl.cli import ticket
 from deskctl.cli import ticket_flow
 from deskctl.cli import ticket_work
@@ -64,6 +64,7 @@ ticket_work.register(app)
 kb.register(app)
 queue.register(app)
 bill.register(app)
+report_cli.register(app)
 
 
 def main() -> None:

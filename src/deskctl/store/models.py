@@ -153,6 +153,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_assignee_status", "assignee", "status"),
         Index("ix_ticket_status_opened", "status", "opened_at"),
         Index("ix_ticket_status_due", "status", "sla_due_at"),
+        Index("ix_ticket_opened_at", "opened_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
