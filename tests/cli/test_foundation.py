@@ -131,7 +131,8 @@ def test_piped_list_is_tab_separated(cli) -> None:
 def test_policy_with_unknown_holiday_code_is_refused_and_not_stored(cli, tmp_path) -> None:
     from tests.conftest import EXAMPLES
 
-    text = (EXAMPLES / "medisoft.toml").read_text().replace('holidays = ["BR"]', 'holidays = ["XQ"]')
+    original = (EXAMPLES / "medisoft.toml").read_text()
+    text = original.replace('holidays = ["BR"]', 'holidays = ["XQ"]')
     assert 'holidays = ["XQ"]' in text
     bad = tmp_path / "bad.toml"
     bad.write_text(text)
