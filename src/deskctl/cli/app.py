@@ -10,6 +10,9 @@ import typer
 
 from deskctl import __version__
 from deskctl.cli import customer, db, masterdata, policy, ticket
+from deskctl.cli import mail as mail_cmd
+from deskctl.cli import sweep as sweep_cmd
+from deskctl.cli import ticket_protocol as _ticket_protocol  # noqa: F401  (confirm, contact...)
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -47,6 +50,8 @@ policy.register(app)
 customer.register(app)
 masterdata.register(app)
 ticket.register(app)
+sweep_cmd.register(app)
+mail_cmd.register(app)
 
 
 def main() -> None:
