@@ -103,8 +103,16 @@ def resolve(
             state = lifecycle.project([*history, *new])
 
         if state.status == "draft":
-            add(lifecycle.plan_triage(state, now=at, actor="tester", scheme=policy.severities,
-                                      category="defect", severity=severity))
+            add(
+                lifecycle.plan_triage(
+                    state,
+                    now=at,
+                    actor="tester",
+                    scheme=policy.severities,
+                    category="defect",
+                    severity=severity,
+                )
+            )
         if assignee and state.assignee != assignee:
             add(lifecycle.plan_assign(state, now=at, actor="tester", assignee=assignee))
         if state.status == "queued":
@@ -311,14 +319,21 @@ def test_a_sub_ticket_closed_by_the_protocol_resumes_its_parent(cli, monkeypatch
     parent = open_ticket(cli, seed, "Two problems", at=opened.isoformat())
     with db.session(engine(), write=True) as s:
         fields = {"product": "imexhs-ris", "version": "4.1", "description": "one"}
-        request = tickets.OpenRequest(customer="clinic", contact=seed["contact"],
-                                      title="Problem one", fields=fields, parent_id=parent)
-        child = tickets.open_ticket(s, request, now=opened, actor="t",
-                                    attachments_dir=isolated / "att").id
+        request = tickets.OpenRequest(
+            customer="clinic",
+            contact=seed["contact"],
+            title="Problem one",
+            fields=fields,
+            parent_id=parent,
+        )
+        child = tickets.open_ticket(
+            s, request, now=opened, actor="t", attachments_dir=isolated / "att"
+        ).id
         row, hist, state = tickets.current(s, parent)
         policy = tickets.policy_of(s, row)
-        triaged = lifecycle.plan_triage(state, now=opened, actor="t", scheme=policy.severities,
-                                        category="defect", severity="2")
+        triaged = lifecycle.plan_triage(
+            state, now=opened, actor="t", scheme=policy.severities, category="defect", severity="2"
+        )
         state = lifecycle.project([*hist, *triaged])
         split = lifecycle.plan_split(state, [child], now=opened, actor="t")
         tickets.apply(s, row, hist, [*triaged, *split], now=opened, policy=policy)
@@ -341,8 +356,9 @@ def set_sla_column(ticket_id: int, state: str, due: datetime) -> None:
     from deskctl.store.models import Ticket
 
     with db.session(engine(), write=True) as s:
-        s.execute(update(Ticket).where(Ticket.id == ticket_id)
-                  .values(sla_state=state, sla_due_at=due))
+        s.execute(
+            update(Ticket).where(Ticket.id == ticket_id).values(sla_state=state, sla_due_at=due)
+        )
 
 
 def triage_only(ticket_id: int, at: datetime, severity: str, assignee: str = "alice") -> None:
@@ -353,8 +369,9 @@ def triage_only(ticket_id: int, at: datetime, severity: str, assignee: str = "al
     with db.session(engine(), write=True) as s:
         row, hist, state = tickets.current(s, ticket_id)
         policy = tickets.policy_of(s, row)
-        new = lifecycle.plan_triage(state, now=at, actor="t", scheme=policy.severities,
-                                    category="defect", severity=severity)
+        new = lifecycle.plan_triage(
+            state, now=at, actor="t", scheme=policy.severities, category="defect", severity=severity
+        )
         state = lifecycle.project([*hist, *new])
         new.append(lifecycle.plan_assign(state, now=at, actor="t", assignee=assignee))
         tickets.apply(s, row, hist, new, now=at, policy=policy)
@@ -412,9 +429,20 @@ def test_closed_and_unplanned_tickets_get_no_notice(cli, monkeypatch) -> None:
     cli("init", "--policy", str(EXAMPLES / "imexhs.toml"))
     cli("customer", "add", "solo", "--name", "Solo", "--country", "CO")
     cli("contact", "add", "solo", "ana@solo.example", "--name", "Ana")
-    tid = int(cli("ticket", "open", "--customer", "solo", "--contact", "ana@solo.example",
-                  "--title", "No contract", "--at", bog("2026-03-09 08:00").isoformat())
-              .stdout)
+    tid = int(
+        cli(
+            "ticket",
+            "open",
+            "--customer",
+            "solo",
+            "--contact",
+            "ana@solo.example",
+            "--title",
+            "No contract",
+            "--at",
+            bog("2026-03-09 08:00").isoformat(),
+        ).stdout
+    )
     set_sla_column(tid, "breached", bog("2026-03-09 09:00"))
     assert sweep_at(cli, monkeypatch, bog("2026-03-09 10:00"))["actions"] == []
 
@@ -426,7 +454,9 @@ def test_json_document_shape(cli, monkeypatch) -> None:
     assert set(doc) >= {"actions", "now", "dry_run", "failures", "mail"}
     action = doc["actions"][0]
     assert {k: action[k] for k in ("ticket", "action", "at")} == {
-        "ticket": tid, "action": "contact", "at": z("2026-03-09 10:00")
+        "ticket": tid,
+        "action": "contact",
+        "at": z("2026-03-09 10:00"),
     }
     assert doc["now"] == z("2026-03-09 10:00")
     json.dumps(doc)

@@ -35,11 +35,13 @@ def sweep(
     from deskctl import clock
     from deskctl.errors import BadInput, Refused
     from deskctl.render.output import emit_json, say
+    from deskctl.services import mail
     from deskctl.services import sweep as svc
     from deskctl.store import db
 
     if limit is not None and limit < 1:
         raise BadInput("--limit must be 1 or more")
+    mail.smtp_settings()  # a broken [smtp] table stops the run before anything is done
     now = clock.now()
     engine = db.ready_engine()
     log = None if json_out else (lambda action: say(action.line()))

@@ -248,7 +248,12 @@ class SmtpTransport:
             self._conn = self._connect()
         try:
             self._conn.send_message(msg)
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        except smtplib.SMTPServerDisconnected as exc:
+            self._conn = None
+            raise TransportDown(f"{self.name}: {_one_line(exc)}") from None
+        except smtplib.SMTPException:
+            raise  # this message only (a refused recipient, a rejected body...)
+        except OSError as exc:  # the connection broke (SMTPException is an OSError too)
             self._conn = None
             raise TransportDown(f"{self.name}: {_one_line(exc)}") from None
 
@@ -303,12 +308,18 @@ def default_transport() -> Transport:
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        code, reply = next(iter(exc.recipients.values()))
+        text = f"{code} {_text(reply)}"
     if isinstance(exc, smtplib.SMTPResponseException):
-        err = exc.smtp_error
-        text = f"{exc.smtp_code} {err.decode(errors='replace') if isinstance(err, bytes) else err}"
+        text = f"{exc.smtp_code} {_text(exc.smtp_error)}"
     if isinstance(exc, socket.timeout | TimeoutError):
         text = "timed out"
     return " ".join(text.split())[:300]
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
 
 
 # -- delivery -------------------------------------------------------------------------

@@ -304,6 +304,16 @@ class _Verifying:
     done: frozenset[str]
 
 
+def verifying_page(after: int, size: int) -> Any:
+    """One batch of tickets awaiting verification: keyset on ``ix_ticket_status_id``."""
+    return (
+        select(Ticket.id, Ticket.policy_version_id, Ticket.calendar, Ticket.resolved_at)
+        .where(Ticket.status == AV, col(Ticket.id) > after)
+        .order_by(Ticket.id)
+        .limit(size)
+    )
+
+
 def _verifying_batches(engine: Engine, batch: int) -> Iterator[list[_Verifying]]:
     """Tickets awaiting verification, in id order, ``batch`` at a time (short reads)."""
     from sqlalchemy import func
@@ -313,12 +323,7 @@ def _verifying_batches(engine: Engine, batch: int) -> Iterator[list[_Verifying]]
     last = 0
     while True:
         with db.session(engine) as s:
-            rows = s.execute(
-                select(Ticket.id, Ticket.policy_version_id, Ticket.calendar, Ticket.resolved_at)
-                .where(Ticket.status == AV, col(Ticket.id) > last)
-                .order_by(Ticket.id)
-                .limit(batch)
-            ).all()
+            rows = s.execute(verifying_page(last, batch)).all()
             if not rows:
                 return
             ids = [r.id for r in rows]
