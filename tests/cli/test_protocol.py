@@ -12,6 +12,7 @@ from tests.cli.test_sweep import (
     new_verifying,
     prepare,
     resolve,
+    split_child,
     steps_of,
     sweep_at,
     table,
@@ -38,6 +39,15 @@ def test_confirm_closes_resolved_and_stops_the_protocol(cli, monkeypatch) -> Non
     last = history(tid)[-1]
     assert (last.kind, last.data["note"]) == ("confirmed", "works now")
     assert sweep_at(cli, monkeypatch, bog("2026-03-16 09:00"))["actions"] == []
+
+
+def test_confirming_the_last_sub_ticket_resumes_the_parent(cli, isolated) -> None:
+    seed = prepare(cli)
+    parent, child = split_child(cli, seed, isolated / "att")
+    resolve(child, bog(MONDAY_10))
+    cli("ticket", "confirm", str(child), "--at", bog("2026-03-09 12:00").isoformat())
+    assert ticket_doc(cli, parent)["status"] == "in_progress"
+    assert [e.kind for e in history(parent)[-2:]] == ["child_closed", "resumed"]
 
 
 def test_confirm_without_json_says_so_on_stderr(cli, monkeypatch) -> None:

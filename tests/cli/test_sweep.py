@@ -309,12 +309,12 @@ def test_store_unavailable_exits_5_with_one_line(cli, monkeypatch) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_sub_ticket_closed_by_the_protocol_resumes_its_parent(cli, monkeypatch, isolated) -> None:
+def split_child(cli: Any, seed: dict[str, str], folder: Path) -> tuple[int, int]:
+    """A parent split into one sub-ticket (through the services); (parent, child)."""
     from deskctl.domain import lifecycle
     from deskctl.services import tickets
     from deskctl.store import db
 
-    seed = prepare(cli)
     opened = bog("2026-03-09 08:00")
     parent = open_ticket(cli, seed, "Two problems", at=opened.isoformat())
     with db.session(engine(), write=True) as s:
@@ -326,9 +326,7 @@ def test_a_sub_ticket_closed_by_the_protocol_resumes_its_parent(cli, monkeypatch
             fields=fields,
             parent_id=parent,
         )
-        child = tickets.open_ticket(
-            s, request, now=opened, actor="t", attachments_dir=isolated / "att"
-        ).id
+        child = tickets.open_ticket(s, request, now=opened, actor="t", attachments_dir=folder).id
         row, hist, state = tickets.current(s, parent)
         policy = tickets.policy_of(s, row)
         triaged = lifecycle.plan_triage(
@@ -337,6 +335,12 @@ def test_a_sub_ticket_closed_by_the_protocol_resumes_its_parent(cli, monkeypatch
         state = lifecycle.project([*hist, *triaged])
         split = lifecycle.plan_split(state, [child], now=opened, actor="t")
         tickets.apply(s, row, hist, [*triaged, *split], now=opened, policy=policy)
+    return parent, int(child)
+
+
+def test_a_sub_ticket_closed_by_the_protocol_resumes_its_parent(cli, monkeypatch, isolated) -> None:
+    seed = prepare(cli)
+    parent, child = split_child(cli, seed, isolated / "att")
     resolve(child, bog(MONDAY_10))
     assert ticket_doc(cli, parent)["status"] == "awaiting_subticket"
 

@@ -43,7 +43,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
 from deskctl.errors import BadInput, Refused
@@ -177,6 +177,12 @@ def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessag
     return msg
 
 
+def table_of(model: Any) -> Table:
+    """The Core table of a model: inserts without the ORM's per-row bookkeeping."""
+    table: Table = model.__table__
+    return table
+
+
 def enqueue(
     session: Session,
     *,
@@ -191,7 +197,7 @@ def enqueue(
     from sqlalchemy import insert
 
     session.execute(
-        insert(OutboxMessage).values(
+        insert(table_of(OutboxMessage)).values(
             key=key,
             ticket_id=ticket_id,
             recipient=recipient,

@@ -36,8 +36,8 @@
 
 Exactly once: on SQLite every ticket transaction takes the write lock up front
 (``BEGIN IMMEDIATE``) and re-reads the ticket; on PostgreSQL it locks the ticket
-row with ``FOR UPDATE SKIP LOCKED`` (a ticket another sweep is handling is left
-to it). A unique-key violation means another sweep did the step first: the
+row with ``FOR UPDATE SKIP LOCKED``: a ticket another sweep is handling is left
+to it (should that sweep die, the next run does the ticket). A unique-key violation means another sweep did the step first: the
 ticket's transaction is rolled back and skipped. A sweep killed half-way loses
 only the transaction it was in, which the next run does again; steps missed
 while no sweep ran come out in order, each dated at its scheduled time.
@@ -71,6 +71,7 @@ from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import ClosureProtocol, Policy
 from deskctl.errors import BadInput, Conflict, DeskctlError, Refused, StoreUnavailable
 from deskctl.services import mail, policies, tickets
+from deskctl.services.mail import table_of
 from deskctl.store import db
 from deskctl.store.models import Agent, Contact, Notification, SweepStep, Ticket
 
@@ -463,7 +464,7 @@ class _ProtocolRun:
     def perform(self, step: closure.ScheduledStep) -> Action:
         now = self.ctx.now
         self.s.execute(
-            insert(SweepStep).values(
+            insert(table_of(SweepStep)).values(
                 key=step.key,
                 ticket_id=self.ticket_id,
                 action=step.action,
@@ -610,7 +611,7 @@ def _notify(
     now: datetime,
 ) -> None:
     session.execute(
-        insert(Notification).values(
+        insert(table_of(Notification)).values(
             key=f"{key}:{recipient}",
             ticket_id=ticket_id,
             recipient=recipient,
@@ -907,7 +908,7 @@ def _record_notice(
     action: Action,
 ) -> None:
     s.execute(
-        insert(SweepStep).values(
+        insert(table_of(SweepStep)).values(
             key=key,
             ticket_id=ticket.id,
             action=action.action,
