@@ -117,6 +117,8 @@ def resolve(
             add(lifecycle.plan_assign(state, now=at, actor="tester", assignee=assignee))
         if state.status == "queued":
             add(lifecycle.plan_start(state, now=at, actor="tester"))
+        if state.responded_at is None:  # the response met: no SLA notice gets in the way
+            add(lifecycle.plan_respond(state, now=at, actor="tester"))
         add(lifecycle.plan_resolve(state, now=at, actor="tester", solution=solution))
         tickets.apply(s, ticket, history, new, now=at, policy=policy)
 
@@ -133,7 +135,12 @@ def sweep_at(cli: Any, monkeypatch: pytest.MonkeyPatch, at: datetime, *args: str
 
 
 def steps_of(actions: list[dict], ticket_id: int | None = None) -> list[tuple[str, str]]:
-    return [(a["action"], a["at"]) for a in actions if ticket_id in (None, a["ticket"])]
+    """(action, at) of the closure-protocol actions (of one ticket)."""
+    return [
+        (a["action"], a["at"])
+        for a in actions
+        if a["key"].startswith("protocol:") and ticket_id in (None, a["ticket"])
+    ]
 
 
 def ticket_doc(cli: Any, ticket_id: int) -> dict:
@@ -207,7 +214,8 @@ def test_a_week_of_downtime_catches_up_in_order_with_scheduled_times(cli, monkey
     closing = events[-1]
     assert closing.kind == "closed" and closing.at == bog("2026-03-12 13:00")
     assert closing.data["outcome"] == "accepted"
-    assert {r["key"] for r in table("sweep_step")} == {f"protocol:{tid}:1:{i}" for i in range(7)}
+    steps = {r["key"] for r in table("sweep_step") if r["key"].startswith("protocol:")}
+    assert steps == {f"protocol:{tid}:1:{i}" for i in range(7)}
 
 
 def test_wall_clock_protocol_and_24x7_plan(cli, monkeypatch) -> None:
@@ -223,7 +231,7 @@ def test_reminders_go_to_the_engineer_or_to_support(cli, monkeypatch) -> None:
     mine = new_verifying(cli, seed, bog(MONDAY_10))
     nobody = new_verifying(cli, seed, bog(MONDAY_10), assignee=None)
     sweep_at(cli, monkeypatch, bog("2026-03-09 16:30"))
-    rows = table("notification")
+    rows = [r for r in table("notification") if r["kind"].startswith("protocol_")]
     assert {(r["ticket_id"], r["recipient"], r["kind"]) for r in rows} == {
         (mine, "alice", "protocol_contact"),
         (mine, "alice", "protocol_call"),
@@ -255,7 +263,7 @@ def test_agenda_emails_go_to_the_contact_maildir_without_smtp(cli, monkeypatch, 
     assert "Wed 11 Mar: 08:00-18:00" in body and "Thu 12 Mar: 08:00-18:00" in body
     assert "Fri 13 Mar" not in body
     assert "Thu 12 Mar 2026 13:00" in body  # when it closes as accepted
-    rows = [r for r in table("outbox_message") if r["ticket_id"] == tid]
+    rows = [r for r in table("outbox_message") if r["key"].startswith(f"protocol:{tid}:")]
     assert len(rows) == 1 and rows[0]["sent_at"] is not None and rows[0]["attempts"] == 1
 
 
@@ -392,7 +400,9 @@ def test_breach_notice_waits_for_business_hours_and_is_sent_once(cli, monkeypatc
     assert night["actions"] == [] and table("notification") == []
 
     morning = sweep_at(cli, monkeypatch, bog("2026-03-10 08:20"))
-    assert steps_of(morning["actions"]) == [("sla_breached", z("2026-03-10 08:00"))]
+    assert [(a["action"], a["at"]) for a in morning["actions"]] == [
+        ("sla_breached", z("2026-03-10 08:00"))
+    ]
     assert morning["actions"][0]["key"] == f"sla:{tid}:response:breached"
     assert {(r["recipient"], r["kind"]) for r in table("notification")} == {
         ("alice", "sla_breached"),
@@ -402,6 +412,15 @@ def test_breach_notice_waits_for_business_hours_and_is_sent_once(cli, monkeypatc
     assert mails == {"alice@vendor.example", "boss@vendor.example"}
     assert sweep_at(cli, monkeypatch, bog("2026-03-10 09:00"))["actions"] == []
     assert len(table("notification")) == 2
+    # a new deadline on the row (another metric) is looked at again; the same notice is
+    # not repeated
+    set_sla_column(tid, "breached", bog("2026-03-10 10:00"))
+    assert sweep_at(cli, monkeypatch, bog("2026-03-10 10:30"))["actions"] == []
+    seen = [r["key"] for r in table("sweep_step") if r["key"].startswith("sla-seen:")]
+    assert seen == [
+        f"sla-seen:{tid}:breached:{z('2026-03-09 18:00')}",
+        f"sla-seen:{tid}:breached:{z('2026-03-10 10:00')}",
+    ]
 
 
 def test_at_risk_notice_is_dated_when_the_risk_began(cli, monkeypatch) -> None:

@@ -28,24 +28,25 @@
    agents with an e-mail address, an e-mail. Notices go out only while the
    ticket's calendar is open: an 8x5 breach at 03:00 waits for the 08:00 opening,
    which is then its ``at``. A ticket found breached is not also told "at risk".
-   The ``sweep_step`` row of a notice carries the metric's deadline in ``due_at``,
-   so a ticket already noticed for its current state and deadline is not even
-   re-read.
+   Once a ticket's (``sla_state``, ``sla_due_at``) has been looked at in open
+   hours, a ``sla-seen`` row in ``sweep_step`` keeps the selection from re-reading
+   it until the SLA service writes a new state or deadline.
 
 3. delivery of the outbox (:mod:`deskctl.services.mail`).
 
 Exactly once: on SQLite every ticket transaction takes the write lock up front
 (``BEGIN IMMEDIATE``) and re-reads the ticket; on PostgreSQL it locks the ticket
 row with ``FOR UPDATE SKIP LOCKED``: a ticket another sweep is handling is left
-to it (should that sweep die, the next run does the ticket). A unique-key violation means another sweep did the step first: the
-ticket's transaction is rolled back and skipped. A sweep killed half-way loses
-only the transaction it was in, which the next run does again; steps missed
-while no sweep ran come out in order, each dated at its scheduled time.
+to it (should that sweep die, the next run does the ticket). A unique-key
+violation means another sweep did the step first: the ticket's transaction is
+rolled back and skipped. A sweep killed half-way loses only the transaction it
+was in, which the next run does again; steps missed while no sweep ran come out
+in order, each dated at its scheduled time.
 
 Decisions on points the spec leaves open:
 
 - A ticket without a calendar (no contract plan) runs its protocol on the wall
-  clock and gets SLA notices at any hour.
+  clock; without a plan it has no SLA targets, so no SLA notices either.
 - ``--limit N`` bounds the tickets acted on in one run (protocol and SLA
   together); the rest wait for the next run, in id order.
 - A ticket that cannot be swept (a corrupted log, a rule refusing the close) is
@@ -60,7 +61,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, String, and_, exists, insert, literal, select
+from sqlalchemy import Engine, String, and_, exists, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -79,6 +80,8 @@ ACTOR = "sweep"
 AV = "awaiting_verification"
 SUPPORT = "support"  # recipient of reminders while a ticket has no engineer
 SLA_STATES = ("at_risk", "breached")
+SEEN = "sla_seen_"  # sweep_step.action of "this (state, deadline) was looked at"
+NO_DUE = datetime(1970, 1, 1, tzinfo=UTC)  # sweep_step.due_at when the ticket had none
 BATCH = 500
 AGENDA_DAYS = 3
 SLOT = timedelta(minutes=15)  # agenda granularity; a protocol call blocks one slot
@@ -177,6 +180,9 @@ class _Context:
         self.actor = actor
         self._policies: dict[int, Policy | None] = {}
         self._managers: list[tuple[str, str | None]] | None = None
+        # keyed by id(): policies are cached above for the whole run, so ids stay valid
+        self._calendars: dict[tuple[int, str | None], Any] = {}
+        self._orders: dict[int, list[int]] = {}
 
     def policy(self, session: Session, version_id: int | None) -> Policy | None:
         if version_id is None:
@@ -186,11 +192,25 @@ class _Context:
         return self._policies[version_id]
 
     def calendar(self, policy: Policy, name: str | None) -> Any:
-        if not name or name not in policy.calendars:
-            return WallClock()
-        from deskctl.domain.calendar import calendar_from_policy
+        key = (id(policy), name)
+        found = self._calendars.get(key)
+        if found is None:
+            if not name or name not in policy.calendars:
+                found = WallClock()
+            else:
+                from deskctl.domain.calendar import calendar_from_policy
 
-        return calendar_from_policy(policy, name)
+                found = calendar_from_policy(policy, name)
+            self._calendars[key] = found
+        return found
+
+    def step_order(self, protocol: ClosureProtocol) -> list[int]:
+        """Step indexes in the order they fall due: (offset, index)."""
+        key = id(protocol)
+        if key not in self._orders:
+            steps = protocol.steps
+            self._orders[key] = sorted(range(len(steps)), key=lambda i: (steps[i].offset, i))
+        return self._orders[key]
 
     def protocol_clock(self, policy: Policy, calendar_name: str | None) -> Any:
         protocol = policy.closure
@@ -371,8 +391,7 @@ def _maybe_due(ctx: _Context, session: Session, row: _Verifying) -> bool:
         return False
     if row.resolved_at is None or row.round < 1:
         return True  # unusual log: let the exact check decide
-    order = sorted(range(len(protocol.steps)), key=lambda i: (protocol.steps[i].offset, i))
-    for index in order:
+    for index in ctx.step_order(protocol):
         step = protocol.steps[index]
         if closure.step_key(row.id, row.round, index) in row.done:
             if step.action == closure.CLOSE:
@@ -797,12 +816,15 @@ def _hhmm(at: datetime, zone: ZoneInfo, *, end: bool = False) -> str:
 
 
 def _sla_candidates(ctx: _Context, batch: int) -> Iterator[int]:
-    """Open tickets at risk or breached, not yet noticed for that state and deadline."""
-    noticed = exists().where(
+    """Open tickets at risk or breached whose (state, deadline) were not looked at yet."""
+    seen = exists().where(
         and_(
             SweepStep.ticket_id == Ticket.id,
-            SweepStep.action == literal("sla_", String) + col(Ticket.sla_state),
-            SweepStep.due_at == Ticket.sla_due_at,
+            SweepStep.action == literal(SEEN, String) + col(Ticket.sla_state),
+            or_(
+                SweepStep.due_at == Ticket.sla_due_at,
+                and_(col(Ticket.sla_due_at).is_(None), SweepStep.due_at == NO_DUE),
+            ),
         )
     )
     last = 0
@@ -815,7 +837,7 @@ def _sla_candidates(ctx: _Context, batch: int) -> Iterator[int]:
                         col(Ticket.sla_state).in_(SLA_STATES),
                         Ticket.status != "closed",
                         col(Ticket.id) > last,
-                        ~noticed,
+                        ~seen,
                     )
                     .order_by(Ticket.id)
                     .limit(batch)
@@ -828,23 +850,16 @@ def _sla_candidates(ctx: _Context, batch: int) -> Iterator[int]:
 
 
 def _sweep_sla(ctx: _Context, ticket_id: int, dry_run: bool, hook: StepHook | None) -> list[Action]:
-    from deskctl.domain import sla
-
     with db.session(ctx.engine, write=not dry_run) as s:
         _lock(s, ticket_id, dry_run)
         ticket, history, state = tickets.current(s, ticket_id, for_update=not dry_run)
         policy = ctx.policy(s, ticket.policy_version_id)
-        opened_plan = history[0].data.get("plan") if history else None
-        if state.status == "closed" or policy is None:
+        if state.status == "closed" or policy is None or ticket.sla_state not in SLA_STATES:
             return []
-        plan = policy.plans.get(str(opened_plan or state.plan))
-        current = policy.plans.get(str(state.plan or opened_plan))
-        if plan is None or current is None:
-            return []
-        calendar = ctx.calendar(policy, current.calendar)
-        if not calendar.is_open(ctx.now):
-            return []  # notices wait for the desk to open
-        clocks = sla.compute_sla(history, policy, plan, calendar, ctx.now)
+        judged = _sla_clocks(ctx, policy, history, state)
+        if judged is None:
+            return []  # the desk is closed: notices wait for it to open
+        calendar, clocks = judged
         done = set(
             s.execute(
                 select(SweepStep.key).where(
@@ -865,7 +880,42 @@ def _sweep_sla(ctx: _Context, ticket_id: int, dry_run: bool, hook: StepHook | No
             actions.append(action)
             if hook is not None and not dry_run:
                 hook(action)
+        if not dry_run:
+            _mark_seen(ctx, s, ticket)
         return actions
+
+
+def _sla_clocks(
+    ctx: _Context, policy: Policy, history: list[Event], state: TicketState
+) -> tuple[Any, dict[str, Any]] | None:
+    """The calendar and the metrics at ``now``; None while the ticket's desk is closed."""
+    from deskctl.domain import sla
+
+    opened_plan = history[0].data.get("plan") if history else None
+    plan = policy.plans.get(str(opened_plan or state.plan))
+    current = policy.plans.get(str(state.plan or opened_plan))
+    if plan is None or current is None:
+        return WallClock(), {}
+    calendar = ctx.calendar(policy, current.calendar)
+    if not calendar.is_open(ctx.now):
+        return None
+    return calendar, sla.compute_sla(history, policy, plan, calendar, ctx.now)
+
+
+def _mark_seen(ctx: _Context, s: Session, ticket: Ticket) -> None:
+    """Remember that the ticket's (state, deadline) was looked at: the selection skips it
+    until the SLA service writes a new state or deadline (a second metric at risk or
+    breached changes the deadline of the ticket)."""
+    due = ticket.sla_due_at
+    s.execute(
+        insert(table_of(SweepStep)).values(
+            key=f"sla-seen:{ticket.id}:{ticket.sla_state}:{iso_z(due) or '-'}",
+            ticket_id=ticket.id,
+            action=f"{SEEN}{ticket.sla_state}",
+            due_at=due or NO_DUE,
+            done_at=ctx.now,
+        )
+    )
 
 
 def _sla_text(metric: str, clk: Any, ctx: _Context) -> str:
