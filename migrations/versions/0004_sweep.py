@@ -1,7 +1,7 @@
 """sweep: outbox claim lease, indexes for the sweep's selections
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-23
 
 - ``outbox_message.claimed_at`` / ``claimed_by``: a sweep claims a message for a
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

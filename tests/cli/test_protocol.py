@@ -173,24 +173,13 @@ def test_contact_on_a_closed_ticket_is_refused(cli, monkeypatch) -> None:
 
 
 def test_a_ticket_closed_as_accepted_cannot_be_reopened(cli, monkeypatch) -> None:
-    """`ticket reopen` is another command; the rule is checked where it lives (the service
-    path every reopen goes through), right after the sweep closed the ticket."""
-    from deskctl.domain import lifecycle
-    from deskctl.errors import Refused
-    from deskctl.services import tickets
-    from deskctl.store import db
-
     seed = prepare(cli)
     tid = new_verifying(cli, seed, bog(MONDAY_10))
     sweep_at(cli, monkeypatch, bog("2026-03-12 13:00"))
     assert ticket_doc(cli, tid)["outcome"] == "accepted"
-    with db.session(db.ready_engine(), write=True) as s:
-        row, _, state = tickets.current(s, tid)
-        policy = tickets.policy_of(s, row)
-        with pytest.raises(Refused, match="open a new ticket"):
-            lifecycle.plan_reopen(
-                state,
-                now=bog("2026-03-12 13:05"),
-                actor="tester",
-                window_seconds=policy.reopen_window,
-            )
+    before = len(history(tid))
+    result = cli("ticket", "reopen", str(tid), "--at", bog("2026-03-12 13:05").isoformat(), code=1)
+    assert "open a new ticket" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert len(history(tid)) == before
+    assert ticket_doc(cli, tid)["status"] == "closed"

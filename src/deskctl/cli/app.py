@@ -9,10 +9,21 @@ from __future__ import annotations
 import typer
 
 from deskctl import __version__
-from deskctl.cli import customer, db, masterdata, policy, ticket
+# One import per command group: keeps merges of new groups trivial.
+from deskctl.cli import bill
+from deskctl.cli import contract
+from deskctl.cli import customer
+from deskctl.cli import db
+from deskctl.cli import kb
 from deskctl.cli import mail as mail_cmd
+from deskctl.cli import masterdata
+from deskctl.cli import policy
+from deskctl.cli import queue
 from deskctl.cli import sweep as sweep_cmd
-from deskctl.cli import ticket_protocol as _ticket_protocol  # noqa: F401  (confirm, contact...)
+from deskctl.cli import ticket
+from deskctl.cli import ticket_flow
+from deskctl.cli import ticket_protocol
+from deskctl.cli import ticket_work
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -49,7 +60,14 @@ db.register(app)
 policy.register(app)
 customer.register(app)
 masterdata.register(app)
+contract.register(app)
 ticket.register(app)
+ticket_flow.register(app)
+ticket_work.register(app)
+kb.register(app)
+queue.register(app)
+bill.register(app)
+ticket_protocol.register(app)
 sweep_cmd.register(app)
 mail_cmd.register(app)
 

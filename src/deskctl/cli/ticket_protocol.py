@@ -11,6 +11,12 @@ from deskctl.cli._base import AtOpt, JsonOpt, store_session
 from deskctl.cli.ticket import ticket_app
 
 IdArg = typer.Argument(help="Ticket id.")
+
+
+def register(app: typer.Typer) -> None:
+    """The commands attach to the ``ticket`` group when this module is imported."""
+
+
 NoteOpt = typer.Option("--note", help="What the customer said.")
 
 

@@ -19,7 +19,8 @@
      queued in ``outbox_message`` and delivered after the commit (step 3);
    - ``close``: the ticket closes with the step's outcome (``accepted``) dated at
      the scheduled instant; a sub-ticket tells its parent in the same transaction
-     (``lifecycle.on_child_closed``), which resumes it when it was the last one.
+     (``services.tickets.apply`` does, through ``lifecycle.on_child_closed``), which
+     resumes it when it was the last one.
 
 2. SLA notices: open tickets whose ``sla_state`` (kept by the SLA service) is
    ``at_risk`` or ``breached``. The metrics are recomputed at ``now``; each
@@ -474,7 +475,6 @@ class _ProtocolRun:
         self.state = state
         self.new: list[Event] = []
         self.ticket_id = int(ticket.id)
-        self.closed_at: datetime | None = None
 
     def _append(self, event: Event) -> None:
         self.new.append(event)
@@ -568,7 +568,6 @@ class _ProtocolRun:
             by_protocol=True,
         )
         self._append(closing)
-        self.closed_at = step.due_at
         return f"closed {outcome}"
 
     def _do_other(self, step: closure.ScheduledStep) -> str:
@@ -583,39 +582,9 @@ class _ProtocolRun:
         return self.ctx.zone(self.policy, self.ticket.calendar)
 
     def finish(self) -> None:
+        # tickets.apply also tells a parent when its sub-ticket closes (same transaction)
         tickets.apply(
             self.s, self.ticket, self.history, self.new, now=self.ctx.now, policy=self.policy
-        )
-        if self.closed_at is not None and self.ticket.parent_id is not None:
-            tell_parent(
-                self.s,
-                self.ticket_id,
-                self.ticket.parent_id,
-                self.closed_at,
-                actor=self.ctx.actor,
-                now=self.ctx.now,
-            )
-
-
-def tell_parent(
-    session: Session,
-    child_id: int,
-    parent_id: int,
-    closed_at: datetime,
-    *,
-    actor: str,
-    now: datetime,
-) -> None:
-    """A sub-ticket closed: tell its parent (which resumes when it was the last one)."""
-    parent, history, state = tickets.current(session, parent_id)
-    if child_id not in state.children:
-        return  # the parent never split into it: nothing to tell
-    # A parent's moves stay in time order even when the child's close is back-dated.
-    at = max(closed_at, state.status_since)
-    events = lifecycle.on_child_closed(state, child_id, at, actor=actor)
-    if events:
-        tickets.apply(
-            session, parent, history, events, now=now, policy=tickets.policy_of(session, parent)
         )
 
 
@@ -1007,8 +976,6 @@ def confirm(
     tickets.apply(
         session, ticket, history, [event], now=now, policy=tickets.policy_of(session, ticket)
     )
-    if ticket.parent_id is not None:
-        tell_parent(session, ticket_id, ticket.parent_id, now, actor=actor, now=now)
     return ticket
 
 
