@@ -345,11 +345,23 @@ def test_migration_0004_upgrades_and_downgrades(store) -> None:
     columns, indexes = shape()
     assert {"claimed_at", "claimed_by"} <= columns
     assert {"ix_ticket_status_id", "ix_ticket_sla_state"} <= indexes
-    _downgrade(eng, "-1")  # one step back: the revision before this one
+    _downgrade(eng, _before("0004"))
     columns, indexes = shape()
     assert "claimed_at" not in columns and "ix_ticket_status_id" not in indexes
     db.upgrade(eng)
     assert db.current_revision(eng) == db.SCHEMA_HEAD
+
+
+def _before(revision: str) -> str:
+    """The revision 0004 follows, wherever the chain puts it."""
+    from alembic.script import ScriptDirectory
+
+    from deskctl.store import db
+
+    script = ScriptDirectory.from_config(db.alembic_config(db.default_engine()))
+    down = script.get_revision(revision).down_revision
+    assert isinstance(down, str)
+    return down
 
 
 def _downgrade(eng: Any, revision: str) -> None:
