@@ -14,12 +14,15 @@ from deskctl.cli import contract
 from deskctl.cli import customer
 from deskctl.cli import db
 from deskctl.cli import kb
+from deskctl.cli import mail as mail_cmd
 from deskctl.cli import masterdata
 from deskctl.cli import policy
 from deskctl.cli import queue
 from deskctl.cli import report as report_cli
+from deskctl.cli import sweep as sweep_cmd
 from deskctl.cli import ticket
 from deskctl.cli import ticket_flow
+from deskctl.cli import ticket_protocol
 from deskctl.cli import ticket_work
 from deskctl.cli._base import DeskGroup
 
@@ -65,6 +68,9 @@ kb.register(app)
 queue.register(app)
 bill.register(app)
 report_cli.register(app)
+ticket_protocol.register(app)
+sweep_cmd.register(app)
+mail_cmd.register(app)
 
 
 def main() -> None:
