@@ -10,6 +10,7 @@ import typer
 
 from deskctl import __version__
 from deskctl.cli import customer, db, masterdata, policy, ticket
+from deskctl.cli import demo as demo_cli
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ policy.register(app)
 customer.register(app)
 masterdata.register(app)
 ticket.register(app)
+demo_cli.register(app)
 
 
 def main() -> None:
