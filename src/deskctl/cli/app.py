@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from deskctl import __version__
+from deskctl.cli import completion as completion_cli
 from deskctl.cli import customer, db, masterdata, policy, ticket
 from deskctl.cli import demo as demo_cli
 from deskctl.cli._base import DeskGroup
@@ -49,6 +50,7 @@ customer.register(app)
 masterdata.register(app)
 ticket.register(app)
 demo_cli.register(app)
+completion_cli.register(app)
 
 
 def main() -> None:
