@@ -266,3 +266,38 @@ def test_opened_mostly_on_working_days(cli) -> None:
     cli("demo", "--tickets", "800", "--seed", "2")
     weekend = sum(1 for t in _load(Ticket) if not t.parent_id and t.opened_at.weekday() >= 5)
     assert weekend < 0.2 * 800
+
+
+def _indexes() -> list[tuple[str, str]]:
+    con = sqlite3.connect(_db_path())
+    return con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+    ).fetchall()
+
+
+def test_large_sqlite_demo_rebuilds_its_indexes(cli, monkeypatch) -> None:
+    """Big demos build the ticket indexes after the load; the schema ends up unchanged."""
+    from deskctl.services import demo
+
+    cli("init")
+    schema = _indexes()
+    assert any(name == "ix_ticket_status_opened" for name, _ in schema)
+    monkeypatch.setattr(demo, "BULK_INDEX_TICKETS", 10)
+    cli("demo", "--tickets", "60")
+    assert _indexes() == schema
+
+
+def test_failed_load_still_rebuilds_the_indexes(cli, monkeypatch) -> None:
+    from deskctl.services import demo
+
+    cli("init")
+    schema = _indexes()
+    monkeypatch.setattr(demo, "BULK_INDEX_TICKETS", 10)
+    monkeypatch.setattr(demo, "_write_batch", _failing_write)
+    result = cli("demo", "--tickets", "60", code=None)
+    assert isinstance(result.exception, RuntimeError)
+    assert _indexes() == schema
+
+
+def _failing_write(engine: Any, batch: Any) -> None:
+    raise RuntimeError("disk full")

@@ -37,6 +37,7 @@ import bisect
 import json
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -53,6 +54,8 @@ POLICY_FILES = ("medisoft", "imexhs", "dms", "opmon", "progresssoft")
 DEFAULT_TICKETS = 2000
 DEFAULT_SEED = 1
 CHUNK_EVENTS = 20_000  # events per transaction (with their tickets and work log)
+BULK_INDEX_TICKETS = 20_000  # from this size, SQLite indexes are built after the load
+SQLITE_CACHE_KIB = 131_072  # page cache while loading (SQLite's default is 2 MiB)
 
 DAY = 86400
 HOUR = 3600
@@ -1699,12 +1702,40 @@ def _write_batch(engine: Any, batch: Batch) -> None:
                             copy.write_row(row)
         return
     with engine.execution_options(begin="IMMEDIATE").begin() as conn:
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         for table, columns, rows in tables:
             if rows:
                 marks = ", ".join("?" * len(columns))
                 conn.exec_driver_sql(
                     f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
                 )
+
+
+@contextmanager
+def _indexes_built_after(engine: Any, tickets: int) -> Iterator[None]:
+    """SQLite, large demos: drop the ticket and event indexes, rebuild them at the end.
+
+    One sorted build per index is much cheaper than a million scattered
+    inserts into it. The rebuild runs even if the load fails half-way, so the
+    store never stays without its indexes (short of the process being killed).
+    """
+    if engine.dialect.name != "sqlite" or tickets < BULK_INDEX_TICKETS:
+        yield
+        return
+    with engine.begin() as conn:
+        indexes = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('ticket', 'ticket_event') ORDER BY name"
+        ).all()
+        for name, _ in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            for _, sql in indexes:
+                conn.exec_driver_sql(sql)
 
 
 def _bump_sequences(engine: Any) -> None:
@@ -1757,10 +1788,11 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
     maker = TicketMaker(rng, now, master.customers, runs, master.kb, _Clock(suffix))
     first = master.next_id["ticket"]
     n_events = n_work = 0
-    for batch in maker.batches(tickets, first):
-        _write_batch(engine, batch)
-        n_events += len(batch.events)
-        n_work += len(batch.worklog)
+    with _indexes_built_after(engine, tickets):
+        for batch in maker.batches(tickets, first):
+            _write_batch(engine, batch)
+            n_events += len(batch.events)
+            n_work += len(batch.worklog)
     _bump_sequences(engine)
     return DemoResult(tickets, n_events, n_work, first, first + tickets - 1)
 
