@@ -278,13 +278,13 @@ class _Step:
     slot: str | None  # per-ticket data to substitute (see ``_fill``)
     note: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
-    static_json: str | None = None  # the data as stored, when nothing is substituted
+    # seq, kind, from, to, note and the data as stored (None when filled in per ticket):
+    # the tail of every event row, ready-made since the ticket loop reads it a million times
+    fixed: tuple[Any, ...] = ()
 
-    def __post_init__(self) -> None:  # flat copies: the ticket loop reads these a million times
-        self.seq = self.event.seq
-        self.kind = self.event.kind
-        self.from_status = self.event.from_status
-        self.to_status = self.event.to_status
+    @property
+    def seq(self) -> int:
+        return self.event.seq
 
 
 @dataclass
@@ -785,8 +785,9 @@ def _finish(
     for step in steps:
         step.data = dict(step.event.data)
         step.note = step.data.pop("note", None)
-        if step.slot is None:
-            step.static_json = json.dumps(step.data) if step.data else None
+        static = json.dumps(step.data) if step.slot is None and step.data else None
+        event = step.event
+        step.fixed = (event.seq, event.kind, event.from_status, event.to_status, step.note, static)
     members = [_member(script, steps, m) for m in sorted(script.logs)]
     base = [s.offset for s in steps]
     gaps = [b - a for a, b in zip([0, *base], base, strict=False)]
@@ -1141,7 +1142,7 @@ TICKET_COLUMNS = _words(
     "info_complete_at responded_at resolved_at closed_at rev",
     None,
 )
-EVENT_COLUMNS = _words("ticket_id seq at kind actor from_status to_status note data", None)
+EVENT_COLUMNS = _words("ticket_id at actor seq kind from_status to_status note data", None)
 WORKLOG_COLUMNS = _words("ticket_id event_seq at minutes kind note actor", None)
 
 
@@ -1447,37 +1448,25 @@ class TicketMaker:
         window: _Window,
         run: _PolicyRun,
     ) -> None:
-        ts = self.ts
         roles = ctx["roles"]
         add_event = batch.events.append
         rnd = self.rng.random
-        ats = list(map(ts, times))
+        ats = list(map(self.ts, times))
         for step, at in zip(story.steps, ats, strict=True):
             ticket_id = ids[step.member]
             actor = roles[step.role]
             slot = step.slot
-            if slot is None:
-                data = step.static_json
-            elif slot == "worklog":
+            if slot is None:  # most events: only who and when change
+                add_event((ticket_id, at, actor, *step.fixed))
+                continue
+            if slot == "worklog":
                 minutes = WORK_MINUTES[int(rnd() * len(WORK_MINUTES))]
                 kind = step.data.get("kind") or "connection"
                 data = self._cached(("worklog", minutes, kind), step.data, {"minutes": minutes})
                 batch.worklog.append((ticket_id, step.seq, at, minutes, kind, step.note, actor))
             else:
                 data = self._fill(step, ctx)
-            add_event(
-                (
-                    ticket_id,
-                    step.seq,
-                    at,
-                    step.kind,
-                    actor,
-                    step.from_status,
-                    step.to_status,
-                    step.note,
-                    data,
-                )
-            )
+            add_event((ticket_id, at, actor, *step.fixed[:-1], data))
         for m, member in enumerate(story.members):
             batch.tickets.append(
                 self._ticket_row(member, m, story, ats, ctx, customer, window, run)
