@@ -9,9 +9,20 @@ from __future__ import annotations
 import typer
 
 from deskctl import __version__
+from deskctl.cli import bill
 from deskctl.cli import completion as completion_cli
-from deskctl.cli import customer, db, masterdata, policy, ticket
+from deskctl.cli import contract
+from deskctl.cli import customer
+from deskctl.cli import db
 from deskctl.cli import demo as demo_cli
+from deskctl.cli import kb
+from deskctl.cli import masterdata
+from deskctl.cli import policy
+from deskctl.cli import queue
+from deskctl.cli import report as report_cli
+from deskctl.cli import ticket
+from deskctl.cli import ticket_flow
+from deskctl.cli import ticket_work
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -48,7 +59,14 @@ db.register(app)
 policy.register(app)
 customer.register(app)
 masterdata.register(app)
+contract.register(app)
 ticket.register(app)
+ticket_flow.register(app)
+ticket_work.register(app)
+kb.register(app)
+queue.register(app)
+bill.register(app)
+report_cli.register(app)
 demo_cli.register(app)
 completion_cli.register(app)
 
