@@ -83,26 +83,19 @@ def bench_store(label: str, store: str, args: argparse.Namespace) -> list[dict[s
     if has_command("queue", env):
         listings.append(["queue"])
     for command in listings:
-        seconds = median_of(command, env, args.runs)
-        rows.append(
-            {
-                "what": f"{' '.join(command)} ({label})",
-                "seconds": seconds,
-                "note": f"median of {args.runs}",
-            }
-        )
+        rows.append(timed(f"{' '.join(command)} ({label})", command, env, args.runs))
     return rows
+
+
+def timed(what: str, command: list[str], env: dict[str, str], runs: int) -> dict[str, Any]:
+    seconds, cpu = median_of(command, env, runs)
+    return {"what": what, "seconds": seconds, "cpu_seconds": cpu, "note": f"median of {runs}"}
 
 
 def bench_startup(args: argparse.Namespace, scratch: Path) -> list[dict[str, Any]]:
     env = environment(str(scratch / "unused.db"))
     return [
-        {
-            "what": f"deskctl {flag}",
-            "seconds": median_of([flag], env, args.startup_runs),
-            "note": f"median of {args.startup_runs}",
-        }
-        for flag in ("--help", "--version")
+        timed(f"deskctl {flag}", [flag], env, args.startup_runs) for flag in ("--help", "--version")
     ]
 
 
