@@ -409,11 +409,20 @@ class _Script:
         )
         self._add(member, event, "agent")
 
-    def start(self, gap: int, member: int = 0) -> None:
+    def start(self, gap: int, member: int = 0, note: str | None = None) -> None:
         event = lifecycle.plan_start(
-            self.state(member), now=self._now(gap), actor="@agent", required=self.required
+            self.state(member),
+            now=self._now(gap),
+            actor="@agent",
+            note=note,
+            required=self.required,
         )
         self._add(member, event, "agent")
+
+    def take_up(self, gap: int, member: int = 0) -> None:
+        """First response to a queued ticket; like `ticket respond`, it starts the work."""
+        self.respond(gap, member)
+        self.start(0, member, note="first response")
 
     def work(self, gap: int, kind: str = "connection", member: int = 0) -> None:
         event = lifecycle.plan_worklog(
@@ -533,12 +542,11 @@ class _Script:
         self.open()
         self.triage(30 * MINUTE, category)
         self.assign(10 * MINUTE)
-        self.respond(40 * MINUTE)
 
     def work_through(self, member: int = 0) -> None:
         """Assign, start, work and resolve a sub-ticket, and have it confirmed."""
         self.assign(20 * MINUTE, member)
-        self.start(2 * HOUR, member)
+        self.take_up(2 * HOUR, member)
         self.work(3 * HOUR, member=member)
         self.resolve(2 * HOUR, member)
         self.confirm(DAY, member)
@@ -559,7 +567,7 @@ def _s_asked_details(s: _Script) -> None:
 
 def _s_waiting_customer(s: _Script) -> None:
     s.intake()
-    s.start(3 * HOUR)
+    s.take_up(3 * HOUR)
     s.work(2 * HOUR)
     s.wait(HOUR, "customer")
 
@@ -586,12 +594,11 @@ def _s_info_supplied(s: _Script) -> None:
     s.resume(10 * MINUTE)
     s.triage(30 * MINUTE, "defect")
     s.assign(10 * MINUTE)
-    s.respond(40 * MINUTE)
 
 
 def _s_working(s: _Script) -> None:
     s.intake()
-    s.start(3 * HOUR)
+    s.take_up(3 * HOUR)
     s.work(2 * HOUR)
 
 
@@ -604,7 +611,7 @@ def _s_solution_rejected(s: _Script) -> None:
 
 def _s_back_from_vendor(s: _Script) -> None:
     s.intake()
-    s.start(3 * HOUR)
+    s.take_up(3 * HOUR)
     s.wait(2 * HOUR, "third-party")
     s.resume(2 * DAY)
     s.work(3 * HOUR)
@@ -621,7 +628,7 @@ def _s_split_waiting(s: _Script) -> None:
     s.work_through(1)
     s.child_closed(0, 1)
     s.assign(20 * MINUTE, 2)
-    s.start(3 * HOUR, 2)
+    s.take_up(3 * HOUR, 2)
 
 
 def _s_verifying(s: _Script) -> None:
@@ -643,7 +650,7 @@ def _s_resolved_long(s: _Script) -> None:
 
 def _s_always_supported(s: _Script) -> None:
     s.intake("always_supported")
-    s.start(2 * HOUR)
+    s.take_up(2 * HOUR)
     s.work(HOUR)
     s.resolve(HOUR)
     s.confirm(DAY)
@@ -723,7 +730,7 @@ def _s_split_done(s: _Script) -> None:
 
 def _s_info_then_resolved(s: _Script) -> None:
     _s_info_supplied(s)
-    s.start(2 * HOUR)
+    s.take_up(2 * HOUR)
     s.work(2 * HOUR)
     s.resolve(3 * HOUR)
     s.confirm(DAY)
