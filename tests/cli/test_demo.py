@@ -307,3 +307,18 @@ def test_failed_load_still_rebuilds_the_indexes(cli, monkeypatch) -> None:
 
 def _failing_write(engine: Any, batch: Any) -> None:
     raise RuntimeError("disk full")
+
+
+def test_terminal_shows_the_top_of_the_queue_and_the_counts(cli, monkeypatch) -> None:
+    from deskctl.render import output
+
+    monkeypatch.setattr(output, "is_terminal", lambda: True)
+    out = cli("demo", "--tickets", "400", "--seed", "6").stdout
+    in_progress = (
+        sqlite3.connect(_db_path())
+        .execute("SELECT COUNT(*) FROM ticket WHERE status = 'in_progress'")
+        .fetchone()[0]
+    )
+    assert f"in_progress ({in_progress}" in out  # the queue groups open tickets by status
+    assert "closed (" not in out
+    assert "tickets" in out and "400" in out

@@ -9,6 +9,7 @@ import typer
 from deskctl.cli._base import JsonOpt
 
 MAX_TICKETS = 5_000_000
+QUEUE_PER_STATUS = 5
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +26,7 @@ def demo(
     ] = 1,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Fill an empty store with a realistic demo, then show its open tickets.
+    """Fill an empty store with a realistic demo, then show the top of its queue.
 
     Loads the five example policies and invents agents, products (one past its
     end of life), customers in BR, CO, PE, IT, ES, JO and AE with named and
@@ -43,7 +44,7 @@ def demo(
     from deskctl import clock
     from deskctl.config import acting_user
     from deskctl.errors import BadInput
-    from deskctl.render.output import emit_json, say
+    from deskctl.render.output import emit_json, is_terminal, say
     from deskctl.services import demo as svc
     from deskctl.store import db
 
@@ -56,7 +57,7 @@ def demo(
     seconds = time.perf_counter() - started
     with db.session(engine) as s:
         doc = svc.summary(s)
-        queue = _open_tickets(s) if not json_out else []
+        queue = _queue(s) if not json_out and is_terminal() else []
     say(
         f"demo: {result.tickets:,} tickets, {result.events:,} events, "
         f"{result.worklog:,} work-log entries in {seconds:.1f} s into {db.redacted(engine.url)}"
@@ -76,16 +77,18 @@ def demo(
     _show(doc, queue)
 
 
-def _open_tickets(session: Any) -> list[dict[str, Any]]:
-    from deskctl.services import tickets
+def _queue(session: Any) -> list[Any]:
+    """The top of `deskctl queue`: five tickets per status."""
+    from deskctl.services import flow
 
-    return tickets.list_tickets(session, tickets.ListFilter(open_only=True, limit=20))
+    return flow.queue(session, flow.QueueFilter(limit=QUEUE_PER_STATUS))
 
 
-def _show(doc: dict[str, Any], queue: list[dict[str, Any]]) -> None:
-    """A person sees the newest open tickets and the counts; a pipe gets ``name<TAB>count``."""
-    from deskctl.render.output import Column, emit_rows, is_terminal
-    from deskctl.render.tickets import LIST_COLUMNS
+def _show(doc: dict[str, Any], queue: list[Any]) -> None:
+    """A person sees the top of the queue and the counts; a pipe gets ``name<TAB>count``."""
+    from deskctl import clock
+    from deskctl.render import queue as queue_view
+    from deskctl.render.output import Column, emit_rows, is_terminal, stdout_console
 
     counts = [{"name": k, "count": v} for k, v in doc["counts"].items()]
     counts += [{"name": f"status.{k}", "count": v} for k, v in doc["by_status"].items()]
@@ -93,7 +96,5 @@ def _show(doc: dict[str, Any], queue: list[dict[str, Any]]) -> None:
     if not is_terminal():
         emit_rows(counts, columns, "tsv")
         return
-    emit_rows(
-        queue, LIST_COLUMNS, "table", title="open tickets, newest first", empty="no open tickets"
-    )
-    emit_rows(counts, columns, "table", title="the demo store")
+    queue_view.print_queue(stdout_console(), queue, clock.now())
+    emit_rows(counts, columns, "table", title="demo store")

@@ -1128,9 +1128,9 @@ _AGE_MIX: tuple[tuple[float, tuple[float, ...]], ...] = (
     # awaiting_approval, queued, in_progress, awaiting_customer, awaiting_subticket,
     # forwarded, awaiting_verification, closed
     (2, (30, 4, 25, 18, 8, 1, 3, 5, 6)),
-    (14, (4, 3, 8, 16, 7, 3, 6, 12, 41)),
-    (60, (0.3, 1, 1.5, 4, 2, 1, 3, 2, 85)),
-    (float("inf"), (0, 0, 0, 0.6, 0.4, 0, 0.5, 0.2, 98.3)),
+    (14, (4, 4, 8, 16, 7, 3, 6, 12, 40)),
+    (60, (0, 1.5, 1, 3, 1.5, 1, 3, 0.5, 88.5)),
+    (float("inf"), (0, 0, 0, 0.2, 0.1, 0, 0.3, 0, 99.4)),
 )
 # Likelihood of opening a ticket at each local hour, 0 to 23.
 _HOUR_WEIGHT = tuple(
