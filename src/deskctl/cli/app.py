@@ -10,9 +10,11 @@ import typer
 
 from deskctl import __version__
 from deskctl.cli import bill
+from deskctl.cli import completion as completion_cli
 from deskctl.cli import contract
 from deskctl.cli import customer
 from deskctl.cli import db
+from deskctl.cli import demo as demo_cli
 from deskctl.cli import kb
 from deskctl.cli import mail as mail_cmd
 from deskctl.cli import masterdata
@@ -71,6 +73,8 @@ report_cli.register(app)
 ticket_protocol.register(app)
 sweep_cmd.register(app)
 mail_cmd.register(app)
+demo_cli.register(app)
+completion_cli.register(app)
 
 
 def main() -> None:

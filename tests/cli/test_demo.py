@@ -1,0 +1,324 @@
+"""`deskctl demo`: a realistic store whose rows are exactly what their events say."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+NOW = "2026-03-01T10:00:00Z"
+NOW_DT = datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESKCTL_NOW", NOW)
+
+
+def _load(model: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from deskctl.store import db
+
+    with db.session(db.default_engine()) as s:
+        return list(s.execute(select(model)).scalars())
+
+
+def _histories() -> dict[int, list[Any]]:
+    from deskctl.services.tickets import to_event
+    from deskctl.store.models import TicketEvent
+
+    events: dict[int, list[Any]] = defaultdict(list)
+    for row in _load(TicketEvent):
+        events[row.ticket_id].append(to_event(row))
+    return events
+
+
+def test_every_ticket_row_is_the_replay_of_its_events(cli, store) -> None:
+    """The projection columns, rev, times and logged minutes all follow from the events."""
+    from deskctl.domain import lifecycle
+    from deskctl.services.tickets import projection
+    from deskctl.store.models import Ticket, WorkLog
+
+    doc = cli.json("demo", "--tickets", "300", "--seed", "5")
+    assert doc["counts"]["tickets"] == 300
+    histories = _histories()
+    minutes: dict[int, int] = defaultdict(int)
+    for entry in _load(WorkLog):
+        minutes[entry.ticket_id] += entry.minutes
+    tickets = _load(Ticket)
+    assert len(tickets) == 300 == len(histories)
+    children: dict[int, set[int]] = defaultdict(set)
+    for ticket in tickets:
+        state = lifecycle.project(histories[ticket.id])
+        expected = {
+            **projection(state),
+            "rev": state.version,
+            "opened_at": state.opened_at,
+            "updated_at": state.last_event_at,
+        }
+        assert {k: getattr(ticket, k) for k in expected} == expected, ticket.id
+        assert minutes[ticket.id] == state.minutes
+        if ticket.parent_id:
+            children[ticket.parent_id].add(ticket.id)
+    for parent_id, ids in children.items():
+        assert set(lifecycle.project(histories[parent_id]).children) == ids
+
+
+def test_histories_are_in_time_order_and_never_in_the_future(cli) -> None:
+    cli("demo", "--tickets", "300", "--seed", "3")
+    horizon = NOW_DT - timedelta(days=366)
+    for events in _histories().values():
+        moves = [e.at for e in sorted(events, key=lambda e: e.seq) if e.to_status]
+        assert moves == sorted(moves)
+        assert all(horizon <= e.at <= NOW_DT for e in events)
+
+
+def test_default_demo_covers_every_status_and_outcome(cli) -> None:
+    from deskctl.domain.policy import OUTCOMES, STATES
+
+    doc = cli.json("demo")
+    assert doc["counts"]["tickets"] == 2000
+    assert sum(doc["by_status"].values()) == 2000
+    assert list(doc["by_status"]) == list(STATES)  # each state present, in lifecycle order
+    assert set(doc["by_outcome"]) == set(OUTCOMES)
+    assert doc["by_status"]["closed"] == sum(doc["by_outcome"].values())
+    rows = (
+        sqlite3.connect(_db_path())
+        .execute("SELECT status, COUNT(*) FROM ticket GROUP BY status")
+        .fetchall()
+    )
+    assert dict(rows) == doc["by_status"]
+    _check_misuse_is_not_repeated()
+
+
+def _check_misuse_is_not_repeated() -> None:
+    """IMEXHS refuses a topic a contact was redirected for: no pair appears twice."""
+    from deskctl.store.models import Customer, Ticket
+
+    imexhs = {c.id for c in _load(Customer) if c.policy == "imexhs"}
+    pairs = [
+        (t.contact_id, t.topic)
+        for t in _load(Ticket)
+        if t.customer_id in imexhs and t.category == "misuse" and t.topic
+    ]
+    assert len(pairs) >= 5 and len(pairs) == len(set(pairs))
+
+
+def _db_path() -> str:
+    import os
+
+    return os.environ["DESKCTL_DB"]
+
+
+def test_master_data_is_realistic(cli) -> None:
+    from deskctl.store.models import Contact, Contract, Customer, Product, Standing, Ticket
+
+    doc = cli.json("demo", "--tickets", "600")
+    customers = _load(Customer)
+    assert {c.policy for c in customers} == {"medisoft", "imexhs", "dms", "opmon", "progresssoft"}
+    assert {"IT", "BR", "CO", "ES", "JO"} <= {c.country for c in customers}
+    products = _load(Product)
+    assert [p.name for p in products if p.eol and p.eol < NOW_DT.date()] == ["opmon-7"]
+    contracts = _load(Contract)
+    today = NOW_DT.date()
+    assert any(c.end and c.end < today for c in contracts)  # expired
+    assert any(c.renews for c in contracts)
+    assert [c.plan for c in contracts if c.license_issued and c.end and c.end > today] == [
+        "warranty"
+    ]
+    standing = _load(Standing)
+    overdue_now = {s.customer_id for s in standing if s.overdue_since}
+    paid_since = {s.customer_id for s in standing if s.overdue_since is None}
+    assert overdue_now - paid_since  # some customers are overdue today
+    contacts = _load(Contact)
+    assert {c.named for c in contacts} == {True, False}
+    assert doc["counts"]["kb_articles"] > 0 and doc["counts"]["agents"] >= 4
+
+    by_id = {c.id: c for c in contacts}
+    policy_of = {c.id: c.policy for c in customers}
+    contract_of = {c.id: c for c in contracts}
+    eol = {p.name: p.eol for p in products}
+    for t in _load(Ticket):
+        contract = contract_of[t.contract_id]
+        opened = t.opened_at.date()
+        assert contract.customer_id == t.customer_id
+        assert contract.start <= opened and (contract.end is None or opened <= contract.end)
+        if policy_of[t.customer_id] == "opmon":  # only named contacts open OpMon tickets
+            assert by_id[t.contact_id].named
+        if t.product and eol[t.product]:
+            assert opened < eol[t.product]
+
+
+def _dump(path: Path) -> tuple[list[Any], list[Any]]:
+    con = sqlite3.connect(path)
+    tickets = con.execute("SELECT * FROM ticket ORDER BY id").fetchall()
+    events = con.execute(
+        "SELECT ticket_id, seq, at, kind, actor, from_status, to_status, note, data "
+        "FROM ticket_event ORDER BY ticket_id, seq"
+    ).fetchall()
+    return tickets, events
+
+
+def test_same_seed_same_store(cli, monkeypatch, tmp_path: Path) -> None:
+    stores = []
+    for name, seed in (("a", "9"), ("b", "9"), ("c", "10")):
+        path = tmp_path / f"{name}.db"
+        monkeypatch.setenv("DESKCTL_DB", str(path))
+        cli("demo", "--tickets", "150", "--seed", seed, "--json")
+        stores.append(_dump(path))
+    assert stores[0] == stores[1]
+    assert stores[0][0] != stores[2][0]
+
+
+def test_refuses_a_store_with_tickets_and_writes_nothing(cli) -> None:
+    cli("demo", "--tickets", "50")
+    before = _dump(Path(_db_path()))
+    result = cli("demo", "--tickets", "50", code=1)
+    assert result.stderr.startswith("deskctl: the store already holds data (50 tickets")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _dump(Path(_db_path())) == before
+
+
+def test_refuses_a_store_with_customers(cli) -> None:
+    cli("customer", "add", "acme", "--name", "ACME", "--country", "IT")
+    result = cli("demo", "--tickets", "10", code=1)
+    assert "1 customers" in result.stderr
+    con = sqlite3.connect(_db_path())
+    assert con.execute("SELECT COUNT(*) FROM policy_version").fetchone() == (0,)
+    assert con.execute("SELECT COUNT(*) FROM customer").fetchone() == (1,)
+
+
+def test_bad_ticket_count_is_usage_error(cli) -> None:
+    result = cli("demo", "--tickets", "-1", code=2)
+    assert "--tickets" in result.stderr
+    assert not Path(_db_path()).exists()
+
+
+def test_missing_examples_fail_clearly(cli, monkeypatch, tmp_path: Path) -> None:
+    from deskctl.services import demo
+
+    monkeypatch.setattr(demo, "examples_dir", lambda: tmp_path / "nowhere")
+    result = cli("demo", "--tickets", "5", code=3)
+    assert "example policies" in result.stderr and "medisoft.toml" in result.stderr
+    assert not Path(_db_path()).exists()
+
+
+def test_store_keeps_working_after_the_demo(cli, store) -> None:
+    """New tickets get the next id (PostgreSQL sequences were moved past the demo's ids)."""
+    from deskctl.store.models import Contact, Customer
+
+    cli("demo", "--tickets", "120")
+    customer = next(c for c in _load(Customer) if c.policy == "medisoft")
+    contact = next(c for c in _load(Contact) if c.customer_id == customer.id)
+    new_id = cli(
+        "ticket",
+        "open",
+        "--customer",
+        customer.key,
+        "--contact",
+        contact.email,
+        "--title",
+        "after the demo",
+        "--at",
+        NOW,
+    ).stdout.strip()
+    assert new_id == "121"
+    cli("customer", "add", "acme", "--name", "ACME", "--country", "IT")
+
+
+def test_piped_output_is_name_tab_count(cli) -> None:
+    out = cli("demo", "--tickets", "40").stdout.splitlines()
+    counts = dict(line.split("\t") for line in out)
+    assert counts["tickets"] == "40"
+    assert sum(int(v) for k, v in counts.items() if k.startswith("status.")) == 40
+
+
+def test_json_summary_document(cli) -> None:
+    doc = cli.json("demo", "--tickets", "30", "--seed", "4")
+    assert doc["seed"] == 4 and doc["now"] == NOW
+    assert doc["first_ticket"] == 1 and doc["last_ticket"] == 30
+    assert set(doc) >= {
+        "store",
+        "counts",
+        "by_status",
+        "by_outcome",
+        "by_severity",
+        "by_category",
+        "by_channel",
+    }
+    assert doc["counts"]["policies"] == 5
+
+
+def test_no_tickets_gives_master_data_only(cli) -> None:
+    doc = cli.json("demo", "--tickets", "0")
+    assert doc["counts"]["tickets"] == 0 and doc["counts"]["customers"] > 0
+    assert doc["first_ticket"] is None
+
+
+def test_opened_mostly_on_working_days(cli) -> None:
+    from deskctl.store.models import Ticket
+
+    cli("demo", "--tickets", "400", "--seed", "2")
+    weekend = sum(1 for t in _load(Ticket) if not t.parent_id and t.opened_at.weekday() >= 5)
+    assert weekend < 0.2 * 400
+
+
+def _indexes() -> list[tuple[str, str, tuple[str, ...], bool]]:
+    from sqlalchemy import inspect
+
+    from deskctl.store import db
+
+    inspector = inspect(db.default_engine())
+    return sorted(
+        (table, ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+        for table in ("ticket", "ticket_event", "worklog")
+        for ix in inspector.get_indexes(table)
+    )
+
+
+def test_large_demo_rebuilds_its_indexes(cli, monkeypatch, store) -> None:
+    """Big demos build the ticket indexes after the load; the schema ends up unchanged."""
+    from deskctl.services import demo
+
+    cli("init")
+    schema = _indexes()
+    assert any(ix[1] == "ix_ticket_status_opened" for ix in schema)
+    monkeypatch.setattr(demo, "BULK_INDEX_TICKETS", 10)
+    cli("demo", "--tickets", "60")
+    assert _indexes() == schema
+
+
+def test_failed_load_still_rebuilds_the_indexes(cli, monkeypatch) -> None:
+    from deskctl.services import demo
+
+    cli("init")
+    schema = _indexes()
+    monkeypatch.setattr(demo, "BULK_INDEX_TICKETS", 10)
+    monkeypatch.setattr(demo, "_write_batch", _failing_write)
+    result = cli("demo", "--tickets", "60", code=None)
+    assert isinstance(result.exception, RuntimeError)
+    assert _indexes() == schema
+
+
+def _failing_write(engine: Any, batch: Any) -> None:
+    raise RuntimeError("disk full")
+
+
+def test_terminal_shows_the_top_of_the_queue_and_the_counts(cli, monkeypatch) -> None:
+    from deskctl.render import output
+
+    monkeypatch.setattr(output, "is_terminal", lambda: True)
+    out = cli("demo", "--tickets", "400", "--seed", "6").stdout
+    in_progress = (
+        sqlite3.connect(_db_path())
+        .execute("SELECT COUNT(*) FROM ticket WHERE status = 'in_progress'")
+        .fetchone()[0]
+    )
+    assert f"in_progress ({in_progress}" in out  # the queue groups open tickets by status
+    assert "closed (" not in out
+    assert "tickets" in out and "400" in out
