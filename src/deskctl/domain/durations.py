@@ -53,3 +53,22 @@ def format_duration(seconds: int, *, days: bool = False) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return sign + "".join(parts)
+
+
+def short_span(seconds: int) -> str:
+    """A wall-clock span for a list column: the two largest units, ``now`` under a minute.
+
+    ``155d``, ``7d22h``, ``3h05m``... a queue reader wants the order of magnitude,
+    not ``155d2h50m``.
+    """
+    rest = abs(seconds)
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days >= 10:
+        return f"{days}d"
+    if days:
+        return f"{days}d{hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    return f"{minutes}m" if minutes else "now"

@@ -13,14 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from deskctl.clock import iso_z
-from deskctl.domain.durations import format_duration
+from deskctl.domain.durations import short_span
 from deskctl.render.output import Column
 
 
 def span(seconds: int) -> str:
-    """A wall-clock span to the minute: ``3d4h``, ``2h5m``, ``now`` under a minute."""
-    whole = abs(seconds) - abs(seconds) % 60
-    return format_duration(whole, days=True) if whole else "now"
+    """A wall-clock span in its two largest units: ``3d4h``, ``2h05m``, ``now``."""
+    return short_span(seconds)
 
 
 def sla_text(row: Mapping[str, Any], now: datetime) -> str:

@@ -14,14 +14,10 @@ def _age(value: Any) -> str:
     if not isinstance(value, datetime):
         return ""
     from deskctl import clock
-    from deskctl.domain.durations import format_duration
+    from deskctl.domain.durations import short_span
 
     seconds = int((clock.now() - value).total_seconds())
-    if seconds < 0:
-        return ""
-    if seconds >= 86400:
-        return f"{seconds // 86400}d"
-    return format_duration(seconds - seconds % 60) if seconds >= 60 else "now"
+    return short_span(seconds) if seconds >= 0 else ""
 
 
 LIST_COLUMNS = [
