@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from deskctl import __version__
-from deskctl.cli import customer, db, masterdata, policy, ticket
+from deskctl.cli import calendar, customer, db, masterdata, policy, sla, ticket
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -47,6 +47,8 @@ policy.register(app)
 customer.register(app)
 masterdata.register(app)
 ticket.register(app)
+calendar.register(app)
+sla.register(app)
 
 
 def main() -> None:
