@@ -134,7 +134,9 @@ def test_show_month_names_holidays_and_counts_open_time(medisoft) -> None:
     assert days["2026-04-02"]["open"] == ["08:30-12:00", "13:30-17:30"]
     assert days["2026-04-04"]["weekday"] == "sat" and days["2026-04-04"]["open"] == []
     # 22 weekdays in April 2026 minus Good Friday and Tiradentes, 7.5 h each
-    assert doc["business_seconds"] == 20 * 27000 == sum(d["business_seconds"] for d in days.values())
+    assert (
+        doc["business_seconds"] == 20 * 27000 == sum(d["business_seconds"] for d in days.values())
+    )
 
 
 def test_show_defaults_to_the_current_month_of_the_program_clock(medisoft, monkeypatch) -> None:

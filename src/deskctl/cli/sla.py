@@ -62,8 +62,8 @@ def report(
     """
     from deskctl import clock
     from deskctl.errors import BadInput, Refused
-    from deskctl.render.output import choose_format, emit_json, say
-    from deskctl.render.sla import print_report, report_csv, report_html
+    from deskctl.render.output import choose_format, say
+    from deskctl.render.sla import emit_report_json, print_report, report_csv, report_html
     from deskctl.services import sla as svc
 
     fmt = choose_format(json_out=json_out, csv_out=csv_out)
@@ -87,7 +87,7 @@ def report(
             raise BadInput(f"--html: cannot write {html}: {exc.strerror or exc}") from None
         say(f"wrote {html}")
     if fmt == "json":
-        emit_json(doc)
+        emit_report_json(doc)
     elif fmt == "csv":
         report_csv(doc)
     else:

@@ -11,6 +11,8 @@ from typing import Any
 
 from deskctl.domain.durations import format_duration
 
+ATTENTION = ("breached", "late", "at_risk")
+LISTED = 50  # tickets listed on a terminal
 COUNT_COLUMNS = ("met", "late", "breached", "running", "at_risk", "paused", "pending")
 STATE_STYLE = {
     "breached": "bold red",
@@ -129,18 +131,21 @@ def print_report(doc: Mapping[str, Any]) -> None:
             _pct(row["goal_pct"]),
         )
     con.print(table)
-    shown = [
-        t for t in doc["tickets"] if doc["filters"]["breached_only"] or t["state"] not in ("met",)
-    ]
-    shown = [t for t in shown if t["state"] is not None]
-    if not shown:
+    # The person's view lists the tickets that need attention, worst first; the full
+    # list is in --json, --csv and --html.
+    attention = sorted(
+        (t for t in doc["tickets"] if t["state"] in ATTENTION),
+        key=lambda t: (ATTENTION.index(t["state"]), t["id"]),
+    )
+    if not attention:
         return
+    shown = attention[:LISTED]
     listing = Table(
         box=None,
         header_style="bold",
         pad_edge=False,
         title_justify="left",
-        title="tickets not (yet) within every target",
+        title="tickets breached, late or at risk",
     )
     for name in ("ID", "CUSTOMER", "SEV", "STATUS", "OPENED", "SLA", "METRICS"):
         listing.add_column(name, justify="right" if name == "ID" else "left")
@@ -159,6 +164,15 @@ def print_report(doc: Mapping[str, Any]) -> None:
             metrics,
         )
     con.print(listing)
+    if len(attention) > LISTED:
+        con.print(f"... and {len(attention) - LISTED} more: see --csv, --json or --html")
+
+
+def emit_report_json(doc: Mapping[str, Any]) -> None:
+    """One compact JSON document (the C encoder: a report may list a million tickets)."""
+    import json
+
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def report_csv(doc: Mapping[str, Any]) -> None:

@@ -32,6 +32,7 @@ replayed, in batches.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -178,9 +179,9 @@ def _risk_at(clock_: MetricClock, calendar: Any, share: float, now: datetime) ->
     time is under ``share`` of the limit (the engine's own comparison, unchanged)."""
     assert clock_.target is not None
     limit = clock_.target.limit
-    used = max(0, int(limit - share * limit))
-    while used > 0 and limit - (used - 1) < share * limit:
-        used -= 1
+    # the least business time used that leaves less than the share (start below it:
+    # float rounding must not skip the exact second)
+    used = max(0, int(limit - share * limit) - 1)
     while not limit - used < share * limit:
         used += 1
     if used <= clock_.elapsed_seconds:
@@ -438,13 +439,14 @@ class _Group:
     tickets: int = 0
     metrics: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, states: Mapping[str, tuple[str, str | None]]) -> None:
-        self.tickets += 1
-        for metric, (state, _) in states.items():
+    def add(self, combo: Iterable[tuple[str, str]], count: int) -> None:
+        """``count`` tickets whose metrics are in the states of ``combo``."""
+        self.tickets += count
+        for metric, state in combo:
             tally = self.metrics.get(metric)
             if tally is None:
                 tally = self.metrics[metric] = _tally()
-            tally[state] = tally.get(state, 0) + 1
+            tally[state] = tally.get(state, 0) + count
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -498,6 +500,7 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
         .join(Customer.__table__, Customer.id == _T.customer_id)  # type: ignore[attr-defined]
         .where(_T.opened_at >= start, _T.opened_at < end)
         .order_by(_T.id)
+        .execution_options(yield_per=5000)  # streamed: a server-side cursor on PostgreSQL
     )
     if q.customer:
         stmt = stmt.where(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
@@ -506,7 +509,7 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
 
     rows: list[list[Any]] = []
     replay: list[list[Any]] = []
-    for tid, key, sev, st, opened, pvid, snap in session.execute(stmt).yield_per(5000):
+    for tid, key, sev, st, opened, pvid, snap in session.execute(stmt):
         row = [tid, key, sev, st, opened, pvid, states_from_snapshot(snap, now_stamp)]
         rows.append(row)
         if row[6] is None:
@@ -540,6 +543,11 @@ def _replay_states(cache: _PolicyCache, rows: Sequence[list[Any]], now: datetime
             r[6] = {m: (c.state, stamp(c.due_at) if c.due_at else None) for m, c in clocks.items()}
 
 
+def _worst(combo: Iterable[tuple[str, str]]) -> str | None:
+    states = [s for _, s in combo]
+    return min(states, key=WORST_FIRST.index) if states else None
+
+
 def _severity_key(severity: str | None, rank: Mapping[str, int]) -> tuple[int, int, str]:
     if severity is None:
         return (1, 0, "")
@@ -549,16 +557,18 @@ def _severity_key(severity: str | None, rank: Mapping[str, int]) -> tuple[int, i
 def _assemble(
     q: ReportQuery, rows: Sequence[list[Any]], now: datetime, rank: Mapping[str, int]
 ) -> dict[str, Any]:
-    total = _Group()
-    by_severity: dict[str | None, _Group] = {}
-    by_customer: dict[str, _Group] = {}
+    # Tickets share few (severity, customer, states) combinations: count those, then
+    # fold them into the groups, instead of touching three groups per ticket.
+    combos: Counter[tuple[str | None, str, tuple[tuple[str, str], ...]]] = Counter()
+    worst_of: dict[tuple[tuple[str, str], ...], str | None] = {}
     listed = []
     breached = 0
     for tid, key, sev, st, opened, _, states in rows:
-        total.add(states)
-        by_severity.setdefault(sev, _Group()).add(states)
-        by_customer.setdefault(key, _Group()).add(states)
-        worst = min((s for s, _ in states.values()), key=WORST_FIRST.index) if states else None
+        combo = tuple((m, s) for m, (s, _) in states.items())
+        combos[(sev, key, combo)] += 1
+        worst = worst_of.get(combo, "")
+        if worst == "":
+            worst = worst_of[combo] = _worst(combo)
         if worst == "breached":
             breached += 1
         elif q.breached_only:
@@ -574,6 +584,16 @@ def _assemble(
                 "metrics": {m: {"state": s, "due_at": public(d)} for m, (s, d) in states.items()},
             }
         )
+    total = _Group()
+    by_severity: dict[str | None, _Group] = {}
+    by_customer: dict[str, _Group] = {}
+    for (sev, key, combo), count in combos.items():
+        for group in (
+            total,
+            by_severity.setdefault(sev, _Group()),
+            by_customer.setdefault(key, _Group()),
+        ):
+            group.add(combo, count)
     return {
         "from": q.start.isoformat(),
         "to": q.end.isoformat(),
@@ -587,10 +607,7 @@ def _assemble(
         "totals": total.to_json(),
         "by_severity": [
             {"severity": sev, **g.to_json()}
-            for sev, g in sorted(
-                by_severity.items(),
-                key=lambda kv: (kv[0] is None, rank.get(kv[0] or "", 99), kv[0]),
-            )
+            for sev, g in sorted(by_severity.items(), key=lambda kv: _severity_key(kv[0], rank))
         ],
         "by_customer": [{"customer": k, **g.to_json()} for k, g in sorted(by_customer.items())],
         "tickets": listed,
