@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -175,11 +176,22 @@ def generate(ctx: dict[str, Any], count: int, seed: int) -> int:
     return events_total
 
 
+CPU: list[float] = []  # CPU seconds (user + system) of each run, next to its wall time
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(env: dict[str, str], *args: str) -> tuple[float, bytes]:
+    """Wall seconds and stdout of one deskctl process; its CPU seconds go to CPU."""
     cmd = [sys.executable, "-c", "from deskctl.cli.app import main; main()", *args]
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - started
+    CPU.append(_children_cpu() - cpu)
     if done.returncode != 0:
         raise SystemExit(f"deskctl {' '.join(args)} failed: {done.stderr.decode().strip()}")
     return elapsed, done.stdout
@@ -208,38 +220,42 @@ def main() -> None:
     print(f"generated {opts.tickets:,} tickets, {events:,} events "
           f"in {time.perf_counter() - started:.1f} s ({url})")  # fmt: skip
 
-    figures: list[tuple[str, float, str]] = []
+    figures: list[tuple[str, float, float, str]] = []
     if not opts.no_replay:
         seconds, out = run(env, "sla", "report", *period, "--json")
         doc = json.loads(out)
-        figures.append(("report --json, no snapshots (replay)", seconds,
+        figures.append(("report --json, no snapshots (replay)", seconds, CPU[-1],
                         f"{doc['totals']['tickets']:,} tickets"))  # fmt: skip
         replayed = doc
     seconds, out = run(env, "sla", "refresh", "--all", "--json")
-    figures.append(("refresh --all", seconds, f"{json.loads(out)['refreshed']:,} rows"))
+    figures.append(("refresh --all", seconds, CPU[-1], f"{json.loads(out)['refreshed']:,} rows"))
     seconds, out = run(env, "sla", "report", *period, "--json")
     doc = json.loads(out)
     response = doc["totals"]["metrics"]["response"]
-    figures.append(("report --json (snapshots)", seconds,
+    figures.append(("report --json (snapshots)", seconds, CPU[-1],
                     f"{doc['totals']['tickets']:,} tickets, {len(out) / 1e6:.0f} MB, "
                     f"compliance {response['compliance_pct']}%"))  # fmt: skip
     if not opts.no_replay:
         same = replayed == doc
-        figures.append(("  replay and snapshots agree", 0.0, str(same)))
+        figures.append(("  replay and snapshots agree", 0.0, 0.0, str(same)))
     seconds, out = run(env, "sla", "report", *period, "--csv")
-    figures.append(("report --csv (snapshots)", seconds, f"{len(out.splitlines()):,} lines"))
+    figures.append(
+        ("report --csv (snapshots)", seconds, CPU[-1], f"{len(out.splitlines()):,} lines")
+    )
     seconds, out = run(env, "sla", "report", *period)
-    figures.append(("report, plain summary (snapshots)", seconds, f"{len(out):,} bytes"))
+    figures.append(("report, plain summary (snapshots)", seconds, CPU[-1], f"{len(out):,} bytes"))
     seconds, out = run(env, "sla", "report", *period, "--breached-only", "--json")
-    figures.append(("report --breached-only --json", seconds,
+    figures.append(("report --breached-only --json", seconds, CPU[-1],
                     f"{len(json.loads(out)['tickets']):,} tickets listed"))  # fmt: skip
     seconds, _ = run(env, "--version")
-    figures.append(("(deskctl --version: start-up)", seconds, ""))
+    figures.append(("(deskctl --version: start-up)", seconds, CPU[-1], ""))
 
-    width = max(len(name) for name, _, _ in figures)
-    for name, secs, note in figures:
-        shown = f"{secs:7.2f} s" if secs else " " * 9
+    width = max(len(name) for name, _, _, _ in figures)
+    print(f"{'':<{width}}     wall       cpu")
+    for name, secs, cpu, note in figures:
+        shown = f"{secs:7.2f} s  {cpu:7.2f} s" if secs else " " * 19
         print(f"{name:<{width}}  {shown}  {note}")
+    print(f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     if not opts.keep and not opts.db:
         import shutil
 

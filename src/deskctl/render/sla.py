@@ -98,35 +98,45 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}%"
 
 
+def _console() -> Any:
+    """The terminal's width on a terminal; wide when piped, so no cell is cut or wrapped."""
+    from rich.console import Console
+
+    from deskctl.render.output import is_terminal, no_color
+
+    return Console(no_color=no_color(), highlight=False, width=None if is_terminal() else 250)
+
+
 def print_report(doc: Mapping[str, Any]) -> None:
     """Totals, by severity, by customer; then the tickets a manager must look at."""
     from rich.table import Table
 
-    from deskctl.render.output import stdout_console
-
-    con = stdout_console()
+    con = _console()
     con.print(
         f"[bold]SLA report[/bold] tickets opened {doc['from']} to {doc['to']} "
         f"(as of {doc['at']}): {doc['totals']['tickets']} ticket(s), "
         f"{doc['breached_tickets']} with a breach"
     )
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in (
-        "GROUP",
-        "METRIC",
-        "TICKETS",
-        *(c.upper() for c in COUNT_COLUMNS),
-        "COMPLIANCE",
-        "GOAL",
-    ):
-        table.add_column(name, justify="left" if name in ("GROUP", "METRIC") else "right")
+    headers = ("GROUP", "METRIC", "TICKETS", "MET", "LATE", "BREACHED", "AT RISK", "OPEN",
+               "COMPL.", "GOAL")  # fmt: skip
+    for name in headers:
+        table.add_column(
+            name, justify="left" if name in ("GROUP", "METRIC") else "right", no_wrap=True
+        )
+    short = {"total": "total", "severity": "sev", "customer": "cust"}
     for row in summary_rows(doc):
-        label = "total" if row["kind"] == "total" else f"{row['kind']} {row['group']}"
+        label = "total" if row["kind"] == "total" else f"{short[row['kind']]} {row['group']}"
+        still_open = row["running"] + row["paused"] + row["pending"]
         table.add_row(
             label,
             row["metric"],
             str(row["tickets"]),
-            *(str(row[c]) for c in COUNT_COLUMNS),
+            str(row["met"]),
+            str(row["late"]),
+            str(row["breached"]),
+            str(row["at_risk"]),
+            str(still_open),
             _pct(row["compliance_pct"]),
             _pct(row["goal_pct"]),
         )

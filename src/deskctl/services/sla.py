@@ -13,10 +13,10 @@ calendar, and keeps three columns of the ticket row up to date on every change:
 
 Snapshot (``ticket.sla_clocks``)::
 
-    {"at": STAMP,            # the instant the clocks were computed at
-     "stale": STAMP | None,  # the first event dated after "at" (it will count later)
-     "m": {metric: {"s": state, "due": STAMP|None, "goal": STAMP|None,
-                    "run": true, "risk": STAMP}}}     # run/risk: running clocks only
+    {"at": STAMP,     # the instant the clocks were computed at
+     "stale": STAMP,  # only when an event is dated after "at" (it will count later)
+     "m": {metric: {"s": state, "due": STAMP|None,
+                    "run": true, "goal": STAMP, "risk": STAMP}}}  # running clocks only
 
 STAMPs are fixed-width UTC strings (``2026-03-06T19:30:00.000000Z``) so they compare
 as strings. Between two changes a clock moves only in ways the snapshot predicts:
@@ -190,20 +190,23 @@ def _risk_at(clock_: MetricClock, calendar: Any, share: float, now: datetime) ->
 
 
 def snapshot(sla: TicketSla, policy: Policy, now: datetime) -> dict[str, Any]:
+    """The ``sla_clocks`` document (module doc). Kept small -- a report decodes one per
+    ticket: goal and risk only for running clocks, ``stale`` only when some event is
+    dated after ``now``."""
     metrics: dict[str, dict[str, Any]] = {}
     for name, c in sla.clocks.items():
-        entry: dict[str, Any] = {
-            "s": c.state,
-            "due": stamp(c.due_at) if c.due_at else None,
-            "goal": stamp(c.goal_at) if c.goal_at else None,
-        }
+        entry: dict[str, Any] = {"s": c.state, "due": stamp(c.due_at) if c.due_at else None}
         ticking = c.stopped_at is None and c.started_at is not None and c.due_at is not None
         if ticking and sla.running:
+            assert c.goal_at is not None
             entry["run"] = True
-            risk = _risk_at(c, sla.calendar, policy.clock.at_risk_share, now)
-            entry["risk"] = stamp(risk)
+            entry["goal"] = stamp(c.goal_at)
+            entry["risk"] = stamp(_risk_at(c, sla.calendar, policy.clock.at_risk_share, now))
         metrics[name] = entry
-    return {"at": stamp(now), "stale": stamp(sla.stale) if sla.stale else None, "m": metrics}
+    doc: dict[str, Any] = {"at": stamp(now), "m": metrics}
+    if sla.stale is not None:
+        doc["stale"] = stamp(sla.stale)
+    return doc
 
 
 def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> dict[str, Any]:
@@ -219,7 +222,7 @@ def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> di
 
 
 def _empty(now: datetime) -> dict[str, Any]:
-    return {"at": stamp(now), "stale": None, "m": {}}
+    return {"at": stamp(now), "m": {}}
 
 
 def _policy(session: Session, ticket: Ticket) -> Policy | None:
