@@ -42,10 +42,26 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     db.dispose_all()
 
 
+_COMMAND: Any = None
+
+
+def _command_once(app: Any) -> Any:
+    """Build the click command tree once per test process, not once per invocation."""
+    global _COMMAND
+    if _COMMAND is None:
+        import typer.main
+
+        _COMMAND = typer.main.get_command(app)
+    return _COMMAND
+
+
 class Cli:
     """Runs deskctl in-process; ``json=True`` parses stdout as one JSON document."""
 
     def __init__(self) -> None:
+        import typer.testing
+
+        typer.testing._get_command = _command_once  # type: ignore[attr-defined]
         self.runner = CliRunner()
 
     def __call__(self, *args: str, code: int | None = 0, input: str | None = None,

@@ -16,7 +16,8 @@ def seed_medisoft(cli: Any) -> dict[str, str]:
     cli("product", "add", "pacs", "--current", "6.2")
     cli("contract", "add", "hosp", "--plan", "maintenance", "--start", "2026-01-01",
         "--product", "pacs")
-    return {"customer": "hosp", "contact": "ana@hosp.example", "product": "pacs"}
+    return {"customer": "hosp", "contact": "ana@hosp.example", "product": "pacs",
+            "version": "6.2", "channel": "portal"}
 
 
 def seed_imexhs(cli: Any, plan: str = "8x5") -> dict[str, str]:
@@ -27,7 +28,8 @@ def seed_imexhs(cli: Any, plan: str = "8x5") -> dict[str, str]:
     cli("product", "add", "imexhs-ris", "--current", "4.1")
     cli("contract", "add", "clinic", "--plan", plan, "--start", "2026-01-01",
         "--activated", "2026-01-15", "--product", "imexhs-ris")
-    return {"customer": "clinic", "contact": "luis@clinic.example", "product": "imexhs-ris"}
+    return {"customer": "clinic", "contact": "luis@clinic.example", "product": "imexhs-ris",
+            "version": "4.1", "channel": "portal"}
 
 
 def seed_dms(cli: Any) -> dict[str, str]:
@@ -38,13 +40,15 @@ def seed_dms(cli: Any) -> dict[str, str]:
     cli("product", "add", "dms", "--current", "10.4")
     cli("contract", "add", "studio", "--plan", "maintenance", "--start", "2026-01-01",
         "--product", "dms")
-    return {"customer": "studio", "contact": "marco@studio.example", "product": "dms"}
+    return {"customer": "studio", "contact": "marco@studio.example", "product": "dms",
+            "version": "10.4", "channel": "email"}
 
 
 def open_ticket(cli: Any, seed: dict[str, str], title: str = "It broke", *extra: str,
                 at: str | None = None) -> int:
     args = ["ticket", "open", "--customer", seed["customer"], "--contact", seed["contact"],
-            "--title", title, "--product", seed["product"], "--version", "6.2",
+            "--title", title, "--product", seed["product"],
+            "--version", seed.get("version", "6.2"), "--channel", seed.get("channel", "portal"),
             "--description", "details", *extra]
     if at:
         args += ["--at", at]

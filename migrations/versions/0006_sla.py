@@ -1,7 +1,7 @@
 """sla: per-metric clock snapshot on the ticket row, index for period reports
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-23
 
 ``ticket.sla_clocks`` keeps, for each SLA metric, the clock as of the ticket's last
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,9 +1,8 @@
 """SLA end to end through the CLI: seed scenarios of SPEC §2/§5 under DESKCTL_NOW.
 
-Lifecycle commands (triage, respond, wait...) are written elsewhere; until they are
-in main these tests drive the changes the way those commands will: through
-``services.tickets.current/apply`` and the ``domain.lifecycle`` builders, in one
-write transaction, and read everything back through the CLI.
+Lifecycle changes go through the `ticket` commands with --at. On-site visits have
+no command yet: those events are recorded the way a command would record them,
+through ``services.tickets.current/apply`` in one write transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli.test_flow import seeded
 from tests.conftest import EXAMPLES
 from tests.factory import open_ticket, seed_imexhs, seed_medisoft
 
@@ -34,51 +34,6 @@ def act(ticket_id: int, at: str, build: Callable[[Any, Any, Any], Any]) -> None:
                   policy=policy)  # fmt: skip
 
 
-def _required(policy: Any) -> list[str]:
-    return [f for f in policy.required_fields if f != "channel"]
-
-
-def triage(severity: str) -> Callable[[Any, Any, Any], Any]:
-    from deskctl.domain import lifecycle
-
-    return lambda st, p, now: lifecycle.plan_triage(
-        st, now=now, actor=ACTOR, scheme=p.severities, category="defect", severity=severity,
-        required=_required(p),
-    )  # fmt: skip
-
-
-def respond(st: Any, p: Any, now: Any) -> Any:
-    from deskctl.domain import lifecycle
-
-    return lifecycle.plan_respond(st, now=now, actor=ACTOR)
-
-
-def start(st: Any, p: Any, now: Any) -> Any:
-    from deskctl.domain import lifecycle
-
-    return lifecycle.plan_start(st, now=now, actor=ACTOR, required=_required(p))
-
-
-def wait(on: str) -> Callable[[Any, Any, Any], Any]:
-    from deskctl.domain import lifecycle
-
-    return lambda st, p, now: lifecycle.plan_wait(st, on, now=now, actor=ACTOR)
-
-
-def resume(st: Any, p: Any, now: Any) -> Any:
-    from deskctl.domain import lifecycle
-
-    return lifecycle.plan_resume(st, now=now, actor=ACTOR, required=_required(p))
-
-
-def update(**fields: str) -> Callable[[Any, Any, Any], Any]:
-    from deskctl.domain import lifecycle
-
-    return lambda st, p, now: lifecycle.plan_update(
-        st, fields, now=now, actor=ACTOR, required=_required(p)
-    )
-
-
 def event(kind: str) -> Callable[[Any, Any, Any], Any]:
     from deskctl.domain.events import Event
 
@@ -90,20 +45,29 @@ def sla(cli, ticket_id: int, now: str, monkeypatch) -> dict[str, Any]:
     return cli.json("sla", "status", str(ticket_id))
 
 
+@pytest.fixture
+def medisoft(cli, tmp_path_factory, monkeypatch) -> dict[str, str]:
+    return seeded(cli, seed_medisoft, tmp_path_factory, monkeypatch)
+
+
+@pytest.fixture
+def imexhs(cli, tmp_path_factory, monkeypatch) -> dict[str, str]:
+    return seeded(cli, seed_imexhs, tmp_path_factory, monkeypatch)
+
+
 # -- Medisoft (seed 000): high = response within 8 business hours ---------------------------
 
 OPENED = "2026-03-05T16:00:00-03:00"  # Thursday 16:00 in São Paulo; due Friday 16:30
 
 
-def _medisoft_high(cli) -> int:
-    seed = seed_medisoft(cli)
+def _medisoft_high(cli, seed: dict[str, str]) -> int:
     tid = open_ticket(cli, seed, at=OPENED)
-    act(tid, OPENED, triage("high"))
+    cli("ticket", "triage", tid, "--severity", "high", "--at", OPENED)
     return tid
 
 
-def test_medisoft_high_answered_at_the_deadline_is_met(cli, monkeypatch) -> None:
-    tid = _medisoft_high(cli)
+def test_medisoft_high_answered_at_the_deadline_is_met(cli, medisoft, monkeypatch) -> None:
+    tid = _medisoft_high(cli, medisoft)
     doc = sla(cli, tid, "2026-03-06T10:00:00-03:00", monkeypatch)
     response = doc["metrics"]["response"]
     assert response["state"] == "running"
@@ -116,23 +80,23 @@ def test_medisoft_high_answered_at_the_deadline_is_met(cli, monkeypatch) -> None
     assert response["due_local"] == "2026-03-06T16:30:00-03:00"
     assert response["elapsed_seconds"] == 3 * 3600  # Thu 16:00-17:30, Fri 08:30-10:00
     assert response["remaining_seconds"] == 5 * 3600
-    act(tid, "2026-03-06T16:30:00-03:00", respond)
+    cli("ticket", "respond", tid, "--at", "2026-03-06T16:30:00-03:00")
     doc = sla(cli, tid, "2026-03-09T12:00:00Z", monkeypatch)
     assert doc["state"] == "met" and doc["metrics"]["response"]["state"] == "met"
     assert doc["metrics"]["response"]["stopped_at"] == "2026-03-06T19:30:00Z"
 
 
-def test_medisoft_high_answered_a_minute_late_is_breached(cli, monkeypatch) -> None:
-    tid = _medisoft_high(cli)
-    act(tid, "2026-03-06T16:31:00-03:00", respond)
+def test_medisoft_high_answered_a_minute_late_is_breached(cli, medisoft, monkeypatch) -> None:
+    tid = _medisoft_high(cli, medisoft)
+    cli("ticket", "respond", tid, "--at", "2026-03-06T16:31:00-03:00")
     doc = sla(cli, tid, "2026-03-06T17:00:00-03:00", monkeypatch)
     assert doc["metrics"]["response"]["state"] == "breached"
     shown = cli.json("ticket", "show", str(tid))
     assert shown["sla"]["response"]["state"] == "breached"
 
 
-def test_medisoft_unanswered_turns_at_risk_then_breached(cli, monkeypatch) -> None:
-    tid = _medisoft_high(cli)
+def test_medisoft_unanswered_turns_at_risk_then_breached(cli, medisoft, monkeypatch) -> None:
+    tid = _medisoft_high(cli, medisoft)
     # 25 % of 8 h = 2 h: at risk once less than 2 business hours are left (Fri 14:30)
     assert sla(cli, tid, "2026-03-06T14:00:00-03:00", monkeypatch)["state"] == "running"
     assert sla(cli, tid, "2026-03-06T14:31:00-03:00", monkeypatch)["state"] == "at_risk"
@@ -141,8 +105,8 @@ def test_medisoft_unanswered_turns_at_risk_then_breached(cli, monkeypatch) -> No
     assert late["metrics"]["response"]["remaining_seconds"] < 0
 
 
-def test_ticket_show_json_sla_shape(cli, monkeypatch) -> None:
-    tid = _medisoft_high(cli)
+def test_ticket_show_json_sla_shape(cli, medisoft, monkeypatch) -> None:
+    tid = _medisoft_high(cli, medisoft)
     monkeypatch.setenv("DESKCTL_NOW", "2026-03-06T10:00:00-03:00")
     response = cli.json("ticket", "show", str(tid))["sla"]["response"]
     assert {"state", "due_at", "goal_at", "limit_at", "elapsed_seconds",
@@ -151,8 +115,8 @@ def test_ticket_show_json_sla_shape(cli, monkeypatch) -> None:
     assert isinstance(response["elapsed_seconds"], int)
 
 
-def test_sla_columns_follow_every_change_and_refresh(cli, monkeypatch) -> None:
-    _medisoft_high(cli)
+def test_sla_columns_follow_every_change_and_refresh(cli, medisoft, monkeypatch) -> None:
+    _medisoft_high(cli, medisoft)
     monkeypatch.setenv("DESKCTL_NOW", "2026-03-06T10:00:00-03:00")
     row = cli.json("ticket", "list")[0]
     assert row["sla_state"] == "running" and row["sla_due_at"] == "2026-03-06T19:30:00Z"
@@ -163,29 +127,28 @@ def test_sla_columns_follow_every_change_and_refresh(cli, monkeypatch) -> None:
     assert cli.json("ticket", "list")[0]["sla_state"] == "breached"
 
 
-def test_untriaged_medisoft_ticket_has_no_deadline_yet(cli, monkeypatch) -> None:
-    seed = seed_medisoft(cli)
-    tid = open_ticket(cli, seed, at=OPENED)
+def test_untriaged_medisoft_ticket_has_no_deadline_yet(cli, medisoft, monkeypatch) -> None:
+    tid = open_ticket(cli, medisoft, at=OPENED)
     doc = sla(cli, tid, "2026-03-06T10:00:00-03:00", monkeypatch)
     assert doc["metrics"]["response"]["state"] == "pending"
     assert doc["metrics"]["response"]["due_at"] is None
     assert cli.json("ticket", "list")[0]["sla_due_at"] is None
 
 
-def test_ticket_without_contract_plan_has_no_sla(cli, monkeypatch) -> None:
-    cli("init", "--policy", str(EXAMPLES / "medisoft.toml"))
+def test_ticket_without_contract_plan_has_no_sla(cli, medisoft, monkeypatch) -> None:
+    cli("agent", "add", "tester", "--role", "manager")  # may open without a contract
     cli("customer", "add", "walkin", "--name", "Walk-in", "--country", "BR")
     cli("contact", "add", "walkin", "x@walkin.example", "--name", "X")
     tid = int(cli("ticket", "open", "--contact", "x@walkin.example", "--title", "help",
-                  "--at", OPENED).stdout)  # fmt: skip
+                  "--override", "walk-in customer", "--at", OPENED).stdout)  # fmt: skip
     doc = sla(cli, tid, "2026-03-06T10:00:00-03:00", monkeypatch)
     assert doc["metrics"] == {} and doc["state"] is None and doc["plan"] is None
     assert cli.json("ticket", "show", str(tid))["sla"] == {}
     assert "no SLA applies" in cli("sla", "status", str(tid)).stdout
 
 
-def test_sla_status_plain_and_unknown_ticket(cli, monkeypatch) -> None:
-    tid = _medisoft_high(cli)
+def test_sla_status_plain_and_unknown_ticket(cli, medisoft, monkeypatch) -> None:
+    tid = _medisoft_high(cli, medisoft)
     monkeypatch.setenv("DESKCTL_NOW", "2026-03-06T10:00:00-03:00")
     out = cli("sla", "status", str(tid)).stdout
     assert "response" in out and "running" in out
@@ -199,25 +162,24 @@ def test_sla_status_plain_and_unknown_ticket(cli, monkeypatch) -> None:
 MON_0800 = "2026-03-09T08:00:00-05:00"  # Monday 08:00 in Bogotá; the desk opens 08:00-18:00
 
 
-def _imexhs_incomplete(cli) -> int:
+def _imexhs_incomplete(cli, seed: dict[str, str]) -> int:
     """A ticket opened Monday 08:00 without a description (IMEXHS requires one)."""
-    seed = seed_imexhs(cli)
     tid = int(cli("ticket", "open", "--customer", seed["customer"], "--contact", seed["contact"],
                   "--title", "PACS down", "--product", seed["product"], "--version", "4.1",
                   "--at", MON_0800).stdout)  # fmt: skip
     return tid
 
 
-def _complete_and_triage(tid: int, at: str = "2026-03-09T09:00:00-05:00") -> None:
-    act(tid, at, update(description="all images fail to load"))
-    act(tid, at, triage("1"))
+def _complete_and_triage(cli, tid: int, at: str = "2026-03-09T09:00:00-05:00") -> None:
+    cli("ticket", "update", tid, "--description", "all images fail to load", "--at", at)
+    cli("ticket", "triage", tid, "--impact", "high", "--urgency", "high", "--at", at)  # Sev 1
 
 
-def test_imexhs_clock_waits_for_complete_information(cli, monkeypatch) -> None:
-    tid = _imexhs_incomplete(cli)
+def test_imexhs_clock_waits_for_complete_information(cli, imexhs, monkeypatch) -> None:
+    tid = _imexhs_incomplete(cli, imexhs)
     before = sla(cli, tid, "2026-03-09T08:59:00-05:00", monkeypatch)["metrics"]["response"]
     assert before["state"] == "pending" and before["due_at"] is None
-    _complete_and_triage(tid)
+    _complete_and_triage(cli, tid)
     after = sla(cli, tid, "2026-03-09T10:00:00-05:00", monkeypatch)["metrics"]["response"]
     assert after["started_at"] == "2026-03-09T14:00:00Z"  # 09:00 Bogotá
     assert after["goal_at"] == "2026-03-09T19:00:00Z"  # +5 h: 14:00 local
@@ -233,30 +195,32 @@ def test_imexhs_clock_waits_for_complete_information(cli, monkeypatch) -> None:
         ("2026-03-10T09:00:00-05:00", "breached"),  # 10 business hours: Tuesday 09:00
     ],
 )
-def test_imexhs_range_target_met_late_breached(cli, monkeypatch, answered, state) -> None:
-    tid = _imexhs_incomplete(cli)
-    _complete_and_triage(tid)
-    act(tid, answered, respond)
+def test_imexhs_range_target_met_late_breached(cli, imexhs, monkeypatch, answered, state) -> None:
+    tid = _imexhs_incomplete(cli, imexhs)
+    _complete_and_triage(cli, tid)
+    cli("ticket", "respond", tid, "--at", answered)
     doc = sla(cli, tid, "2026-03-11T12:00:00Z", monkeypatch)
     assert doc["metrics"]["response"]["state"] == state
     assert doc["metrics"]["report"]["state"] == "pending"  # no report was requested
 
 
 @pytest.mark.parametrize(
-    "on, paused_status", [("third-party", "forwarded"), ("customer", "awaiting_customer")]
-)
-def test_imexhs_clock_pauses_while_waiting(cli, monkeypatch, on, paused_status) -> None:
-    seed = seed_imexhs(cli)
-    tid = open_ticket(cli, seed, "PACS down", at=MON_0800)  # complete: clock starts at once
-    act(tid, MON_0800, triage("1"))
-    act(tid, MON_0800, start)
-    act(tid, "2026-03-09T10:00:00-05:00", wait(on))
+    "wait, paused_status",
+    [(["forward", "--to", "Siemens"], "forwarded"), (["wait", "--on", "customer"],
+                                                     "awaiting_customer")],
+)  # fmt: skip
+def test_imexhs_clock_pauses_while_waiting(cli, imexhs, monkeypatch, wait, paused_status) -> None:
+    tid = open_ticket(cli, imexhs, "PACS down", at=MON_0800)  # complete: clock starts at once
+    cli("ticket", "triage", tid, "--severity", "1", "--at", MON_0800)
+    cli("ticket", "start", tid, "--at", MON_0800)
+    cli("ticket", wait[0], tid, *wait[1:], "--at", "2026-03-09T10:00:00-05:00")
     waiting = sla(cli, tid, "2026-03-10T09:00:00-05:00", monkeypatch)
     assert cli.json("ticket", "show", str(tid))["status"] == paused_status
     assert waiting["metrics"]["response"]["state"] == "paused"
     assert waiting["metrics"]["response"]["elapsed_seconds"] == 2 * 3600
-    act(tid, "2026-03-10T10:00:00-05:00", resume)
-    act(tid, "2026-03-10T12:00:00-05:00", respond)  # 2 h Monday + 2 h Tuesday = 4 h
+    cli("ticket", "resume", tid, "--at", "2026-03-10T10:00:00-05:00")
+    # 2 h on Monday and 2 h on Tuesday: 4 h used although 26 h went by
+    cli("ticket", "respond", tid, "--at", "2026-03-10T12:00:00-05:00")
     done = sla(cli, tid, "2026-03-10T12:00:00-05:00", monkeypatch)["metrics"]["response"]
     assert done["state"] == "met" and done["elapsed_seconds"] == 4 * 3600
 
@@ -266,21 +230,26 @@ def test_imexhs_clock_pauses_while_waiting(cli, monkeypatch, on, paused_status) 
 SUN_0900 = "2026-03-08T09:00:00+03:00"  # Sunday 09:00 in Amman; the desk opens Sun-Thu 08-16
 
 
-def _progresssoft_critical(cli) -> int:
+def seed_progresssoft(cli) -> dict[str, str]:
     cli("init", "--policy", str(EXAMPLES / "progresssoft.toml"))
     cli("customer", "add", "bank", "--name", "Arab Bank", "--country", "JO")
     cli("contact", "add", "bank", "ops@bank.example", "--name", "Ops", "--named")
     cli("product", "add", "ecc", "--current", "3.0")
     cli("contract", "add", "bank", "--plan", "assistance", "--start", "2026-01-01",
         "--product", "ecc")  # fmt: skip
+    return {"customer": "bank", "contact": "ops@bank.example"}
+
+
+def _progresssoft_critical(cli, tmp_path_factory, monkeypatch) -> int:
+    seeded(cli, seed_progresssoft, tmp_path_factory, monkeypatch)
     tid = int(cli("ticket", "open", "--customer", "bank", "--contact", "ops@bank.example",
                   "--title", "Cheque clearing stopped", "--channel", "phone", "--product", "ecc",
                   "--version", "3.0",
                   "--server", "RHEL 9 / Oracle 19c", "--os", "Windows 11", "--hardware",
                   "Dell R750", "--task", "clearing", "--error", "ORA-00600",
                   "--at", SUN_0900).stdout)  # fmt: skip
-    act(tid, SUN_0900, triage("critical"))
-    act(tid, SUN_0900, respond)
+    cli("ticket", "triage", tid, "--severity", "critical", "--at", SUN_0900)
+    cli("ticket", "respond", tid, "--at", SUN_0900)
     return tid
 
 
@@ -292,10 +261,12 @@ def _progresssoft_critical(cli) -> int:
         ("2026-03-09T08:30:00+03:00", "breached"),  # 6.5 business hours (Monday)
     ],
 )
-def test_progresssoft_onsite_started_by_request(cli, monkeypatch, arrived, state) -> None:
+def test_progresssoft_onsite_started_by_request(
+    cli, tmp_path_factory, monkeypatch, arrived, state
+) -> None:
     from deskctl.domain.events import ONSITE_ARRIVED, ONSITE_REQUESTED
 
-    tid = _progresssoft_critical(cli)
+    tid = _progresssoft_critical(cli, tmp_path_factory, monkeypatch)
     idle = sla(cli, tid, "2026-03-08T10:00:00+03:00", monkeypatch)["metrics"]
     assert idle["onsite"]["state"] == "pending" and idle["response"]["state"] == "met"
     act(tid, "2026-03-08T10:00:00+03:00", event(ONSITE_REQUESTED))
@@ -310,13 +281,12 @@ def test_progresssoft_onsite_started_by_request(cli, monkeypatch, arrived, state
 # -- ticket list: countdown column and --sort sla ---------------------------------------------
 
 
-def test_ticket_list_countdown_and_sort_by_deadline(cli, monkeypatch) -> None:
-    seed = seed_medisoft(cli)
-    low = open_ticket(cli, seed, "low one", at=OPENED)
-    act(low, OPENED, triage("low"))
-    high = open_ticket(cli, seed, "high one", at=OPENED)
-    act(high, OPENED, triage("high"))
-    untriaged = open_ticket(cli, seed, "not triaged", at=OPENED)
+def test_ticket_list_countdown_and_sort_by_deadline(cli, medisoft, monkeypatch) -> None:
+    low = open_ticket(cli, medisoft, "low one", at=OPENED)
+    cli("ticket", "triage", low, "--severity", "low", "--at", OPENED)
+    high = open_ticket(cli, medisoft, "high one", at=OPENED)
+    cli("ticket", "triage", high, "--severity", "high", "--at", OPENED)
+    untriaged = open_ticket(cli, medisoft, "not triaged", at=OPENED)
     monkeypatch.setenv("DESKCTL_NOW", "2026-03-06T14:30:00-03:00")
     ids = [int(line) for line in cli("ticket", "list", "--sort", "sla", "-q").stdout.split()]
     assert ids == [high, low, untriaged]

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.cli.test_sla_cli import OPENED, act, respond, triage
+from tests.cli.test_flow import seeded
+from tests.cli.test_sla_cli import OPENED
 from tests.conftest import EXAMPLES
 from tests.factory import open_ticket, seed_medisoft
 
@@ -49,24 +50,25 @@ def _second_customer(cli) -> dict[str, str]:
 
 
 @pytest.fixture
-def period(cli, monkeypatch) -> dict[str, int]:
+def period(cli, tmp_path_factory, monkeypatch) -> dict[str, int]:
     """Medisoft tickets of early March 2026 with known outcomes at NOW."""
-    hosp = seed_medisoft(cli)
+    hosp = seeded(cli, seed_medisoft, tmp_path_factory, monkeypatch)
     lab = _second_customer(cli)
     ids = {}
-    ids["met"] = open_ticket(cli, hosp, "met", at=OPENED)  # high: due Fri 16:30
-    act(ids["met"], OPENED, triage("high"))
-    act(ids["met"], "2026-03-06T11:00:00-03:00", respond)
-    ids["breached"] = open_ticket(cli, hosp, "breached", at=OPENED)
-    act(ids["breached"], OPENED, triage("high"))
-    act(ids["breached"], "2026-03-09T09:00:00-03:00", respond)
-    ids["overdue"] = open_ticket(cli, lab, "unanswered", at=OPENED)  # running past its limit
-    act(ids["overdue"], OPENED, triage("high"))
-    ids["running"] = open_ticket(cli, lab, "medium", at="2026-03-09T09:00:00-03:00")
-    act(ids["running"], "2026-03-09T09:00:00-03:00", triage("medium"))
-    ids["pending"] = open_ticket(cli, hosp, "untriaged", at="2026-03-09T10:00:00-03:00")
-    ids["outside"] = open_ticket(cli, hosp, "February", at="2026-02-27T10:00:00-03:00")
-    act(ids["outside"], "2026-02-27T10:00:00-03:00", triage("high"))
+
+    def ticket(name: str, seed: dict[str, str], at: str, severity: str | None = None) -> None:
+        ids[name] = open_ticket(cli, seed, name, at=at)
+        if severity:
+            cli("ticket", "triage", ids[name], "--severity", severity, "--at", at)
+
+    ticket("met", hosp, OPENED, "high")  # due Fri 16:30
+    cli("ticket", "respond", ids["met"], "--at", "2026-03-06T11:00:00-03:00")
+    ticket("breached", hosp, OPENED, "high")
+    cli("ticket", "respond", ids["breached"], "--at", "2026-03-09T09:00:00-03:00")
+    ticket("overdue", lab, OPENED, "high")  # unanswered: running past its limit
+    ticket("running", lab, "2026-03-09T09:00:00-03:00", "medium")
+    ticket("pending", hosp, "2026-03-09T10:00:00-03:00")  # not triaged
+    ticket("outside", hosp, "2026-02-27T10:00:00-03:00", "high")  # opened in February
     monkeypatch.setenv("DESKCTL_NOW", NOW)
     return ids
 
@@ -162,8 +164,8 @@ def test_report_csv_and_html(cli, period, tmp_path: Path) -> None:
         (["--from", "2026-03-01", "--to", "2026-03-31", "--json", "--csv"], 2),
     ],
 )
-def test_report_bad_input(cli, args, code) -> None:
-    seed_medisoft(cli)
+def test_report_bad_input(cli, tmp_path_factory, monkeypatch, args, code) -> None:
+    seeded(cli, seed_medisoft, tmp_path_factory, monkeypatch)
     result = cli("sla", "report", *args, code=code)
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
 

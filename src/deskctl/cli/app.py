@@ -9,7 +9,18 @@ from __future__ import annotations
 import typer
 
 from deskctl import __version__
-from deskctl.cli import calendar, customer, db, masterdata, policy, sla, ticket
+# One import per command group: keeps merges of new groups trivial.
+from deskctl.cli import calendar
+from deskctl.cli import contract
+from deskctl.cli import customer
+from deskctl.cli import db
+from deskctl.cli import kb
+from deskctl.cli import masterdata
+from deskctl.cli import policy
+from deskctl.cli import queue
+from deskctl.cli import sla
+from deskctl.cli import ticket
+from deskctl.cli import ticket_flow
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -46,7 +57,11 @@ db.register(app)
 policy.register(app)
 customer.register(app)
 masterdata.register(app)
+contract.register(app)
 ticket.register(app)
+ticket_flow.register(app)
+kb.register(app)
+queue.register(app)
 calendar.register(app)
 sla.register(app)
 

@@ -40,14 +40,28 @@ def open_(
         str | None,
         typer.Option("--from-eml", help="Open from an e-mail: sender, subject, body, files."),
     ] = None,
+    topic: Annotated[
+        str | None,
+        typer.Option("--topic", help="Case type; an always-supported one needs no contract."),
+    ] = None,
+    override: Annotated[
+        str | None,
+        typer.Option("--override", help="Open it although not entitled (managers): the reason."),
+    ] = None,
     at: Annotated[str | None, typer.Option("--at", help="When it was opened.")] = None,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Open a ticket; prints the new id alone on stdout (the ticket with --json)."""
+    """Open a ticket; prints the new id alone on stdout (the ticket with --json).
+
+    The contract check (`deskctl contract check`) runs first: a request that is
+    not entitled is refused (exit 1) unless its --topic is always supported or a
+    manager gives --override REASON. Notes on the terms (billing) go to stderr.
+    """
     from deskctl.cli._base import when
     from deskctl.config import acting_user, paths
     from deskctl.errors import BadInput
-    from deskctl.render.output import emit_json
+    from deskctl.render.output import emit_json, say
+    from deskctl.services import entitlement
     from deskctl.services import tickets as svc
 
     files = [svc.read_attachment(p) for p in (attach or [])]
@@ -78,6 +92,8 @@ def open_(
             "description": description,
         },
         attachments=files,
+        topic=topic,
+        override=override,
     )
     root = paths().attachments
     ticket_id = None
@@ -88,9 +104,12 @@ def open_(
             )
             ticket_id = ticket.id
             doc = svc.ticket_json(s, ticket) if json_out else None
+            notes = entitlement.open_notes(ticket.entitlement or {})
     except BaseException:
         svc.discard_attachments(root, ticket_id)
         raise
+    for note in notes:
+        say(f"deskctl: note: {note}")
     if json_out:
         emit_json(doc)
     else:

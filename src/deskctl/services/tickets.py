@@ -28,7 +28,6 @@ from deskctl.services import masterdata, policies
 from deskctl.store.models import (
     Attachment,
     Contact,
-    Contract,
     Customer,
     Ticket,
     TicketEvent,
@@ -55,6 +54,8 @@ class OpenRequest:
     fields: dict[str, str | None] = field(default_factory=dict)
     attachments: list[AttachmentIn] = field(default_factory=list)
     parent_id: int | None = None
+    topic: str | None = None  # case type; an always-supported one is accepted unentitled
+    override: str | None = None  # a manager's reason to open an unentitled request
 
 
 def read_attachment(path: str) -> AttachmentIn:
@@ -238,7 +239,27 @@ def apply(
     updates = projection(state)
     updates.update(_sla_columns(session, ticket, everything, now, policy))
     record(session, ticket, new_events, updates)
+    closing = next((e for e in new_events if e.to_status == "closed"), None)
+    if closing is not None and state.parent_id is not None:
+        _tell_parent(session, state.parent_id, ticket.id, closing, now)
     return state
+
+
+def _tell_parent(
+    session: Session, parent_id: int, child_id: int, closing: Event, now: datetime
+) -> None:
+    """A sub-ticket closed: the parent learns it in the same transaction, whoever closed it.
+
+    The parent resumes (awaiting_subticket -> in_progress) when it was the last
+    open one. A ticket merely opened with a parent_id, not by a split, is not
+    one of the parent's sub-tickets and changes nothing.
+    """
+    parent, history, state = current(session, parent_id)
+    if child_id not in state.children:
+        return
+    new = lifecycle.on_child_closed(state, child_id, closing.at, actor=closing.actor)
+    if new:
+        apply(session, parent, history, new, now=now, policy=policy_of(session, parent))
 
 
 def _sla_columns(
@@ -262,6 +283,13 @@ def _sla_columns(
 def open_ticket(
     session: Session, req: OpenRequest, *, now: datetime, actor: str, attachments_dir: Path
 ) -> Ticket:
+    """Open a ticket once the contract check (SPEC §8) lets it in; nothing is written otherwise.
+
+    The decision is recorded on the ticket (``entitlement``, ``billing_mode``)
+    and in the OPENED event; see services.entitlement for the ways in.
+    """
+    from deskctl.services import entitlement
+
     title = req.title.strip()
     if not title:
         raise BadInput("--title must not be empty")
@@ -271,15 +299,27 @@ def open_ticket(
     product = req.fields.get("product")
     if product:
         masterdata.product_by_name(session, product)
-    contract = _current_contract(session, customer.id, now)
-    policy_name = contract.policy if contract else customer.policy
-    version_row, policy = policies.latest(session, policy_name)
+    topic = req.topic.strip() if req.topic and req.topic.strip() else None
+    override = entitlement.check_override(session, req.override, actor)
+    chk = entitlement.check_customer(
+        session,
+        customer,
+        entitlement.Request(
+            at=now,
+            contact=contact.email,
+            product=product or None,
+            version=(req.fields.get("version") or None) if product else None,
+            channel=req.channel,
+        ),
+    )
+    version_row, policy = chk.policy_row, chk.policy
     if req.channel not in policy.channels:
         raise BadInput(
             f"--channel: {req.channel!r} is not a channel of policy {policy.name} "
             f"({', '.join(policy.channels)})"
         )
-    plan = policy.plans.get(contract.plan) if contract else None
+    terms = entitlement.accept(chk, topic=topic, override=override, actor=actor)
+    verdict = terms.to_json(chk)
     fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in req.fields.items()}
     fields = {k: v for k, v in fields.items() if v}
     new = lifecycle.plan_open(
@@ -294,19 +334,25 @@ def open_ticket(
             "channel": req.channel,
             "policy": version_row.name,
             "policy_version": version_row.version,
-            "plan": plan.name if plan else None,
-            "calendar": plan.calendar if plan else None,
+            "plan": chk.decision.plan,
+            "calendar": chk.decision.calendar,
             "parent_id": req.parent_id,
+            "topic": topic,
+            "billing_mode": terms.billing_mode,
+            "override": terms.override,
+            "entitlement": verdict,
         },
     )
     ticket = Ticket(
         customer_id=customer.id,
         contact_id=contact.id,
-        contract_id=contract.id if contract else None,
+        contract_id=chk.decision.contract_id,
         policy_version_id=version_row.id,
         parent_id=req.parent_id,
         title=title[:300],
         channel=req.channel,
+        billing_mode=terms.billing_mode,
+        entitlement=verdict,
         opened_at=now,
         updated_at=now,
         rev=0,
@@ -316,15 +362,6 @@ def open_ticket(
     apply(session, ticket, [], new, now=now, policy=policy)
     store_attachments(session, ticket.id, req.attachments, attachments_dir, now)
     return ticket
-
-
-def _current_contract(session: Session, customer_id: int, now: datetime) -> Contract | None:
-    """The contract in force today, else the most recent one (entitlement judges it later)."""
-    contracts = masterdata.contracts_of(session, customer_id)
-    today = now.date()
-    active = [c for c in contracts if c.start <= today and (c.end is None or today <= c.end)]
-    pool = active or contracts
-    return pool[-1] if pool else None
 
 
 def store_attachments(
@@ -489,6 +526,7 @@ def ticket_json(session: Session, ticket: Ticket, *, sla: Mapping[str, Any] | No
         "calendar": ticket.calendar,
         "contract_id": ticket.contract_id,
         "billing_mode": ticket.billing_mode,
+        "entitlement": ticket.entitlement,
         "fields": {k: getattr(ticket, k) for k in TICKET_FIELDS if getattr(ticket, k)},
         "opened_at": ticket.opened_at,
         "info_complete_at": ticket.info_complete_at,

@@ -110,6 +110,23 @@ class Contract(SQLModel, table=True):
     created_at: datetime = _at()
 
 
+class ContractHours(SQLModel, table=True):
+    """Consultancy hours drawn from a contract (PREMIUM, seed 003): the ledger behind the balance.
+
+    ``contract.consultancy_hours`` is what was bought; the balance is that minus
+    the sum of this ledger. Hours are kept exactly, in hundredths (the Cents type).
+    """
+
+    __tablename__ = "contract_hours"
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    at: datetime = _at()
+    hours: Decimal = Field(sa_column=Column(Cents, nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    actor: str = Field(default="", max_length=80)
+    recorded_at: datetime = _at()
+
+
 class ContractProduct(SQLModel, table=True):
     __tablename__ = "contract_product"
     contract_id: int = Field(foreign_key="contract.id", primary_key=True)

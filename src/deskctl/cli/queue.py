@@ -1,0 +1,77 @@
+"""`deskctl queue`: the working view of open tickets, most urgent first."""
+
+import os
+from typing import Annotated
+
+import typer
+
+from deskctl.cli._base import CsvOpt, JsonOpt, store_session
+
+
+def register(app: typer.Typer) -> None:
+    app.command("queue")(queue)
+
+
+def queue(
+    mine: Annotated[
+        bool, typer.Option("--mine", help="Only tickets assigned to me (DESKCTL_USER).")
+    ] = False,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="Only tickets assigned to this agent.")
+    ] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's tickets.")] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="At most this many tickets per status; 0 for all.")
+    ] = 20,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Never page, even on a terminal.")
+    ] = False,
+    json_out: bool = JsonOpt,
+    csv_out: bool = CsvOpt,
+) -> None:
+    """Open tickets grouped by status, ordered by severity, SLA due time, then age.
+
+    On a terminal the view goes through $PAGER (LESS=FRX unless set: short
+    output is printed as is); piped, it prints one tab-separated row per ticket.
+    """
+    from deskctl import clock
+    from deskctl.config import acting_user
+    from deskctl.errors import BadInput
+    from deskctl.render import queue as view
+    from deskctl.render.output import choose_format, emit_rows, say
+    from deskctl.services import flow
+
+    if mine and assignee:
+        raise BadInput("give --mine or --assignee, not both")
+    if limit < 0:
+        raise BadInput("--limit must be 0 or more")
+    fmt = choose_format(json_out=json_out, csv_out=csv_out)
+    flt = flow.QueueFilter(assignee=acting_user() if mine else assignee, team=team, limit=limit)
+    now = clock.now()
+    with store_session() as s:
+        groups = flow.queue(s, flt)
+    if fmt == "json":
+        filters = {"assignee": flt.assignee, "team": flt.team, "limit": flt.limit}
+        emit_rows([], [], fmt, json_doc=view.queue_json(groups, now, filters))
+    elif fmt == "csv":
+        emit_rows(view.flat_rows(groups, now), view.CSV_KEYS, fmt)
+    elif fmt == "tsv":
+        emit_rows(view.flat_rows(groups, now), view.FLAT_COLUMNS, fmt)
+    elif not groups:
+        say("queue is empty")
+    else:
+        _print_paged(groups, now, page=not no_pager)
+
+
+def _print_paged(groups: list, now: object, *, page: bool) -> None:
+    from deskctl.render import queue as view
+    from deskctl.render.output import no_color, stdout_console
+
+    console = stdout_console()
+    if not page:
+        view.print_queue(console, groups, now)
+        return
+    # Like git: quit if one screen, keep colours, do not clear the screen.
+    os.environ.setdefault("LESS", "FRX")
+    with console.pager(styles=not no_color()):
+        view.print_queue(console, groups, now)

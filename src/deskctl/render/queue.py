@@ -1,0 +1,134 @@
+"""The engineer's queue: grouped tables on a terminal, flat rows for scripts.
+
+Ages and SLA due times are wall-clock spans from now, shown to the minute
+(``2d3h``, ``45m``); the SLA column is the ticket row's ``sla_state`` and how
+far its ``sla_due_at`` is (``at_risk in 1h20m``, ``breached 3h ago``), or
+``-`` when the SLA service has not filled them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from deskctl.clock import iso_z
+from deskctl.domain.durations import format_duration
+from deskctl.render.output import Column
+
+
+def span(seconds: int) -> str:
+    """A wall-clock span to the minute: ``3d4h``, ``2h5m``, ``now`` under a minute."""
+    whole = abs(seconds) - abs(seconds) % 60
+    return format_duration(whole, days=True) if whole else "now"
+
+
+def sla_text(row: Mapping[str, Any], now: datetime) -> str:
+    state, due = row.get("sla_state"), row.get("sla_due_at")
+    if state is None and due is None:
+        return "-"
+    if due is None:
+        return str(state)
+    left = int((due - now).total_seconds())
+    when = f"in {span(left)}" if left >= 0 else f"{span(left)} ago"
+    return f"{state} {when}" if state else f"due {when}"
+
+
+def age_seconds(row: Mapping[str, Any], now: datetime) -> int:
+    return max(0, int((now - row["opened_at"]).total_seconds()))
+
+
+def flat_rows(groups: Sequence[Any], now: datetime) -> list[dict[str, Any]]:
+    """One row per ticket, in queue order, with display-ready age and SLA."""
+    rows = []
+    for group in groups:
+        for t in group.tickets:
+            rows.append(
+                {
+                    **t,
+                    "age": span(age_seconds(t, now)),
+                    "age_seconds": age_seconds(t, now),
+                    "sla": sla_text(t, now),
+                }
+            )
+    return rows
+
+
+def _dash(value: Any) -> str:
+    return "-" if value in (None, "") else str(value)
+
+
+TABLE_COLUMNS = [
+    Column("id", "ID", "right"),
+    Column("severity", "SEV", render=_dash),
+    Column("customer", "CUSTOMER"),
+    Column("assignee", "ASSIGNEE", render=_dash),
+    Column("age", "AGE", "right"),
+    Column("sla", "SLA"),
+    Column("title", "TITLE"),
+]
+FLAT_COLUMNS = [TABLE_COLUMNS[0], Column("status", "STATUS"), *TABLE_COLUMNS[1:]]
+CSV_KEYS = [
+    Column(k, k)
+    for k in (
+        "id",
+        "status",
+        "severity",
+        "customer",
+        "assignee",
+        "team",
+        "age_seconds",
+        "sla_state",
+        "sla_due_at",
+        "title",
+    )
+]
+
+
+def queue_json(groups: Sequence[Any], now: datetime, filters: Mapping[str, Any]) -> dict:
+    return {
+        "at": iso_z(now),
+        "filter": dict(filters),
+        "total": sum(g.total for g in groups),
+        "groups": [
+            {
+                "status": g.status,
+                "total": g.total,
+                "tickets": [
+                    {
+                        "id": t["id"],
+                        "status": t["status"],
+                        "severity": t["severity"],
+                        "customer": t["customer"],
+                        "assignee": t["assignee"],
+                        "team": t["team"],
+                        "title": t["title"],
+                        "parent_id": t["parent_id"],
+                        "opened_at": iso_z(t["opened_at"]),
+                        "age_seconds": age_seconds(t, now),
+                        "sla_state": t["sla_state"],
+                        "sla_due_at": iso_z(t["sla_due_at"]),
+                    }
+                    for t in g.tickets
+                ],
+            }
+            for g in groups
+        ],
+    }
+
+
+def print_queue(console: Any, groups: Sequence[Any], now: datetime) -> None:
+    """A heading and a table per status, most urgent first."""
+    from rich.table import Table
+
+    for group in groups:
+        shown = len(group.tickets)
+        more = f", showing {shown}" if shown < group.total else ""
+        console.print(f"[bold]{group.status}[/bold] ({group.total}{more})")
+        table = Table(header_style="bold", box=None, pad_edge=False)
+        for col in TABLE_COLUMNS:
+            table.add_column(col.header, justify=col.justify)
+        for row in flat_rows([group], now):
+            table.add_row(*(c.text(row) for c in TABLE_COLUMNS))
+        console.print(table)
+        console.print()

@@ -1,0 +1,633 @@
+"""Moving tickets through their lifecycle (SPEC §3, §4), and the engineer's queue.
+
+Every command loads the ticket (locking its row on PostgreSQL; SQLite's write
+transaction already holds the lock), asks a ``deskctl.domain.lifecycle``
+builder for the next events — which refuses an illegal move before anything is
+written — and appends them with :func:`deskctl.services.tickets.apply`, which
+compare-and-sets the row's ``rev``. ``--if-rev N`` lets a script say "only if
+nobody touched it since I looked" (exit 4 otherwise).
+
+Decisions on points the spec leaves open:
+
+- ``triage`` without ``--category`` takes the category the policy lists the
+  topic under, else ``defect``. Without a severity source it keeps the
+  ticket's severity, else the policy's default severity.
+- ``misuse`` needs ``--kb`` (an existing article; exit 3 otherwise) and, when
+  the policy refuses repeats, a ``--topic`` so the (contact, topic) pair can be
+  remembered. The pair is remembered while a ticket of that contact and topic
+  is categorised ``misuse``; re-triaging a reopened ticket to another category
+  forgets it (the engineer decided it was not misuse after all).
+- ``redirect`` is the misuse decision taken later: it records the triage as
+  ``misuse`` (keeping severity, or the policy default, else the least severe)
+  and closes ``redirected``; it never refuses a repeat.
+- ``respond`` may be repeated (every answer to the customer is an event); only
+  the first stops the response clock. On a queued ticket it also starts work.
+- ``assign`` accepts any login while no agent is registered; once agents are
+  registered (``deskctl agent add``) the assignee must be one of them, and the
+  agent's team is taken when ``--team`` is not given.
+- ``start`` moves to ``in_progress`` from any state the spec allows, except a
+  closed ticket (that is ``reopen``).
+- ``comment`` works on closed tickets too: notes never change the lifecycle.
+- A sub-ticket that is reopened after its parent resumed does not suspend the
+  parent again, but the parent cannot close while any sub-ticket is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session, col
+
+from deskctl.domain import events as ev
+from deskctl.domain import lifecycle
+from deskctl.domain.events import Event
+from deskctl.domain.lifecycle import TicketState
+from deskctl.domain.policy import STATES, Policy
+from deskctl.domain.triage import check_misuse_repeat, classify_topic
+from deskctl.errors import BadInput, Conflict, NotFound, Refused
+from deskctl.services import kb, masterdata, tickets
+from deskctl.store.models import Agent, Contact, Customer, PolicyVersion, Ticket
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Who acts, when, with which note, and the rev the caller expects (``--if-rev``)."""
+
+    now: datetime
+    actor: str
+    note: str | None = None
+    if_rev: int | None = None
+
+
+@dataclass
+class Change:
+    """What a command did: the ticket, its status before and its state after."""
+
+    ticket_id: int
+    before: str
+    state: TicketState
+    events: list[Event]
+    children: list[int] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Current:
+    ticket: Ticket
+    history: list[Event]
+    state: TicketState
+    policy: Policy
+
+    @property
+    def required(self) -> list[str]:
+        # The channel is on every ticket row; the intake fields are what can be missing.
+        return [f for f in self.policy.required_fields if f != "channel"]
+
+
+Builder = Callable[[Current], list[Event]]
+
+
+def load(session: Session, ticket_id: int, ctx: Ctx) -> Current:
+    ticket, history, state = tickets.current(session, ticket_id)
+    if ctx.if_rev is not None and ticket.rev != ctx.if_rev:
+        raise Conflict(
+            f"ticket {ticket_id} is at rev {ticket.rev}, not {ctx.if_rev}: "
+            "it changed meanwhile; look at it again"
+        )
+    return Current(ticket, history, state, tickets.policy_of(session, ticket))
+
+
+def _change(session: Session, ticket_id: int, ctx: Ctx, build: Builder) -> Change:
+    cur = load(session, ticket_id, ctx)
+    new = build(cur)
+    after = tickets.apply(session, cur.ticket, cur.history, new, now=ctx.now, policy=cur.policy)
+    return Change(ticket_id, cur.state.status, after, new)
+
+
+def _with_data(event: Event, **extra: Any) -> Event:
+    values = {k: v for k, v in extra.items() if v is not None}
+    return replace(event, data={**event.data, **values}) if values else event
+
+
+# -- triage ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriageRequest:
+    category: str | None = None
+    severity: str | None = None
+    impact: str | None = None
+    urgency: str | None = None
+    topic: str | None = None
+    kb_article: str | None = None
+    billable: bool = False
+
+
+def previous_redirects(
+    session: Session, contact: str | None, *, exclude: int
+) -> list[tuple[int, str, str]]:
+    """(ticket id, contact, topic) of the contact's tickets redirected as misuse."""
+    if not contact:
+        return []
+    stmt = (
+        select(Ticket.id, Contact.email, Ticket.topic)
+        .join(Contact, Contact.id == Ticket.contact_id)
+        .where(
+            func.lower(Contact.email) == contact.strip().lower(),
+            Ticket.category == "misuse",
+            col(Ticket.topic).is_not(None),
+            Ticket.id != exclude,
+        )
+    )
+    return [(int(i), str(e), str(t)) for i, e, t in session.execute(stmt)]
+
+
+def _triage_severity(req: TriageRequest, cur: Current) -> str | None:
+    if req.severity or req.impact or req.urgency:
+        return req.severity
+    known = cur.state.severity or cur.policy.severities.default
+    if known is None:
+        order = ", ".join(cur.policy.severities.order)
+        raise BadInput(f"give --severity ({order}) or --impact and --urgency")
+    return known
+
+
+def triage(session: Session, ticket_id: int, ctx: Ctx, req: TriageRequest) -> Change:
+    hints: list[str] = []
+
+    def build(cur: Current) -> list[Event]:
+        scope = cur.policy.scope
+        topic = (req.topic or "").strip() or cur.state.topic
+        listed = classify_topic(scope, topic)
+        category = req.category or listed or "defect"
+        if req.category and listed and listed != req.category:
+            hints.append(f"policy {cur.policy.name} lists topic {topic} as {listed}")
+        severity = _triage_severity(req, cur)
+        article = kb.get(session, req.kb_article).key if req.kb_article else None
+        previous = previous_redirects(session, cur.state.contact, exclude=cur.ticket.id)
+        if category == "misuse":
+            _check_misuse(session, cur, topic, article, previous)
+        return lifecycle.plan_triage(
+            cur.state,
+            now=ctx.now,
+            actor=ctx.actor,
+            scheme=cur.policy.severities,
+            category=category,
+            severity=severity,
+            impact=req.impact,
+            urgency=req.urgency,
+            topic=topic,
+            convert_to_billable=req.billable,
+            kb_article=article,
+            note=ctx.note,
+            previous_redirects=previous,
+            refuse_repeat=scope.misuse_refuse_repeat,
+            required=cur.required,
+        )
+
+    change = _change(session, ticket_id, ctx, build)
+    change.hints = hints
+    return change
+
+
+def _check_misuse(
+    session: Session,
+    cur: Current,
+    topic: str | None,
+    article: str | None,
+    previous: Sequence[tuple[int, str, str]],
+) -> None:
+    """A repeat is refused first; then the article and topic a redirect needs."""
+    refuse = cur.policy.scope.misuse_refuse_repeat
+    if refuse and topic and cur.state.contact:
+        check_misuse_repeat(cur.state.contact, topic, previous)
+    if refuse and not topic:
+        raise BadInput("misuse needs --topic (the case type) so a repeat can be recognised")
+    if article is None:
+        found = kb.suggest(session, topic, cur.state.title)
+        hint = f" (suggested: {', '.join(a['key'] for a in found)})" if found else ""
+        raise BadInput(f"misuse redirects to the knowledge base: give --kb ARTICLE{hint}")
+
+
+def redirect(
+    session: Session, ticket_id: int, ctx: Ctx, article_key: str, topic: str | None = None
+) -> Change:
+    def build(cur: Current) -> list[Event]:
+        article = kb.get(session, article_key)
+        scheme = cur.policy.severities
+        severity = cur.state.severity or scheme.default or scheme.order[-1]
+        return lifecycle.plan_triage(
+            cur.state,
+            now=ctx.now,
+            actor=ctx.actor,
+            scheme=scheme,
+            category="misuse",
+            severity=severity,
+            topic=(topic or "").strip() or cur.state.topic,
+            kb_article=article.key,
+            note=ctx.note,
+            refuse_repeat=False,
+            required=cur.required,
+        )
+
+    return _change(session, ticket_id, ctx, build)
+
+
+# -- approval, assignment, work ---------------------------------------------------------
+
+
+def approve(session: Session, ticket_id: int, ctx: Ctx) -> Change:
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_approve(
+                cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note, required=cur.required
+            )
+        ],
+    )
+
+
+def decline(session: Session, ticket_id: int, ctx: Ctx) -> Change:
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_decline(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note)
+        ],
+    )
+
+
+def assign(session: Session, ticket_id: int, ctx: Ctx, to: str, team: str | None = None) -> Change:
+    login = to.strip()
+    agent = session.get(Agent, login) if login else None
+    if agent is None and login and session.execute(select(Agent.login).limit(1)).first():
+        known = ", ".join(a.login for a in masterdata.list_agents(session))
+        raise NotFound(f"no agent {login!r}; agents: {known}")
+    if team is None and agent is not None:
+        team = agent.team
+
+    def build(cur: Current) -> list[Event]:
+        return [
+            lifecycle.plan_assign(
+                cur.state, now=ctx.now, actor=ctx.actor, assignee=login, team=team, note=ctx.note
+            )
+        ]
+
+    return _change(session, ticket_id, ctx, build)
+
+
+def respond(session: Session, ticket_id: int, ctx: Ctx, message: str | None = None) -> Change:
+    def build(cur: Current) -> list[Event]:
+        text = message.strip() if message and message.strip() else None
+        answer = lifecycle.plan_respond(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note)
+        answer = _with_data(answer, message=text)
+        if cur.state.status != "queued":
+            return [answer]
+        after = lifecycle.project([*cur.history, answer])
+        started = lifecycle.plan_start(
+            after, now=ctx.now, actor=ctx.actor, note="first response", required=cur.required
+        )
+        return [answer, started]
+
+    return _change(session, ticket_id, ctx, build)
+
+
+def start(session: Session, ticket_id: int, ctx: Ctx) -> Change:
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_start(
+                cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note, required=cur.required
+            )
+        ],
+    )
+
+
+def wait(session: Session, ticket_id: int, ctx: Ctx, on: str, vendor: str | None = None) -> Change:
+    vendor = vendor.strip() if vendor and vendor.strip() else None
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_wait(
+                cur.state, on, now=ctx.now, actor=ctx.actor, vendor=vendor, note=ctx.note
+            )
+        ],
+    )
+
+
+def forward(session: Session, ticket_id: int, ctx: Ctx, vendor: str) -> Change:
+    name = vendor.strip()
+    if not name:
+        raise BadInput("forward needs the third party (--to VENDOR)")
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_move(
+                cur.state,
+                ev.FORWARDED,
+                "forwarded",
+                now=ctx.now,
+                actor=ctx.actor,
+                note=ctx.note,
+                data={"on": "third-party", "vendor": name},
+            )
+        ],
+    )
+
+
+def resume(session: Session, ticket_id: int, ctx: Ctx) -> Change:
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_resume(
+                cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note, required=cur.required
+            )
+        ],
+    )
+
+
+# -- split ------------------------------------------------------------------------------
+
+
+def ancestors(session: Session, ticket: Ticket) -> set[int]:
+    """This ticket and every ticket above it."""
+    seen: set[int] = set()
+    current: int | None = ticket.id
+    while current is not None and current not in seen:
+        seen.add(current)
+        current = session.execute(select(Ticket.parent_id).where(Ticket.id == current)).scalar()
+    return seen
+
+
+def split(session: Session, ticket_id: int, ctx: Ctx, parts: Sequence[str]) -> Change:
+    """Child tickets (queued, the parent's customer, contract, fields and triage), then SPLIT."""
+    cur = load(session, ticket_id, ctx)
+    lifecycle.check_split(cur.state, parts, ancestors(session, cur.ticket))
+    child_ids = [_open_child(session, cur, title.strip(), ctx) for title in parts]
+    new = lifecycle.plan_split(cur.state, child_ids, now=ctx.now, actor=ctx.actor, note=ctx.note)
+    after = tickets.apply(session, cur.ticket, cur.history, new, now=ctx.now, policy=cur.policy)
+    return Change(ticket_id, cur.state.status, after, new, children=child_ids)
+
+
+def _open_child(session: Session, cur: Current, title: str, ctx: Ctx) -> int:
+    parent = cur.ticket
+    new = lifecycle.plan_child_open(
+        cur.state, parent_id=parent.id, title=title, now=ctx.now, actor=ctx.actor
+    )
+    child = Ticket(
+        customer_id=parent.customer_id,
+        contact_id=parent.contact_id,
+        contract_id=parent.contract_id,
+        policy_version_id=parent.policy_version_id,
+        parent_id=parent.id,
+        title=title[:300],
+        channel=parent.channel,
+        billing_mode=parent.billing_mode,
+        entitlement=parent.entitlement,
+        opened_at=ctx.now,
+        updated_at=ctx.now,
+        rev=0,
+    )
+    session.add(child)
+    session.flush()
+    tickets.apply(session, child, [], new, now=ctx.now, policy=cur.policy)
+    assert child.id is not None
+    return child.id
+
+
+# -- resolution and closure --------------------------------------------------------------
+
+
+def resolve(session: Session, ticket_id: int, ctx: Ctx, solution: str) -> Change:
+    text = solution.strip()
+    if not text:
+        raise BadInput("resolve needs the solution (--solution TEXT)")
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_resolve(
+                cur.state, now=ctx.now, actor=ctx.actor, solution=text, note=ctx.note
+            )
+        ],
+    )
+
+
+def open_children(session: Session, ticket_id: int) -> list[int]:
+    stmt = (
+        select(Ticket.id)
+        .where(Ticket.parent_id == ticket_id, Ticket.status != "closed")
+        .order_by(Ticket.id)
+    )
+    return [int(i) for i in session.execute(stmt).scalars()]
+
+
+def close(
+    session: Session, ticket_id: int, ctx: Ctx, outcome: str, reason: str | None = None
+) -> Change:
+    def build(cur: Current) -> list[Event]:
+        event = lifecycle.plan_close(
+            cur.state, outcome, now=ctx.now, actor=ctx.actor, note=ctx.note, reason=reason
+        )
+        still_open = open_children(session, ticket_id)
+        if still_open:
+            ids = ", ".join(f"#{i}" for i in still_open)
+            raise Refused(f"ticket has open sub-tickets {ids}; close them first")
+        return [event]
+
+    return _change(session, ticket_id, ctx, build)
+
+
+def reopen(session: Session, ticket_id: int, ctx: Ctx) -> Change:
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_reopen(
+                cur.state,
+                now=ctx.now,
+                actor=ctx.actor,
+                window_seconds=cur.policy.reopen_window,
+                note=ctx.note,
+            )
+        ],
+    )
+
+
+# -- notes and intake ---------------------------------------------------------------------
+
+
+def comment(session: Session, ticket_id: int, ctx: Ctx, text: str) -> Change:
+    body = text.strip()
+    if not body:
+        raise BadInput("a comment needs text")
+
+    def build(cur: Current) -> list[Event]:
+        data: dict[str, Any] = {"text": body}
+        if ctx.note:
+            data["note"] = ctx.note
+        return [
+            Event(
+                seq=cur.state.version + 1,
+                at=ctx.now,
+                kind=ev.COMMENTED,
+                actor=ctx.actor,
+                data=data,
+            )
+        ]
+
+    return _change(session, ticket_id, ctx, build)
+
+
+def update(session: Session, ticket_id: int, ctx: Ctx, fields: Mapping[str, str | None]) -> Change:
+    """Supply intake fields; the last missing required one records INFO_COMPLETE."""
+    given = {k: v.strip() for k, v in fields.items() if v is not None and v.strip()}
+    if not given:
+        raise BadInput("nothing to update: give at least one field (--version, --os...)")
+    if "product" in given:
+        masterdata.product_by_name(session, given["product"])
+
+    def build(cur: Current) -> list[Event]:
+        new = lifecycle.plan_update(
+            cur.state, given, now=ctx.now, actor=ctx.actor, required=cur.required
+        )
+        return [_with_data(new[0], note=ctx.note), *new[1:]]
+
+    return _change(session, ticket_id, ctx, build)
+
+
+# -- the queue -------------------------------------------------------------------------
+
+# The order an engineer works through: to triage, to work on, then the waits.
+QUEUE_STATES = (
+    "draft",
+    "queued",
+    "in_progress",
+    "awaiting_verification",
+    "awaiting_customer",
+    "forwarded",
+    "awaiting_approval",
+    "awaiting_subticket",
+)
+assert set(QUEUE_STATES) == set(STATES) - {"closed"}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    assignee: str | None = None
+    team: str | None = None
+    limit: int = 20  # per status; 0 for all
+
+
+@dataclass
+class QueueGroup:
+    status: str
+    total: int
+    tickets: list[dict[str, Any]]
+
+
+def severity_ranks(session: Session) -> dict[str, int]:
+    """Severity name -> rank (0 most severe) over every loaded policy version.
+
+    A name two policies rank differently takes its most severe rank, so an
+    urgent ticket is never pushed down by another vendor's scale. Stored
+    policies were validated when loaded, so only their severity order is read
+    here (the full parser costs more than the whole queue query).
+    """
+    ranks: dict[str, int] = {}
+    for row in session.execute(select(PolicyVersion.text)).scalars():
+        for rank, name in enumerate(_severity_order(row)):
+            ranks[name] = min(rank, ranks.get(name, rank))
+    return ranks
+
+
+def _severity_order(policy_text: str) -> list[str]:
+    import tomllib
+
+    order = tomllib.loads(policy_text).get("severities", {}).get("order", [])
+    return [str(name) for name in order]
+
+
+def _queue_where(flt: QueueFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if flt.assignee:
+        conditions.append(Ticket.assignee == flt.assignee)
+    if flt.team:
+        conditions.append(Ticket.team == flt.team)
+    return conditions
+
+
+def queue(session: Session, flt: QueueFilter) -> list[QueueGroup]:
+    """Open tickets by status, most urgent first: severity rank, SLA due, age."""
+    if flt.limit < 0:
+        raise BadInput("--limit must be 0 or more")
+    where = _queue_where(flt)
+    totals: dict[str, int] = dict(
+        session.execute(
+            select(Ticket.status, func.count())
+            .where(col(Ticket.status).in_(QUEUE_STATES), *where)
+            .group_by(Ticket.status)
+        ).all()
+    )
+    ranks = severity_ranks(session)
+    rank = case(ranks, value=Ticket.severity, else_=len(ranks) + 1) if ranks else None
+    groups = []
+    for status in QUEUE_STATES:
+        total = int(totals.get(status, 0))
+        if total:
+            ids = _top_ids(session, status, where, rank, flt.limit)
+            groups.append(QueueGroup(status, total, _queue_rows(session, ids)))
+    return groups
+
+
+def _top_ids(session: Session, status: str, where: list[Any], rank: Any, limit: int) -> list[int]:
+    # Ids first, from the (status, severity, sla_due_at, opened_at, id) index; details after.
+    order = [] if rank is None else [rank]
+    order += [col(Ticket.sla_due_at).asc().nulls_last(), Ticket.opened_at, Ticket.id]
+    stmt = select(Ticket.id).where(Ticket.status == status, *where).order_by(*order)
+    if limit:
+        stmt = stmt.limit(limit)
+    return [int(i) for i in session.execute(stmt).scalars()]
+
+
+_QUEUE_COLUMNS = (
+    Ticket.id,
+    Ticket.status,
+    Ticket.severity,
+    Ticket.title,
+    Ticket.assignee,
+    Ticket.team,
+    Ticket.opened_at,
+    Ticket.sla_state,
+    Ticket.sla_due_at,
+    Ticket.parent_id,
+)
+
+
+def _queue_rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    stmt = (
+        select(*_QUEUE_COLUMNS, col(Customer.key).label("customer"))
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .where(col(Ticket.id).in_(ids))
+    )
+    by_id = {r.id: dict(r._mapping) for r in session.execute(stmt)}
+    return [by_id[i] for i in ids]
