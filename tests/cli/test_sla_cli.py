@@ -201,7 +201,8 @@ def test_imexhs_range_target_met_late_breached(cli, imexhs, monkeypatch, answere
     cli("ticket", "respond", tid, "--at", answered)
     doc = sla(cli, tid, "2026-03-11T12:00:00Z", monkeypatch)
     assert doc["metrics"]["response"]["state"] == state
-    assert doc["metrics"]["report"]["state"] == "pending"  # no report was requested
+    assert doc["metrics"]["report"]["state"] == "pending"  # no report was requested...
+    assert doc["state"] == state  # ...so the ticket's SLA is its response's
 
 
 @pytest.mark.parametrize(
@@ -223,6 +224,25 @@ def test_imexhs_clock_pauses_while_waiting(cli, imexhs, monkeypatch, wait, pause
     cli("ticket", "respond", tid, "--at", "2026-03-10T12:00:00-05:00")
     done = sla(cli, tid, "2026-03-10T12:00:00-05:00", monkeypatch)["metrics"]["response"]
     assert done["state"] == "met" and done["elapsed_seconds"] == 4 * 3600
+
+
+def test_report_counts_optional_metrics_only_when_requested(cli, imexhs, monkeypatch) -> None:
+    from deskctl.domain.events import REPORT_REQUESTED
+
+    plain = open_ticket(cli, imexhs, "no report", at=MON_0800)
+    asked = open_ticket(cli, imexhs, "report asked", at=MON_0800)
+    for tid in (plain, asked):
+        cli("ticket", "triage", tid, "--severity", "2", "--at", MON_0800)
+        cli("ticket", "respond", tid, "--at", "2026-03-09T10:00:00-05:00")
+    act(asked, "2026-03-09T11:00:00-05:00", event(REPORT_REQUESTED))
+    monkeypatch.setenv("DESKCTL_NOW", "2026-03-10T12:00:00Z")
+    doc = cli.json("sla", "report", "--from", "2026-03-09", "--to", "2026-03-09")
+    assert doc["totals"]["metrics"]["response"]["met"] == 2
+    report = doc["totals"]["metrics"]["report"]
+    assert (report["running"], report["pending"]) == (1, 0)
+    rows = {t["id"]: t for t in doc["tickets"]}
+    assert set(rows[plain]["metrics"]) == {"response"} and rows[plain]["state"] == "met"
+    assert rows[asked]["state"] == "running"
 
 
 # -- ProgressSoft (seed 004): critical on site within 3-4 business hours ---------------------
@@ -269,6 +289,7 @@ def test_progresssoft_onsite_started_by_request(
     tid = _progresssoft_critical(cli, tmp_path_factory, monkeypatch)
     idle = sla(cli, tid, "2026-03-08T10:00:00+03:00", monkeypatch)["metrics"]
     assert idle["onsite"]["state"] == "pending" and idle["response"]["state"] == "met"
+    assert cli.json("ticket", "list")[0]["sla_state"] == "met"  # no visit asked for yet
     act(tid, "2026-03-08T10:00:00+03:00", event(ONSITE_REQUESTED))
     running = sla(cli, tid, "2026-03-08T11:00:00+03:00", monkeypatch)["metrics"]["onsite"]
     assert running["state"] == "running"

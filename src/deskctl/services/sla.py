@@ -44,7 +44,7 @@ from sqlmodel import Session, col
 from deskctl import clock
 from deskctl.domain.events import OPENED, PLAN_CHANGED, Event
 from deskctl.domain.policy import Plan, Policy
-from deskctl.domain.sla import WORST_FIRST, MetricClock, compute_sla, sla_summary
+from deskctl.domain.sla import WORST_FIRST, MetricClock, compute_sla
 from deskctl.errors import BadInput
 from deskctl.services import masterdata, policies
 from deskctl.services import tickets as tickets_svc
@@ -160,8 +160,32 @@ def ticket_clocks(policy: Policy, events: Sequence[Event], now: datetime) -> Tic
     return TicketSla(clocks, current, calendar, running, stale)
 
 
+def owed(clocks: Mapping[str, MetricClock], policy: Policy) -> dict[str, MetricClock]:
+    """The metrics the ticket owes: all but optional ones never asked for (an on-site
+    visit or a report nobody requested owes nothing, and is left out of the row
+    columns and the reports; ``sla status`` and ``ticket show`` still list it)."""
+    return {
+        name: c
+        for name, c in clocks.items()
+        if c.started_at is not None
+        or c.stopped_at is not None
+        or policy.metrics[name].start == "clock"
+    }
+
+
+def worst_state(states: Iterable[str]) -> str | None:
+    """The state a list shows for a ticket: the worst (``WORST_FIRST``) of its metrics,
+    ``pending`` (no deadline yet) only when every metric is pending -- a met response
+    stays met while, say, a requested visit has no target for the ticket's severity."""
+    every = list(states)
+    if not every:
+        return None
+    decided = [s for s in every if s != "pending"] or every
+    return min(decided, key=WORST_FIRST.index)
+
+
 def summary_state(clocks: Mapping[str, MetricClock]) -> str | None:
-    return None if not clocks else sla_summary(clocks)
+    return worst_state(c.state for c in clocks.values())
 
 
 def next_due(clocks: Mapping[str, MetricClock]) -> datetime | None:
@@ -194,7 +218,7 @@ def snapshot(sla: TicketSla, policy: Policy, now: datetime) -> dict[str, Any]:
     ticket: goal and risk only for running clocks, ``stale`` only when some event is
     dated after ``now``."""
     metrics: dict[str, dict[str, Any]] = {}
-    for name, c in sla.clocks.items():
+    for name, c in owed(sla.clocks, policy).items():
         entry: dict[str, Any] = {"s": c.state, "due": stamp(c.due_at) if c.due_at else None}
         ticking = c.stopped_at is None and c.started_at is not None and c.due_at is not None
         if ticking and sla.running:
@@ -215,7 +239,7 @@ def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> di
         return {"sla_state": None, "sla_due_at": None, "sla_clocks": _empty(now)}
     sla = ticket_clocks(policy, events, now)
     return {
-        "sla_state": summary_state(sla.clocks),
+        "sla_state": summary_state(owed(sla.clocks, policy)),
         "sla_due_at": next_due(sla.clocks),
         "sla_clocks": snapshot(sla, policy, now),
     }
@@ -273,7 +297,7 @@ def status(session: Session, ticket_id: int, now: datetime) -> dict[str, Any]:
         "calendar": sla.calendar.spec.name if sla.calendar is not None else None,
         "timezone": zone,
         "at": clock.iso_z(now),
-        "state": summary_state(sla.clocks),
+        "state": summary_state(owed(sla.clocks, policy)) if policy else None,
         "metrics": metrics,
     }
 
@@ -542,13 +566,12 @@ def _replay_states(cache: _PolicyCache, rows: Sequence[list[Any]], now: datetime
             if policy is None or not events:
                 r[6] = {}
                 continue
-            clocks = ticket_clocks(policy, events, now).clocks
+            clocks = owed(ticket_clocks(policy, events, now).clocks, policy)
             r[6] = {m: (c.state, stamp(c.due_at) if c.due_at else None) for m, c in clocks.items()}
 
 
 def _worst(combo: Iterable[tuple[str, str]]) -> str | None:
-    states = [s for _, s in combo]
-    return min(states, key=WORST_FIRST.index) if states else None
+    return worst_state(s for _, s in combo)
 
 
 def _severity_key(severity: str | None, rank: Mapping[str, int]) -> tuple[int, int, str]:
