@@ -116,7 +116,8 @@ def main() -> int:
         f"businesstimedelta:  {len(ref_pairs):>7} pairs in {ref_time:8.3f} s "
         f"= {ref_ops:12,.1f} ops/s"
     )
-    print(f"speed ratio (deskctl / businesstimedelta): {ours_ops / ref_ops:,.0f}x")
+    if ref_pairs:
+        print(f"speed ratio (deskctl / businesstimedelta): {ours_ops / ref_ops:,.0f}x")
     print(f"mismatches: {len(mismatches)} of {len(ref_pairs)} compared pairs")
     for a, b, mine, other in mismatches[:10]:
         print(f"  {a.isoformat()} -> {b.isoformat()}: deskctl {mine}s, businesstimedelta {other}s")

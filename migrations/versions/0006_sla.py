@@ -1,7 +1,7 @@
-"""sla: per-metric clock snapshot on the ticket row, index for period reports
+"""sla: per-metric clock snapshot on the ticket row
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0007
 Create Date: 2026-11-23
 
 ``ticket.sla_clocks`` keeps, for each SLA metric, the clock as of the ticket's last
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -23,10 +23,8 @@ depends_on = None
 def upgrade() -> None:
     # A plain ADD COLUMN (no batch copy): fast on SQLite and PostgreSQL even for big stores.
     op.add_column("ticket", sa.Column("sla_clocks", sa.JSON(), nullable=True))
-    op.create_index("ix_ticket_opened_at", "ticket", ["opened_at"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ticket_opened_at", table_name="ticket")
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_column("sla_clocks")

@@ -126,3 +126,16 @@ def test_piped_list_is_tab_separated(cli) -> None:
     cli("customer", "add", "acme", "--name", "ACME", "--country", "IT")
     out = cli("customer", "list").stdout
     assert out.splitlines() == ["acme\tACME\tIT\t\t"]
+
+
+def test_policy_with_unknown_holiday_code_is_refused_and_not_stored(cli, tmp_path) -> None:
+    from tests.conftest import EXAMPLES
+
+    original = (EXAMPLES / "medisoft.toml").read_text()
+    text = original.replace('holidays = ["BR"]', 'holidays = ["XQ"]')
+    assert 'holidays = ["XQ"]' in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    result = cli("policy", "load", str(bad), code=2)
+    assert "calendars.medisoft.holidays" in result.stderr and "XQ" in result.stderr
+    assert cli.json("policy", "list") == []

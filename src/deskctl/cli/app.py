@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from deskctl import __version__
-# One import per command group: keeps merges of new groups trivial.
+from deskctl.cli import bill
 from deskctl.cli import calendar
 from deskctl.cli import contract
 from deskctl.cli import customer
@@ -18,9 +18,11 @@ from deskctl.cli import kb
 from deskctl.cli import masterdata
 from deskctl.cli import policy
 from deskctl.cli import queue
+from deskctl.cli import report as report_cli
 from deskctl.cli import sla
 from deskctl.cli import ticket
 from deskctl.cli import ticket_flow
+from deskctl.cli import ticket_work
 from deskctl.cli._base import DeskGroup
 
 app = typer.Typer(
@@ -60,8 +62,11 @@ masterdata.register(app)
 contract.register(app)
 ticket.register(app)
 ticket_flow.register(app)
+ticket_work.register(app)
 kb.register(app)
 queue.register(app)
+bill.register(app)
+report_cli.register(app)
 calendar.register(app)
 sla.register(app)
 

@@ -33,7 +33,7 @@ def init(
     engine = db.default_engine()
     text = policies.read_policy_file(policy_file) if policy_file else None
     if text is not None:
-        policies.parse_cached(text, policy_file)  # validate before touching the store
+        policies.validate(text, policy_file)  # validate before touching the store
     before, after = db.upgrade(engine)
     loaded = None
     if text is not None:

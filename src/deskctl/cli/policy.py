@@ -27,7 +27,7 @@ def load(
     from deskctl.services import policies
 
     text = policies.read_policy_file(path)
-    policies.parse_cached(text, path)  # a bad file never opens a write transaction
+    policies.validate(text, path)  # a bad file never opens a write transaction
     with store_session(write=True) as s:
         loaded = policies.load(s, text, source=path, actor=acting_user(), now=clock.now())
     if json_out:

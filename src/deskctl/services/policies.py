@@ -32,6 +32,24 @@ def parse_cached(text: str, source: str) -> Policy:
     return parse_policy(text, source=source)
 
 
+def validate(text: str, source: str) -> Policy:
+    """Parse a file about to be stored, and check its holiday codes exist.
+
+    The codes are checked here (the ``holidays`` package is slow to import) so
+    a typo is refused at load time, not at the first deadline computed.
+    """
+    from deskctl.domain.calendar import check_holiday_codes
+    from deskctl.errors import BadInput
+
+    policy = parse_cached(text, source)
+    for name, cal in policy.calendars.items():
+        try:
+            check_holiday_codes(list(cal.holidays))
+        except BadInput as exc:
+            raise BadInput(f"{source}: calendars.{name}.holidays: {exc.message}") from None
+    return policy
+
+
 def read_policy_file(path: str) -> str:
     try:
         with open(path, encoding="utf-8") as fh:
@@ -46,7 +64,7 @@ def load(session: Session, text: str, *, source: str, actor: str, now: datetime)
     """Validate and store a new version; an unchanged file stores nothing."""
     from deskctl.domain.policy_file import policy_digest
 
-    policy = parse_cached(text, source)
+    policy = validate(text, source)
     digest = policy_digest(text)
     latest = _latest_row(session, policy.name)
     if latest is not None and latest.digest == digest:
