@@ -10,6 +10,7 @@ import typer
 
 from deskctl import __version__
 from deskctl.cli import bill
+from deskctl.cli import calendar
 from deskctl.cli import completion as completion_cli
 from deskctl.cli import contract
 from deskctl.cli import customer
@@ -21,6 +22,7 @@ from deskctl.cli import masterdata
 from deskctl.cli import policy
 from deskctl.cli import queue
 from deskctl.cli import report as report_cli
+from deskctl.cli import sla
 from deskctl.cli import sweep as sweep_cmd
 from deskctl.cli import ticket
 from deskctl.cli import ticket_flow
@@ -75,6 +77,8 @@ sweep_cmd.register(app)
 mail_cmd.register(app)
 demo_cli.register(app)
 completion_cli.register(app)
+calendar.register(app)
+sla.register(app)
 
 
 def main() -> None:

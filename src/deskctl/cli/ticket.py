@@ -130,15 +130,19 @@ def list_(
     team: Annotated[str | None, typer.Option("--team", help="Team.")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only tickets not closed.")] = False,
     limit: Annotated[int, typer.Option("--limit", help="At most this many; 0 for all.")] = 100,
+    sort: Annotated[
+        str, typer.Option("--sort", help="id (newest first) or sla (next deadline first).")
+    ] = "id",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print ids only.")] = False,
     json_out: bool = JsonOpt,
     csv_out: bool = CsvOpt,
 ) -> None:
     """List tickets, newest first (tab-separated when piped)."""
+    from deskctl import clock
     from deskctl.domain.policy import STATES
     from deskctl.errors import BadInput
     from deskctl.render.output import choose_format, emit_rows
-    from deskctl.render.tickets import LIST_COLUMNS, list_json
+    from deskctl.render.tickets import LIST_COLUMNS, add_countdown, list_json
     from deskctl.services import tickets as svc
 
     fmt = choose_format(json_out=json_out, csv_out=csv_out, ids=quiet)
@@ -147,6 +151,8 @@ def list_(
             raise BadInput(f"--status: {st!r} is not one of {', '.join(STATES)}")
     if limit < 0:
         raise BadInput("--limit must be 0 or more")
+    if sort not in svc.SORTS:
+        raise BadInput(f"--sort: {sort!r} is not one of {', '.join(svc.SORTS)}")
     flt = svc.ListFilter(
         statuses=status or [],
         severities=severity or [],
@@ -155,9 +161,11 @@ def list_(
         team=team,
         open_only=open_only,
         limit=limit,
+        sort=sort,
     )
     with store_session() as s:
         rows = svc.list_tickets(s, flt)
+    add_countdown(rows, clock.now(), markup=fmt == "table")
     emit_rows(rows, LIST_COLUMNS, fmt, json_doc=list_json(rows), empty="no tickets")
 
 

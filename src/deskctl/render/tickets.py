@@ -20,10 +20,53 @@ def _age(value: Any) -> str:
     return short_span(seconds) if seconds >= 0 else ""
 
 
+def countdown(state: str | None, due: datetime | None, now: datetime) -> tuple[str, str | None]:
+    """The SLA cell: time left to the next deadline (wall clock), and its colour.
+
+    ``-`` prefix once the deadline has passed, even before a refresh rewrote the
+    state. Breached, paused, met and pending clocks say so in words.
+    """
+    if state is None:
+        return "", None
+    if state == "breached":
+        return "breached", "bold red"
+    if due is None:
+        return {"met": ("met", "green"), "paused": ("paused", "dim")}.get(state, ("", None))
+    seconds = int((due - now).total_seconds())
+    text = _span(seconds)
+    if seconds < 0:
+        return text, "bold red"
+    if state == "paused":
+        return f"paused {text}", "dim"
+    colour = {"late": "magenta", "at_risk": "yellow"}.get(state)
+    return text, colour
+
+
+def _span(seconds: int) -> str:
+    sign = "-" if seconds < 0 else ""
+    rest = abs(seconds)
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{sign}{days}d{hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h{minutes:02d}m"
+    return f"{sign}{minutes}m"
+
+
+def add_countdown(rows: Sequence[dict[str, Any]], now: datetime, *, markup: bool) -> None:
+    """Fill each row's ``sla`` cell; rich markup colours it only for a terminal table."""
+    for row in rows:
+        text, colour = countdown(row.get("sla_state"), row.get("sla_due_at"), now)
+        row["sla"] = f"[{colour}]{text}[/{colour}]" if markup and colour and text else text
+
+
 LIST_COLUMNS = [
     Column("id", "ID", "right"),
     Column("status", "STATUS"),
     Column("severity", "SEV"),
+    Column("sla", "SLA", "right"),
     Column("customer", "CUSTOMER"),
     Column("assignee", "ASSIGNEE"),
     Column("opened_at", "AGE", "right", render=_age),

@@ -1795,7 +1795,21 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
             n_events += len(batch.events)
             n_work += len(batch.worklog)
     _after_load(engine)
+    _refresh_open_sla(engine, now)
     return DemoResult(tickets, n_events, n_work, first, first + tickets - 1)
+
+
+def _refresh_open_sla(engine: Any, now: datetime) -> None:
+    """SLA columns for the open tickets, so the queue shows countdowns at once.
+
+    Closed tickets are left without snapshots: `sla report` replays those (slower,
+    same answers), and `deskctl sla refresh --all` fills them when wanted.
+    """
+    from deskctl.services import sla
+    from deskctl.store import db
+
+    with db.session(engine, write=True) as s:
+        sla.refresh(s, now)
 
 
 def _lifecycle_order(item: tuple[str, int]) -> int:

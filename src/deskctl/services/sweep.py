@@ -241,6 +241,37 @@ def _protocol(policy: Policy | None) -> ClosureProtocol | None:
 # -- the run --------------------------------------------------------------------------
 
 
+# SLA columns only change on their own as deadlines approach; tickets due further
+# out than this are left for a later sweep (an at-risk share of a long business-time
+# target can still start days before the due instant, hence two weeks).
+SLA_REFRESH_HORIZON = timedelta(days=14)
+
+
+def _refresh_sla(engine: Engine, now: datetime) -> None:
+    """Bring the SLA columns of tickets nearing their deadline up to ``now``.
+
+    Ticket changes refresh their own columns; between changes a running clock
+    turns at risk, late or breached by itself, and the notices below read the
+    columns, so the sweep recomputes those that may have moved.
+    """
+    from sqlalchemy import select
+
+    from deskctl.services import sla
+    from deskctl.store.models import Ticket
+
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    stmt = select(t.id).where(
+        t.status != "closed",
+        t.sla_due_at.is_not(None),
+        t.sla_due_at <= now + SLA_REFRESH_HORIZON,
+        t.sla_state.in_(("running", "at_risk", "late", "paused")),
+    )
+    with db.session(engine, write=True) as s:
+        ids = list(s.execute(stmt).scalars())
+        if ids:
+            sla.refresh(s, now, ids)
+
+
 def run(
     engine: Engine,
     *,
@@ -277,6 +308,8 @@ def run(
     for ticket_id in _protocol_candidates(ctx, batch):
         if not handle(ticket_id, lambda t: _sweep_protocol(ctx, t, dry_run, after_step)):
             break
+    if not dry_run:
+        _refresh_sla(engine, now)
     for ticket_id in _sla_candidates(ctx, batch):
         if not handle(ticket_id, lambda t: _sweep_sla(ctx, t, dry_run, after_step)):
             break

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlmodel import Session, col
 
 from deskctl.domain import lifecycle
@@ -441,6 +441,10 @@ class ListFilter:
     team: str | None = None
     open_only: bool = False
     limit: int = 100
+    sort: str = "id"  # "id": newest first; "sla": SLA deadline first (see list_tickets)
+
+
+SORTS = ("id", "sla")
 
 
 def list_tickets(session: Session, flt: ListFilter) -> list[dict[str, Any]]:
@@ -464,10 +468,25 @@ def list_tickets(session: Session, flt: ListFilter) -> list[dict[str, Any]]:
         stmt = stmt.where(Ticket.assignee == flt.assignee)
     if flt.team:
         stmt = stmt.where(Ticket.team == flt.team)
-    stmt = stmt.order_by(col(Ticket.id).desc())
+    stmt = stmt.order_by(*_ordering(flt.sort))
     if flt.limit > 0:
         stmt = stmt.limit(flt.limit)
     return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def _ordering(sort: str) -> list[Any]:
+    """``sla``: breached tickets first, then by the next SLA deadline (soonest first),
+    tickets without a deadline last; ties oldest first."""
+    if sort == "id":
+        return [col(Ticket.id).desc()]
+    if sort == "sla":
+        rank = case(
+            (Ticket.sla_state == "breached", 0),
+            (col(Ticket.sla_due_at).is_(None), 2),
+            else_=1,
+        )
+        return [rank, col(Ticket.sla_due_at), col(Ticket.id)]
+    raise BadInput(f"--sort: {sort!r} is not one of {', '.join(SORTS)}")
 
 
 def children_of(session: Session, ticket_id: int) -> list[int]:

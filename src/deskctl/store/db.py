@@ -21,7 +21,7 @@ from sqlmodel import Session
 from deskctl.errors import StoreUnavailable
 
 # The revision this code expects; a test checks it is the head of migrations/.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0006"
 KEYRING_SERVICE = "deskctl-db"
 BUSY_TIMEOUT_MS = 30_000
 

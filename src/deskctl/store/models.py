@@ -192,6 +192,11 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = _at(nullable=True, index=True)
     sla_state: str | None = Field(default=None, max_length=20)
     sla_due_at: datetime | None = _at(nullable=True)
+    # Per-metric clocks as of the last change (services.sla): SLA reports read this
+    # instead of replaying histories.
+    sla_clocks: dict | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     rev: int = 0  # number of events: the compare-and-set guard of every move
 
 

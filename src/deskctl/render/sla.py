@@ -1,0 +1,314 @@
+"""SLA status and reports for people (terminal, printable HTML) and scripts (CSV)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from deskctl.domain.durations import format_duration
+
+ATTENTION = ("breached", "late", "at_risk")
+LISTED = 50  # tickets listed on a terminal
+COUNT_COLUMNS = ("met", "late", "breached", "running", "at_risk", "paused", "pending")
+STATE_STYLE = {
+    "breached": "bold red",
+    "late": "magenta",
+    "at_risk": "yellow",
+    "running": "cyan",
+    "paused": "blue",
+    "met": "green",
+    "pending": "dim",
+}
+
+
+def _styled(state: str | None) -> str:
+    if not state:
+        return "-"
+    style = STATE_STYLE.get(state)
+    return f"[{style}]{state}[/{style}]" if style else state
+
+
+def _local_text(value: str | None) -> str:
+    if not value:
+        return "-"
+    return datetime.fromisoformat(value).strftime("%a %Y-%m-%d %H:%M %z")
+
+
+def _seconds(value: int | None) -> str:
+    return "-" if value is None else format_duration(int(value))
+
+
+def print_status(doc: Mapping[str, Any]) -> None:
+    """``sla status``: one block per metric (plain text when piped)."""
+    from deskctl.render.output import stdout_console
+
+    con = stdout_console()
+    head = f"[bold]#{doc['ticket']}[/bold] sla {_styled(doc['state'])}"
+    if doc["plan"]:
+        head += f"   plan {doc['plan']}   calendar {doc['calendar']} ({doc['timezone']})"
+    con.print(head)
+    if not doc["metrics"]:
+        con.print("no SLA applies (the ticket has no contract plan)")
+    for name, m in doc["metrics"].items():
+        target = ""
+        if m["goal_seconds"] is not None:
+            target = _seconds(m["goal_seconds"])
+            if m["limit_seconds"] != m["goal_seconds"]:
+                target += f"-{_seconds(m['limit_seconds'])}"
+        con.print(
+            f"\n[bold]{name}[/bold] {_styled(m['state'])}"
+            f"   severity {m['severity'] or '-'}   target {target or '-'}"
+        )
+        for label, key in (
+            ("started", "started"),
+            ("goal", "goal"),
+            ("limit (due)", "limit"),
+            ("stopped", "stopped"),
+        ):
+            if m[f"{key}_at"] is None and key in ("started", "stopped"):
+                continue
+            con.print(f"  {label:<12}{_local_text(m[f'{key}_local']):<28}{m[f'{key}_at'] or '-'}")
+        con.print(
+            f"  {'elapsed':<12}{_seconds(m['elapsed_seconds']):<28}"
+            f"remaining {_seconds(m['remaining_seconds'])}"
+        )
+
+
+def summary_rows(doc: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Flat rows: (group kind, group, metric) with counts and rates."""
+    groups: list[tuple[str, str, Mapping[str, Any]]] = [("total", "all", doc["totals"])]
+    groups += [("severity", g["severity"] or "-", g) for g in doc["by_severity"]]
+    groups += [("customer", g["customer"], g) for g in doc["by_customer"]]
+    for kind, name, group in groups:
+        for metric, tally in group["metrics"].items():
+            yield {
+                "kind": kind,
+                "group": name,
+                "tickets": group["tickets"],
+                "metric": metric,
+                **tally,
+            }
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}%"
+
+
+def _console() -> Any:
+    """The terminal's width on a terminal; wide when piped, so no cell is cut or wrapped."""
+    from rich.console import Console
+
+    from deskctl.render.output import is_terminal, no_color
+
+    return Console(no_color=no_color(), highlight=False, width=None if is_terminal() else 250)
+
+
+def print_report(doc: Mapping[str, Any]) -> None:
+    """Totals, by severity, by customer; then the tickets a manager must look at."""
+    from rich.table import Table
+
+    con = _console()
+    con.print(
+        f"[bold]SLA report[/bold] tickets opened {doc['from']} to {doc['to']} "
+        f"(as of {doc['at']}): {doc['totals']['tickets']} ticket(s), "
+        f"{doc['breached_tickets']} with a breach"
+    )
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    headers = ("GROUP", "METRIC", "TICKETS", "MET", "LATE", "BREACHED", "AT RISK", "OPEN",
+               "COMPL.", "GOAL")  # fmt: skip
+    for name in headers:
+        table.add_column(
+            name, justify="left" if name in ("GROUP", "METRIC") else "right", no_wrap=True
+        )
+    short = {"total": "total", "severity": "sev", "customer": "cust"}
+    for row in summary_rows(doc):
+        label = "total" if row["kind"] == "total" else f"{short[row['kind']]} {row['group']}"
+        still_open = row["running"] + row["paused"] + row["pending"]
+        table.add_row(
+            label,
+            row["metric"],
+            str(row["tickets"]),
+            str(row["met"]),
+            str(row["late"]),
+            str(row["breached"]),
+            str(row["at_risk"]),
+            str(still_open),
+            _pct(row["compliance_pct"]),
+            _pct(row["goal_pct"]),
+        )
+    con.print(table)
+    # The person's view lists the tickets that need attention, worst first; the full
+    # list is in --json, --csv and --html.
+    attention = sorted(
+        (t for t in doc["tickets"] if t["state"] in ATTENTION),
+        key=lambda t: (ATTENTION.index(t["state"]), t["id"]),
+    )
+    if not attention:
+        return
+    shown = attention[:LISTED]
+    listing = Table(
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+        title_justify="left",
+        title="tickets breached, late or at risk",
+    )
+    for name in ("ID", "CUSTOMER", "SEV", "STATUS", "OPENED", "SLA", "METRICS"):
+        listing.add_column(name, justify="right" if name == "ID" else "left")
+    for t in shown:
+        metrics = ", ".join(
+            f"{m} {_styled(v['state'])}" + (f" due {v['due_at']}" if v["due_at"] else "")
+            for m, v in t["metrics"].items()
+        )
+        listing.add_row(
+            str(t["id"]),
+            t["customer"],
+            t["severity"] or "-",
+            t["status"],
+            (t["opened_at"] or "")[:16].replace("T", " "),
+            _styled(t["state"]),
+            metrics,
+        )
+    con.print(listing)
+    if len(attention) > LISTED:
+        con.print(f"... and {len(attention) - LISTED} more: see --csv, --json or --html")
+
+
+def emit_report_json(doc: Mapping[str, Any]) -> None:
+    """One compact JSON document (the C encoder: a report may list a million tickets)."""
+    import json
+
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def report_csv(doc: Mapping[str, Any]) -> None:
+    """One row per ticket and metric (a ticket without SLA: one row, metric empty)."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(
+        ("ticket", "customer", "severity", "status", "opened_at", "metric", "state", "due_at")
+    )
+    for t in doc["tickets"]:
+        base = (t["id"], t["customer"], t["severity"] or "", t["status"], t["opened_at"])
+        if not t["metrics"]:
+            writer.writerow((*base, "", "", ""))
+        for metric, m in t["metrics"].items():
+            writer.writerow((*base, metric, m["state"], m["due_at"] or ""))
+
+
+_CSS = """
+body { font: 11pt/1.4 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em;
+       color: #222; }
+h1 { font-size: 1.5em; margin-bottom: .2em; }
+h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #999; }
+p.meta { color: #555; margin-top: 0; }
+table { border-collapse: collapse; width: 100%; margin: .5em 0; }
+th, td { border: 1px solid #bbb; padding: .25em .5em; text-align: left; }
+th { background: #eee; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.breached { color: #b00020; font-weight: bold; }
+.late { color: #8a2be2; }
+.at_risk { color: #b36b00; }
+.met { color: #1b7a1b; }
+.paused, .pending { color: #666; }
+@media print {
+  body { margin: 0; font-size: 9pt; }
+  h2 { page-break-after: avoid; }
+  tr { page-break-inside: avoid; }
+  thead { display: table-header-group; }
+}
+"""
+
+
+def _cell(value: Any, cls: str = "") -> str:
+    text = "-" if value is None else str(value)
+    attr = f' class="{escape(cls)}"' if cls else ""
+    return f"<td{attr}>{escape(text)}</td>"
+
+
+def _summary_table(groups: list[tuple[str, Mapping[str, Any]]], label: str) -> str:
+    head = "".join(
+        f"<th>{escape(h)}</th>"
+        for h in (label, "metric", "tickets", *COUNT_COLUMNS, "judged", "compliance", "goal")
+    )
+    rows = []
+    for name, group in groups:
+        for metric, tally in group["metrics"].items():
+            cells = [_cell(name), _cell(metric), _cell(group["tickets"], "n")]
+            cells += [_cell(tally[c], "n") for c in COUNT_COLUMNS]
+            cells += [
+                _cell(tally["judged"], "n"),
+                _cell(_pct(tally["compliance_pct"]), "n"),
+                _cell(_pct(tally["goal_pct"]), "n"),
+            ]
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        if not group["metrics"]:
+            rows.append(
+                "<tr>"
+                + _cell(name)
+                + _cell("no SLA")
+                + _cell(group["tickets"], "n")
+                + "<td></td>" * (len(COUNT_COLUMNS) + 3)
+                + "</tr>"
+            )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def report_html(doc: Mapping[str, Any]) -> str:
+    """A self-contained, printable page: inline CSS, no script, no external asset."""
+    filters = doc["filters"]
+    shown = [f"customer {filters['customer']}"] if filters["customer"] else []
+    shown += [f"severity {filters['severity']}"] if filters["severity"] else []
+    shown += ["breached tickets only"] if filters["breached_only"] else []
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>SLA report {escape(doc['from'])} to {escape(doc['to'])}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>SLA report: tickets opened {escape(doc['from'])} to {escape(doc['to'])}</h1>",
+        f'<p class="meta">As of {escape(doc["at"])}. {doc["totals"]["tickets"]} ticket(s), '
+        f"{doc['breached_tickets']} with a breach."
+        + (f" Filters: {escape(', '.join(shown))}." if shown else "")
+        + " Compliance: judged metrics that kept the contractual limit (met or late);"
+        " goal: those that kept the goal.</p>",
+        "<h2>Totals</h2>",
+        _summary_table([("all", doc["totals"])], "scope"),
+        "<h2>By severity</h2>",
+        _summary_table([(g["severity"] or "-", g) for g in doc["by_severity"]], "severity"),
+        "<h2>By customer</h2>",
+        _summary_table([(g["customer"], g) for g in doc["by_customer"]], "customer"),
+        "<h2>Tickets</h2>",
+        _tickets_table(doc["tickets"]),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _tickets_table(tickets: list[Mapping[str, Any]]) -> str:
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("id", "customer", "severity", "status", "opened", "sla", "metrics")
+    )
+    rows = []
+    for t in tickets:
+        metrics = "; ".join(
+            f"{m}: {v['state']}" + (f" (due {v['due_at']})" if v["due_at"] else "")
+            for m, v in t["metrics"].items()
+        )
+        rows.append(
+            "<tr>"
+            + _cell(t["id"], "n")
+            + _cell(t["customer"])
+            + _cell(t["severity"])
+            + _cell(t["status"])
+            + _cell(t["opened_at"])
+            + _cell(t["state"] or "no SLA", t["state"] or "")
+            + _cell(metrics)
+            + "</tr>"
+        )
+    if not rows:
+        rows.append('<tr><td colspan="7">no tickets</td></tr>')
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -1,0 +1,640 @@
+"""SLA clocks of stored tickets: the row columns, ``sla status``, reports and refresh.
+
+The engine (``deskctl.domain.sla``) replays one ticket's events. This module feeds it
+the ticket's policy version, the plan it was opened under and the current plan's
+calendar, and keeps three columns of the ticket row up to date on every change:
+
+- ``sla_state``: the worst state across metrics (None when no SLA applies);
+- ``sla_due_at``: the earliest deadline still ahead of the ticket -- the ``due_at``
+  of metrics that are running, at risk, paused or running late. A metric that has
+  stopped (even one that stopped ``late``) owes nothing more, so it gives none;
+- ``sla_clocks``: a snapshot of every metric's clock, so that reports and refreshes
+  over a large store need no replay of histories.
+
+Snapshot (``ticket.sla_clocks``)::
+
+    {"at": STAMP,     # the instant the clocks were computed at
+     "stale": STAMP,  # only when an event is dated after "at" (it will count later)
+     "m": {metric: {"s": state, "due": STAMP|None,
+                    "run": true, "goal": STAMP, "risk": STAMP}}}  # running clocks only
+
+STAMPs are fixed-width UTC strings (``2026-03-06T19:30:00.000000Z``) so they compare
+as strings. Between two changes a clock moves only in ways the snapshot predicts:
+a stopped or pending metric keeps its state; a paused one stays paused (or late:
+nothing accrues, and its limit is projected from the present, so it cannot pass);
+a running one has fixed goal and limit instants and turns ``at_risk`` at the fixed
+instant ``risk`` when its remaining business time drops under the policy's share.
+So the state of every metric at any instant in ``[at, stale)`` is read off the
+snapshot with string comparisons, and agrees with a replay (tested). Outside that
+window, or without a snapshot (rows written by bulk imports), the events are
+replayed, in batches.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session, col
+
+from deskctl import clock
+from deskctl.domain.events import OPENED, PLAN_CHANGED, Event
+from deskctl.domain.policy import Plan, Policy
+from deskctl.domain.sla import WORST_FIRST, MetricClock, compute_sla
+from deskctl.errors import BadInput
+from deskctl.services import masterdata, policies
+from deskctl.services import tickets as tickets_svc
+from deskctl.store.models import Customer, Ticket, TicketEvent
+
+# States a report counts as judged: the goal or the limit is already known missed or kept.
+JUDGED = ("met", "late", "breached")
+OPEN_STATES = ("running", "at_risk", "paused", "pending")
+REPORT_STATES = (*JUDGED, *OPEN_STATES)
+# States whose deadline is still ahead (``sla_due_at``).
+_AHEAD = ("running", "at_risk", "paused", "late")
+BATCH = 1000
+
+_T = Ticket.__table__.c  # type: ignore[attr-defined]
+_E = TicketEvent.__table__.c  # type: ignore[attr-defined]
+
+
+# -- stamps ------------------------------------------------------------------------------
+
+
+def stamp(at: datetime) -> str:
+    """A fixed-width UTC string: stamps compare as strings in time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def public(value: str | None) -> str | None:
+    """A stamp as the JSON contract writes instants (``deskctl.clock.iso_z``)."""
+    if value is None:
+        return None
+    return value[:19] + "Z" if value.endswith(".000000Z") else value[:26] + "Z"
+
+
+def _from_stamp(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+# -- one ticket --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketSla:
+    """A ticket's clocks and what they were computed with."""
+
+    clocks: dict[str, MetricClock]
+    plan: Plan | None = None  # the plan in force now (None: no SLA applies)
+    calendar: Any = None  # BusinessCalendar of that plan
+    running: bool = False  # the ticket's status does not pause the clock
+    stale: datetime | None = None  # first event dated after the computing instant
+
+
+_CALENDARS: dict[tuple[int, str], tuple[Policy, Any]] = {}
+
+
+def calendar_of(policy: Policy, name: str) -> Any:
+    """The business calendar ``name`` of ``policy``, built once per policy version."""
+    key = (id(policy), name)
+    hit = _CALENDARS.get(key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    from deskctl.domain.calendar import calendar_from_policy
+
+    calendar = calendar_from_policy(policy, name)
+    if len(_CALENDARS) > 256:
+        _CALENDARS.clear()
+    _CALENDARS[key] = (policy, calendar)
+    return calendar
+
+
+def _timeline_facts(
+    events: Sequence[Event], now: datetime
+) -> tuple[list[Event], str | None, datetime | None]:
+    """Events counted at ``now`` (as the engine replays them), the status they leave,
+    and the first event that will only count later."""
+    counted: list[Event] = []
+    status: str | None = None
+    last: datetime | None = None
+    for event in sorted(events, key=lambda e: e.seq):
+        at = event.at if last is None or event.at >= last else last
+        if at > now:
+            return counted, status, at
+        last = at
+        if event.to_status is not None:
+            status = event.to_status
+        counted.append(event)
+    return counted, status, None
+
+
+def _plans(policy: Policy, counted: Sequence[Event]) -> tuple[Plan, Plan, str] | None:
+    """(plan opened under, plan in force, its calendar name); None when no plan applies."""
+    opened = next((e for e in counted if e.kind == OPENED), None)
+    name = opened.data.get("plan") if opened else None
+    if opened is None or not name or name not in policy.plans:
+        return None
+    first = current = policy.plans[name]
+    calendar = opened.data.get("calendar") or current.calendar
+    for event in counted:
+        if event.kind == PLAN_CHANGED and event.data.get("plan") in policy.plans:
+            current = policy.plans[event.data["plan"]]
+            calendar = event.data.get("calendar") or current.calendar
+    return first, current, str(calendar)
+
+
+def ticket_clocks(policy: Policy, events: Sequence[Event], now: datetime) -> TicketSla:
+    """Every metric's clock of a ticket at ``now``; no clocks when it has no plan."""
+    counted, status, stale = _timeline_facts(events, now)
+    plans = _plans(policy, counted)
+    if plans is None:
+        return TicketSla({}, stale=stale)
+    first, current, calendar_name = plans
+    calendar = calendar_of(policy, calendar_name)
+    clocks = compute_sla(events, policy, first, calendar, now)
+    running = status not in policy.clock.pause_states
+    return TicketSla(clocks, current, calendar, running, stale)
+
+
+def owed(clocks: Mapping[str, MetricClock], policy: Policy) -> dict[str, MetricClock]:
+    """The metrics the ticket owes: all but optional ones never asked for (an on-site
+    visit or a report nobody requested owes nothing, and is left out of the row
+    columns and the reports; ``sla status`` and ``ticket show`` still list it)."""
+    return {
+        name: c
+        for name, c in clocks.items()
+        if c.started_at is not None
+        or c.stopped_at is not None
+        or policy.metrics[name].start == "clock"
+    }
+
+
+def worst_state(states: Iterable[str]) -> str | None:
+    """The state a list shows for a ticket: the worst (``WORST_FIRST``) of its metrics,
+    ``pending`` (no deadline yet) only when every metric is pending -- a met response
+    stays met while, say, a requested visit has no target for the ticket's severity."""
+    every = list(states)
+    if not every:
+        return None
+    decided = [s for s in every if s != "pending"] or every
+    return min(decided, key=WORST_FIRST.index)
+
+
+def summary_state(clocks: Mapping[str, MetricClock]) -> str | None:
+    return worst_state(c.state for c in clocks.values())
+
+
+def next_due(clocks: Mapping[str, MetricClock]) -> datetime | None:
+    """The earliest deadline still ahead: metrics not stopped, running late or sooner."""
+    dues = [
+        c.due_at
+        for c in clocks.values()
+        if c.due_at is not None and c.stopped_at is None and c.state in _AHEAD
+    ]
+    return min(dues) if dues else None
+
+
+def _risk_at(clock_: MetricClock, calendar: Any, share: float, now: datetime) -> datetime:
+    """When a running clock turns at_risk: the first instant its remaining business
+    time is under ``share`` of the limit (the engine's own comparison, unchanged)."""
+    assert clock_.target is not None
+    limit = clock_.target.limit
+    # the least business time used that leaves less than the share (start below it:
+    # float rounding must not skip the exact second)
+    used = max(0, int(limit - share * limit) - 1)
+    while not limit - used < share * limit:
+        used += 1
+    if used <= clock_.elapsed_seconds:
+        return now
+    return calendar.due(now, used - clock_.elapsed_seconds)  # type: ignore[no-any-return]
+
+
+def snapshot(sla: TicketSla, policy: Policy, now: datetime) -> dict[str, Any]:
+    """The ``sla_clocks`` document (module doc). Kept small -- a report decodes one per
+    ticket: goal and risk only for running clocks, ``stale`` only when some event is
+    dated after ``now``."""
+    metrics: dict[str, dict[str, Any]] = {}
+    for name, c in owed(sla.clocks, policy).items():
+        entry: dict[str, Any] = {"s": c.state, "due": stamp(c.due_at) if c.due_at else None}
+        ticking = c.stopped_at is None and c.started_at is not None and c.due_at is not None
+        if ticking and sla.running:
+            assert c.goal_at is not None
+            entry["run"] = True
+            entry["goal"] = stamp(c.goal_at)
+            entry["risk"] = stamp(_risk_at(c, sla.calendar, policy.clock.at_risk_share, now))
+        metrics[name] = entry
+    doc: dict[str, Any] = {"at": stamp(now), "m": metrics}
+    if sla.stale is not None:
+        doc["stale"] = stamp(sla.stale)
+    return doc
+
+
+def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> dict[str, Any]:
+    """The SLA columns of a ticket row as its events say at ``now``."""
+    if policy is None:
+        return {"sla_state": None, "sla_due_at": None, "sla_clocks": _empty(now)}
+    sla = ticket_clocks(policy, events, now)
+    return {
+        "sla_state": summary_state(owed(sla.clocks, policy)),
+        "sla_due_at": next_due(sla.clocks),
+        "sla_clocks": snapshot(sla, policy, now),
+    }
+
+
+def _empty(now: datetime) -> dict[str, Any]:
+    return {"at": stamp(now), "m": {}}
+
+
+def _policy(session: Session, ticket: Ticket) -> Policy | None:
+    if ticket.policy_version_id is None:
+        return None
+    return tickets_svc.policy_of(session, ticket)
+
+
+def sla_columns(
+    session: Session,
+    ticket: Ticket,
+    events: Sequence[Event],
+    now: datetime,
+    policy: Policy | None,
+) -> dict[str, Any]:
+    """Hook of ``services.tickets.apply``: ``sla_state``, ``sla_due_at``, ``sla_clocks``."""
+    return columns(policy or _policy(session, ticket), events, now)
+
+
+def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """``ticket show --json``'s ``sla``: metric -> clock (SPEC §10) at the program clock."""
+    policy = _policy(session, ticket)
+    if policy is None:
+        return {}
+    events = tickets_svc.load_events(session, ticket.id)
+    sla = ticket_clocks(policy, events, clock.now())
+    return {name: c.to_json() for name, c in sla.clocks.items()}
+
+
+def status(session: Session, ticket_id: int, now: datetime) -> dict[str, Any]:
+    """``sla status``: every metric with its deadlines in UTC and in the calendar's zone."""
+    ticket = tickets_svc.get(session, ticket_id)
+    policy = _policy(session, ticket)
+    events = tickets_svc.load_events(session, ticket_id)
+    sla = ticket_clocks(policy, events, now) if policy else TicketSla({})
+    zone = sla.calendar.spec.timezone if sla.calendar is not None else None
+    metrics = {}
+    for name, c in sla.clocks.items():
+        doc = c.to_json()
+        for key in ("due_at", "goal_at", "limit_at", "started_at", "stopped_at"):
+            doc[key.replace("_at", "_local")] = _local(getattr(c, key), zone)
+        metrics[name] = doc
+    return {
+        "ticket": ticket.id,
+        "status": ticket.status,
+        "severity": ticket.severity,
+        "plan": sla.plan.name if sla.plan else None,
+        "calendar": sla.calendar.spec.name if sla.calendar is not None else None,
+        "timezone": zone,
+        "at": clock.iso_z(now),
+        "state": summary_state(owed(sla.clocks, policy)) if policy else None,
+        "metrics": metrics,
+    }
+
+
+def _local(at: datetime | None, zone: str | None) -> str | None:
+    if at is None or zone is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    return at.astimezone(ZoneInfo(zone)).isoformat()
+
+
+# -- many tickets ------------------------------------------------------------------------
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def events_by_ticket(session: Session, ids: Sequence[int]) -> dict[int, list[Event]]:
+    """The histories of ``ids`` in one query (columns only, no ORM objects)."""
+    stmt = (
+        select(
+            _E.ticket_id,
+            _E.seq,
+            _E.at,
+            _E.kind,
+            _E.actor,
+            _E.from_status,
+            _E.to_status,
+            _E.note,
+            _E.data,
+        )
+        .where(_E.ticket_id.in_(list(ids)))
+        .order_by(_E.ticket_id, _E.seq)
+    )
+    out: dict[int, list[Event]] = {}
+    for tid, seq, at, kind, actor, from_s, to_s, note, data in session.execute(stmt):
+        payload = dict(data or {})
+        if note is not None:
+            payload.setdefault("note", note)
+        out.setdefault(tid, []).append(Event(seq, at, kind, actor, from_s, to_s, payload))
+    return out
+
+
+class _PolicyCache:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.known: dict[int, Policy] = {}
+
+    def get(self, version_id: int | None) -> Policy | None:
+        if version_id is None:
+            return None
+        policy = self.known.get(version_id)
+        if policy is None:
+            policy = self.known[version_id] = policies.by_version_id(self.session, version_id)[1]
+        return policy
+
+
+def refresh(
+    session: Session,
+    now: datetime,
+    ids: Iterable[int] | None = None,
+    *,
+    every: bool = False,
+    batch: int = BATCH,
+) -> int:
+    """Recompute the SLA columns of open tickets (or of ``ids``, or ``every`` ticket).
+
+    Histories are read a batch at a time and rows updated with one executemany per
+    batch. A row changed by someone else meanwhile (its ``rev`` moved) is left alone:
+    that change already wrote fresh columns. Returns the number of rows updated.
+    """
+    stmt = select(_T.id, _T.rev, _T.policy_version_id).order_by(_T.id)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        rows: list[Any] = []
+        for part in _chunks(wanted, batch):
+            rows.extend(session.execute(stmt.where(_T.id.in_(list(part)))).all())
+    elif every:
+        rows = list(session.execute(stmt).all())
+    else:
+        rows = list(session.execute(stmt.where(_T.status != "closed")).all())
+    cache = _PolicyCache(session)
+    writer = (
+        update(Ticket.__table__)  # type: ignore[attr-defined]
+        .where(_T.id == bindparam("b_id"), _T.rev == bindparam("b_rev"))
+        .values(
+            sla_state=bindparam("b_state", type_=_T.sla_state.type),
+            sla_due_at=bindparam("b_due", type_=_T.sla_due_at.type),
+            sla_clocks=bindparam("b_clocks", type_=_T.sla_clocks.type),
+        )
+    )
+    done = 0
+    for part in _chunks(rows, batch):
+        histories = events_by_ticket(session, [r.id for r in part])
+        params = []
+        for r in part:
+            events = histories.get(r.id)
+            if not events:
+                continue
+            cols = columns(cache.get(r.policy_version_id), events, now)
+            params.append(
+                {
+                    "b_id": r.id,
+                    "b_rev": r.rev,
+                    "b_state": cols["sla_state"],
+                    "b_due": cols["sla_due_at"],
+                    "b_clocks": cols["sla_clocks"],
+                }
+            )
+        if params:
+            result = session.execute(writer, params)
+            done += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return done
+
+
+# -- reading a snapshot ------------------------------------------------------------------
+
+
+def states_from_snapshot(
+    snap: Mapping[str, Any] | None, now_stamp: str
+) -> dict[str, tuple[str, str | None]] | None:
+    """metric -> (state, due stamp) at ``now_stamp``; None when the snapshot cannot tell."""
+    if not snap or snap.get("at") is None or now_stamp < snap["at"]:
+        return None
+    stale = snap.get("stale")
+    if stale is not None and now_stamp >= stale:
+        return None
+    out = {}
+    for name, m in snap.get("m", {}).items():
+        out[name] = (_state_now(m, now_stamp), m.get("due"))
+    return out
+
+
+def _state_now(m: Mapping[str, Any], now: str) -> str:
+    state: str = m["s"]
+    if not m.get("run"):
+        return state
+    if now > m["due"]:
+        return "breached"
+    if now > m["goal"]:
+        return "late"
+    return "at_risk" if now >= m["risk"] else "running"
+
+
+# -- report ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportQuery:
+    start: date  # first day (UTC) a ticket was opened on
+    end: date  # last day, inclusive
+    customer: str | None = None
+    severity: str | None = None
+    breached_only: bool = False
+
+
+def _tally() -> dict[str, int]:
+    return dict.fromkeys(REPORT_STATES, 0)
+
+
+@dataclass
+class _Group:
+    tickets: int = 0
+    metrics: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, combo: Iterable[tuple[str, str]], count: int) -> None:
+        """``count`` tickets whose metrics are in the states of ``combo``."""
+        self.tickets += count
+        for metric, state in combo:
+            tally = self.metrics.get(metric)
+            if tally is None:
+                tally = self.metrics[metric] = _tally()
+            tally[state] = tally.get(state, 0) + count
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tickets": self.tickets,
+            "metrics": {m: _with_rates(t) for m, t in self.metrics.items()},
+        }
+
+
+def _with_rates(tally: Mapping[str, int]) -> dict[str, Any]:
+    """Counts and rates. Judged = met + late + breached (a clock running past its goal
+    counts as late so far, past its limit as breached); compliance = the contractual
+    limit kept (met + late), goal = the goal kept (met); None when nothing is judged."""
+    judged = sum(tally[s] for s in JUDGED)
+    doc: dict[str, Any] = dict(tally)
+    doc["judged"] = judged
+    doc["compliance_pct"] = _pct(tally["met"] + tally["late"], judged)
+    doc["goal_pct"] = _pct(tally["met"], judged)
+    return doc
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(100.0 * part / whole, 2)
+
+
+def _period(q: ReportQuery) -> tuple[datetime, datetime]:
+    if q.end < q.start:
+        raise BadInput(f"--to {q.end} is before --from {q.start}")
+    start = datetime.combine(q.start, time(0), UTC)
+    return start, datetime.combine(q.end, time(0), UTC) + timedelta(days=1)
+
+
+def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
+    """Tickets opened in the period (UTC days, inclusive): per ticket and in total,
+    met / late / breached and still-open counts per metric, by severity and customer.
+
+    Stored snapshots are read (columns only); tickets without a usable one are
+    replayed in batches. ``breached_only`` narrows the ticket list, not the totals.
+    """
+    start, end = _period(q)
+    now_stamp = stamp(now)
+    stmt = (
+        select(
+            _T.id,
+            col(Customer.key),
+            _T.severity,
+            _T.status,
+            _T.opened_at,
+            _T.policy_version_id,
+            _T.sla_clocks,
+        )
+        .join(Customer.__table__, Customer.id == _T.customer_id)  # type: ignore[attr-defined]
+        .where(_T.opened_at >= start, _T.opened_at < end)
+        .order_by(_T.id)
+        .execution_options(yield_per=5000)  # streamed: a server-side cursor on PostgreSQL
+    )
+    if q.customer:
+        stmt = stmt.where(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
+    if q.severity:
+        stmt = stmt.where(_T.severity == q.severity)
+
+    rows: list[list[Any]] = []
+    replay: list[list[Any]] = []
+    for tid, key, sev, st, opened, pvid, snap in session.execute(stmt):
+        row = [tid, key, sev, st, opened, pvid, states_from_snapshot(snap, now_stamp)]
+        rows.append(row)
+        if row[6] is None:
+            replay.append(row)
+    cache = _PolicyCache(session)
+    _replay_states(cache, replay, now)
+    return _assemble(q, rows, now, _severity_rank(cache, {r[5] for r in rows}))
+
+
+def _severity_rank(cache: _PolicyCache, version_ids: Iterable[int | None]) -> dict[str, int]:
+    """Severities in policy order (most severe first), across the policies involved."""
+    rank: dict[str, int] = {}
+    for vid in sorted(v for v in version_ids if v is not None):
+        policy = cache.get(vid)
+        for name in policy.severities.order if policy else ():
+            rank.setdefault(name, len(rank))
+    return rank
+
+
+def _replay_states(cache: _PolicyCache, rows: Sequence[list[Any]], now: datetime) -> None:
+    session = cache.session
+    for part in _chunks(rows, BATCH):
+        histories = events_by_ticket(session, [r[0] for r in part])
+        for r in part:
+            policy = cache.get(r[5])
+            events = histories.get(r[0])
+            if policy is None or not events:
+                r[6] = {}
+                continue
+            clocks = owed(ticket_clocks(policy, events, now).clocks, policy)
+            r[6] = {m: (c.state, stamp(c.due_at) if c.due_at else None) for m, c in clocks.items()}
+
+
+def _worst(combo: Iterable[tuple[str, str]]) -> str | None:
+    return worst_state(s for _, s in combo)
+
+
+def _severity_key(severity: str | None, rank: Mapping[str, int]) -> tuple[int, int, str]:
+    if severity is None:
+        return (1, 0, "")
+    return (0, rank.get(severity, len(rank)), severity)
+
+
+def _assemble(
+    q: ReportQuery, rows: Sequence[list[Any]], now: datetime, rank: Mapping[str, int]
+) -> dict[str, Any]:
+    # Tickets share few (severity, customer, states) combinations: count those, then
+    # fold them into the groups, instead of touching three groups per ticket.
+    combos: Counter[tuple[str | None, str, tuple[tuple[str, str], ...]]] = Counter()
+    worst_of: dict[tuple[tuple[str, str], ...], str | None] = {}
+    listed = []
+    breached = 0
+    for tid, key, sev, st, opened, _, states in rows:
+        combo = tuple((m, s) for m, (s, _) in states.items())
+        combos[(sev, key, combo)] += 1
+        worst = worst_of.get(combo, "")
+        if worst == "":
+            worst = worst_of[combo] = _worst(combo)
+        if worst == "breached":
+            breached += 1
+        elif q.breached_only:
+            continue
+        listed.append(
+            {
+                "id": tid,
+                "customer": key,
+                "severity": sev,
+                "status": st,
+                "opened_at": clock.iso_z(opened),
+                "state": worst,
+                "metrics": {m: {"state": s, "due_at": public(d)} for m, (s, d) in states.items()},
+            }
+        )
+    total = _Group()
+    by_severity: dict[str | None, _Group] = {}
+    by_customer: dict[str, _Group] = {}
+    for (sev, key, combo), count in combos.items():
+        for group in (
+            total,
+            by_severity.setdefault(sev, _Group()),
+            by_customer.setdefault(key, _Group()),
+        ):
+            group.add(combo, count)
+    return {
+        "from": q.start.isoformat(),
+        "to": q.end.isoformat(),
+        "at": clock.iso_z(now),
+        "filters": {
+            "customer": q.customer,
+            "severity": q.severity,
+            "breached_only": q.breached_only,
+        },
+        "breached_tickets": breached,
+        "totals": total.to_json(),
+        "by_severity": [
+            {"severity": sev, **g.to_json()}
+            for sev, g in sorted(by_severity.items(), key=lambda kv: _severity_key(kv[0], rank))
+        ],
+        "by_customer": [{"customer": k, **g.to_json()} for k, g in sorted(by_customer.items())],
+        "tickets": listed,
+    }
