@@ -121,8 +121,13 @@ def print_report(doc: Mapping[str, Any]) -> None:
     headers = ("GROUP", "METRIC", "TICKETS", "MET", "LATE", "BREACHED", "AT RISK", "OPEN",
                "COMPL.", "GOAL")  # fmt: skip
     for name in headers:
+        # the group label folds on a narrow terminal; figures and headers never shrink
         table.add_column(
-            name, justify="left" if name in ("GROUP", "METRIC") else "right", no_wrap=True
+            name,
+            justify="left" if name in ("GROUP", "METRIC") else "right",
+            no_wrap=name != "GROUP",
+            overflow="fold",
+            min_width=len(name) if name != "GROUP" else 8,
         )
     short = {"total": "total", "severity": "sev", "customer": "cust"}
     for row in summary_rows(doc):
