@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from deskctl.domain.policy import (
 )
 from deskctl.domain.sla import MetricClock, compute_sla, sla_summary
 from deskctl.errors import BadInput
+from tests.domain.fakes import OFFICE, WALL
 
 H = 3600
 MON = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
@@ -30,54 +30,6 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return MON + timedelta(days=day, hours=hour, minutes=minute, seconds=second)
 
 
-class WallCalendar:
-    """24x7: business time is wall time."""
-
-    def due(self, start: datetime, seconds: int) -> datetime:
-        return start + timedelta(seconds=seconds)
-
-    def elapsed(self, start: datetime, end: datetime) -> int:
-        return max(0, int((end - start).total_seconds()))
-
-
-class OfficeCalendar:
-    """UTC Monday-Friday 09:00-17:00, by plain day iteration."""
-
-    def _windows(self, first: date) -> Iterator[tuple[datetime, datetime]]:
-        day = first
-        while True:
-            if day.weekday() < 5:
-                yield (
-                    datetime.combine(day, time(9), UTC),
-                    datetime.combine(day, time(17), UTC),
-                )
-            day += timedelta(days=1)
-
-    def due(self, start: datetime, seconds: int) -> datetime:
-        left = seconds
-        for opens, closes in self._windows(start.date()):
-            opens = max(opens, start)
-            if opens >= closes:
-                continue
-            length = int((closes - opens).total_seconds())
-            if left <= length:
-                return opens + timedelta(seconds=left)
-            left -= length
-        raise AssertionError("unreachable")
-
-    def elapsed(self, start: datetime, end: datetime) -> int:
-        total = 0
-        for opens, closes in self._windows(start.date()):
-            if opens >= end:
-                return total
-            lo, hi = max(opens, start), min(closes, end)
-            if hi > lo:
-                total += int((hi - lo).total_seconds())
-        raise AssertionError("unreachable")
-
-
-WALL = WallCalendar()
-OFFICE = OfficeCalendar()
 
 STANDARD = Plan(
     "8x5",
