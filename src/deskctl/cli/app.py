@@ -27,6 +27,7 @@ from deskctl.cli import sweep as sweep_cmd
 from deskctl.cli import ticket
 from deskctl.cli import ticket_flow
 from deskctl.cli import ticket_protocol
+from deskctl.cli import ticket_visit
 from deskctl.cli import ticket_work
 from deskctl.cli._base import DeskGroup
 
@@ -79,6 +80,7 @@ demo_cli.register(app)
 completion_cli.register(app)
 calendar.register(app)
 sla.register(app)
+ticket_visit.register(app)
 
 
 def main() -> None:
