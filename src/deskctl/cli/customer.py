@@ -43,10 +43,11 @@ def customer_add(
 ) -> None:
     """Add a customer."""
     from deskctl import clock
+    from deskctl.domain.billing import parse_vat_rate
     from deskctl.render.output import emit_json, say
     from deskctl.services import masterdata
 
-    rate = masterdata.parse_vat_rate(vat_rate) if vat_rate else None
+    rate = parse_vat_rate(vat_rate) if vat_rate else None
     with store_session(write=True) as s:
         row = masterdata.add_customer(
             s, key, name=name, country=country, vat_rate=rate, policy=policy, now=clock.now()

@@ -28,13 +28,6 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def parse_vat_rate(text: str) -> Decimal:
-    """A VAT rate as ``22%`` or the fraction ``0.22``; stored as the fraction."""
-    from deskctl.domain.billing import parse_vat_rate as parse
-
-    return parse(text)
-
-
 def _check_key(key: str, what: str) -> str:
     if not _KEY.match(key):
         raise BadInput(f"{what} {key!r}: use letters, digits, '.', '_' or '-' (at most 80)")
