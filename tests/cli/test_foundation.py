@@ -51,6 +51,26 @@ def test_schema_head_constant_matches_migrations() -> None:
     assert db.head_revision() == db.SCHEMA_HEAD
 
 
+def test_migrations_numbered_in_the_order_they_apply() -> None:
+    """0001, 0002, … with no gap; each file's id, down_revision and docstring agree."""
+    import re
+
+    from alembic.script import ScriptDirectory
+
+    from deskctl.store import db
+
+    script = ScriptDirectory.from_config(db.alembic_config(db.default_engine_placeholder()))
+    chain = list(reversed(list(script.walk_revisions())))
+    assert [r.revision for r in chain] == [f"{n:04d}" for n in range(1, len(chain) + 1)]
+    for previous, rev in zip([None, *chain], chain, strict=False):
+        expected = previous.revision if previous else None
+        assert rev.down_revision == expected
+        assert rev.path is not None and rev.path.split("/")[-1].startswith(rev.revision + "_")
+        doc = rev.module.__doc__ or ""
+        revises = re.search(r"^Revises:[ \t]*(\S*)", doc, re.M)
+        assert revises is not None and (revises.group(1) or None) == expected, rev.revision
+
+
 def test_customer_add_list_and_duplicate(cli, store) -> None:
     cli("init")
     cli("customer", "add", "acme", "--name", "ACME Srl", "--country", "it", "--vat-rate", "22%")

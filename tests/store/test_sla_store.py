@@ -33,7 +33,7 @@ def test_migration_0006_adds_snapshot_column(store) -> None:
     assert (before, after) == ("0001", db.SCHEMA_HEAD)
     inspector = inspect(engine)
     assert "sla_clocks" in {c["name"] for c in inspector.get_columns("ticket")}
-    # the period index the report's range scan relies on (migration 0007)
+    # the period index the report's range scan relies on (migration 0004)
     assert "ix_ticket_opened_at" in {i["name"] for i in inspector.get_indexes("ticket")}
 
 

@@ -328,7 +328,7 @@ def test_a_claimed_message_waits_for_the_lease_then_goes(cli, store) -> None:
     assert sent == ["k"]
 
 
-def test_migration_0004_upgrades_and_downgrades(store) -> None:
+def test_migration_0005_upgrades_and_downgrades(store) -> None:
     from sqlalchemy import inspect
 
     from deskctl.store import db
@@ -345,7 +345,7 @@ def test_migration_0004_upgrades_and_downgrades(store) -> None:
     columns, indexes = shape()
     assert {"claimed_at", "claimed_by"} <= columns
     assert {"ix_ticket_status_id", "ix_ticket_sla_state"} <= indexes
-    _downgrade(eng, _before("0004"))
+    _downgrade(eng, _before("0005"))
     columns, indexes = shape()
     assert "claimed_at" not in columns and "ix_ticket_status_id" not in indexes
     db.upgrade(eng)
@@ -353,7 +353,7 @@ def test_migration_0004_upgrades_and_downgrades(store) -> None:
 
 
 def _before(revision: str) -> str:
-    """The revision 0004 follows, wherever the chain puts it."""
+    """The revision that ``revision`` follows."""
     from alembic.script import ScriptDirectory
 
     from deskctl.store import db

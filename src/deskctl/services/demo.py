@@ -1620,10 +1620,10 @@ _ID_TABLES = (
 
 
 def examples_dir() -> Path:
-    """The example policies shipped next to the migrations."""
-    from deskctl.store.db import migrations_dir
+    """The example policies shipped inside the package."""
+    from importlib.resources import files
 
-    return migrations_dir().parent / "examples"
+    return Path(str(files("deskctl") / "examples"))
 
 
 def read_examples() -> dict[str, str]:

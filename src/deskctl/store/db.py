@@ -20,8 +20,6 @@ from sqlmodel import Session
 
 from deskctl.errors import StoreUnavailable
 
-# The revision this code expects; a test checks it is the head of migrations/.
-SCHEMA_HEAD = "0006"
 KEYRING_SERVICE = "deskctl-db"
 BUSY_TIMEOUT_MS = 30_000
 
@@ -159,7 +157,21 @@ def _is_missing_table(exc: Exception) -> bool:
 
 
 def migrations_dir() -> Path:
-    return Path(__file__).resolve().parents[3] / "migrations"
+    """The Alembic scripts shipped inside the package (an installed wheel included)."""
+    from importlib.resources import files
+
+    return Path(str(files("deskctl") / "migrations"))
+
+
+def _head_from_files() -> str:
+    # Revisions are numbered in the order they apply (a test checks the chain), so the
+    # highest number is the head; reading file names costs nothing next to importing alembic.
+    names = [p.name for p in (migrations_dir() / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return max(name[:4] for name in names)
+
+
+# The revision this code expects: the head of the shipped migrations.
+SCHEMA_HEAD = _head_from_files()
 
 
 def alembic_config(engine: Engine) -> Any:

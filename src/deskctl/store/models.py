@@ -154,8 +154,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_status_opened", "status", "opened_at"),
         Index("ix_ticket_status_due", "status", "sla_due_at"),
         Index("ix_ticket_opened_at", "opened_at"),
-        Index("ix_ticket_status_id", "status", "id"),  # the sweep's batches (0004)
-        Index("ix_ticket_sla_state", "sla_state"),  # SLA notices (0004)
+        Index("ix_ticket_status_id", "status", "id"),  # the sweep's batches (0005)
+        Index("ix_ticket_sla_state", "sla_state"),  # SLA notices (0005)
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -297,7 +297,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _at(nullable=True, index=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    # A sending sweep's lease: nobody else sends the message until it expires (0004).
+    # A sending sweep's lease: nobody else sends the message until it expires (0005).
     claimed_at: datetime | None = _at(nullable=True)
     claimed_by: str | None = Field(default=None, max_length=80)
 

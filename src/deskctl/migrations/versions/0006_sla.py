@@ -1,7 +1,7 @@
 """sla: per-metric clock snapshot on the ticket row
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0005
 Create Date: 2026-11-23
 
 ``ticket.sla_clocks`` keeps, for each SLA metric, the clock as of the ticket's last
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

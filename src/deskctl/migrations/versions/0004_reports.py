@@ -5,8 +5,8 @@ each report reads the whole ticket table (and SQLite walks the customer or
 assignee index row by row for their GROUP BY), so a monthly report would cost
 as much as the store's whole history.
 
-Revision ID: 0007
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-22
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0007"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

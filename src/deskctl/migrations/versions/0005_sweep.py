@@ -1,7 +1,7 @@
 """sweep: outbox claim lease, indexes for the sweep's selections
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-23
 
 - ``outbox_message.claimed_at`` / ``claimed_by``: a sweep claims a message for a
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0007"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
