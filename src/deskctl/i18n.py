@@ -107,7 +107,7 @@ class Formatter:
     def local(self, instant: datetime) -> datetime:
         return instant.astimezone(ZoneInfo(self.timezone))
 
-    def datetime(self, instant: datetime, width: str = "medium") -> str:
+    def instant(self, instant: datetime, width: str = "medium") -> str:
         """Local date and time with the zone named, e.g. ``6 de mar. de 2026 16:30 (BRT)``."""
         from babel.dates import format_date, format_time
 

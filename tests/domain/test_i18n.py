@@ -27,7 +27,7 @@ def test_money_dates_and_zone_in_the_readers_locale() -> None:
     assert it.money(Decimal("3647.80")).replace("\xa0", " ") == "3.647,80 €"
     br = i18n.Formatter("pt-BR", "America/Sao_Paulo")
     instant = datetime(2026, 3, 6, 19, 30, tzinfo=UTC)
-    text = br.datetime(instant)
+    text = br.instant(instant)
     assert "16:30" in text and "2026" in text and "America/Sao_Paulo" in text
     assert br.date(date(2026, 3, 6), "long") == "6 de março de 2026"
 
