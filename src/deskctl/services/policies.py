@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -58,6 +59,31 @@ def read_policy_file(path: str) -> str:
         raise BadInput(f"cannot read policy file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise BadInput(f"policy file {path} is not UTF-8 text") from None
+
+
+def examples_dir() -> Path:
+    """The example policies shipped inside the package (an installed wheel included)."""
+    from importlib.resources import files
+
+    return Path(str(files("deskctl") / "examples"))
+
+
+def examples() -> list[dict]:
+    """The shipped example policies: name, vendor and file, for `policy examples`."""
+    rows = []
+    for path in sorted(examples_dir().glob("*.toml")):
+        policy = parse_cached(path.read_text(encoding="utf-8"), str(path))
+        rows.append({"name": path.stem, "vendor": policy.vendor, "file": str(path)})
+    return rows
+
+
+def example_path(name: str) -> str:
+    """The file of the shipped example policy ``name``; unknown names list the choices."""
+    path = examples_dir() / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted(examples_dir().glob("*.toml")))
+        raise NotFound(f"no example policy {name!r}; the examples are: {known}")
+    return str(path)
 
 
 def load(session: Session, text: str, *, source: str, actor: str, now: datetime) -> Loaded:

@@ -11,7 +11,7 @@ import hashlib
 import re
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,9 +50,10 @@ class OpenRequest:
     customer: str | None
     contact: str
     title: str
-    channel: str = "portal"
+    channel: str | None = None  # None: the policy's opening channel (e-mail for an .eml)
     fields: dict[str, str | None] = field(default_factory=dict)
     attachments: list[AttachmentIn] = field(default_factory=list)
+    from_email: bool = False  # opened from an e-mail (--from-eml)
     parent_id: int | None = None
     topic: str | None = None  # case type; an always-supported one is accepted unentitled
     override: str | None = None  # a manager's reason to open an unentitled request
@@ -280,6 +281,17 @@ def _sla_columns(
     return columns
 
 
+def opening_channel(policy: Policy, plan_channels: Sequence[str], *, from_email: bool) -> str:
+    """The channel of a ticket opened without --channel.
+
+    An e-mail opens on ``email`` when the plan (or, planless, the policy) takes it;
+    anything else opens on the policy's ``default_channel`` (else its first channel).
+    """
+    if from_email and "email" in (plan_channels or policy.channels):
+        return "email"
+    return policy.opening_channel
+
+
 def open_ticket(
     session: Session, req: OpenRequest, *, now: datetime, actor: str, attachments_dir: Path
 ) -> Ticket:
@@ -301,17 +313,19 @@ def open_ticket(
         masterdata.product_by_name(session, product)
     topic = req.topic.strip() if req.topic and req.topic.strip() else None
     override = entitlement.check_override(session, req.override, actor)
-    chk = entitlement.check_customer(
-        session,
-        customer,
-        entitlement.Request(
-            at=now,
-            contact=contact.email,
-            product=product or None,
-            version=(req.fields.get("version") or None) if product else None,
-            channel=req.channel,
-        ),
+    asked = entitlement.Request(
+        at=now,
+        contact=contact.email,
+        product=product or None,
+        version=(req.fields.get("version") or None) if product else None,
+        channel=req.channel,
     )
+    chk = entitlement.check_customer(session, customer, asked)
+    if req.channel is None:
+        channel = opening_channel(chk.policy, chk.decision.channels, from_email=req.from_email)
+        asked = replace(asked, channel=channel)
+        chk = entitlement.check_customer(session, customer, asked)
+    req = replace(req, channel=asked.channel)
     version_row, policy = chk.policy_row, chk.policy
     if req.channel not in policy.channels:
         raise BadInput(
