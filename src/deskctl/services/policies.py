@@ -121,6 +121,28 @@ def _latest_row(session: Session, name: str) -> PolicyVersion | None:
     return session.execute(stmt).scalars().first()
 
 
+def with_calendar(session: Session, calendar: str, policy: str | None) -> Policy:
+    """The policy whose calendar ``calendar`` is meant: --policy, else the one that has it.
+
+    ``--policy`` is needed only when two loaded policies have a calendar of that name.
+    """
+    loaded = names(session)
+    if policy is not None or len(loaded) <= 1:
+        return latest(session, policy)[1]
+    owners = [p for p in (latest(session, n)[1] for n in loaded) if calendar in p.calendars]
+    if len(owners) == 1:
+        return owners[0]
+    if not owners:
+        raise NotFound(
+            f"no calendar {calendar!r} in the policies {', '.join(loaded)}; "
+            "see `deskctl calendar list`"
+        )
+    raise BadInput(
+        f"calendar {calendar!r} is in the policies {', '.join(p.name for p in owners)}: "
+        "name one with --policy"
+    )
+
+
 def names(session: Session) -> list[str]:
     stmt = select(PolicyVersion.name).distinct().order_by(PolicyVersion.name)
     return list(session.execute(stmt).scalars())
