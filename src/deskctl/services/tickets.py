@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import case, func, insert, select, update
 from sqlmodel import Session, col
 
-from deskctl.domain import lifecycle
+from deskctl.domain import lifecycle, sla_facts
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
@@ -145,6 +145,11 @@ def policy_of(session: Session, ticket: Ticket) -> Policy:
     return policies.by_version_id(session, ticket.policy_version_id)[1]
 
 
+def policy_or_none(session: Session, ticket: Ticket) -> Policy | None:
+    """The policy a ticket is judged under; None for one stored without a version."""
+    return None if ticket.policy_version_id is None else policy_of(session, ticket)
+
+
 # -- writing ---------------------------------------------------------------------------
 
 
@@ -238,7 +243,7 @@ def apply(
     everything = [*history, *new_events]
     state = lifecycle.project(everything)
     updates = projection(state)
-    updates.update(_sla_columns(session, ticket, everything, now, policy))
+    updates.update(sla_facts.columns(policy or policy_or_none(session, ticket), everything, now))
     record(session, ticket, new_events, updates)
     closing = next((e for e in new_events if e.to_status == "closed"), None)
     if closing is not None and state.parent_id is not None:
@@ -261,24 +266,6 @@ def _tell_parent(
     new = lifecycle.on_child_closed(state, child_id, closing.at, actor=closing.actor)
     if new:
         apply(session, parent, history, new, now=now, policy=policy_of(session, parent))
-
-
-def _sla_columns(
-    session: Session,
-    ticket: Ticket,
-    events: Sequence[Event],
-    now: datetime,
-    policy: Policy | None,
-) -> dict[str, Any]:
-    """``sla_state`` and ``sla_due_at`` for sorting queues, when the SLA service exists."""
-    import importlib
-
-    try:
-        sla = importlib.import_module("deskctl.services.sla")
-    except ImportError:
-        return {}
-    columns: dict[str, Any] = sla.sla_columns(session, ticket, events, now, policy)
-    return columns
 
 
 def opening_channel(policy: Policy, plan_channels: Sequence[str], *, from_email: bool) -> str:
