@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -24,7 +25,7 @@ from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Conflict, NotFound
-from deskctl.services import masterdata, policies
+from deskctl.services import masterdata, notify, policies
 from deskctl.store.models import (
     Attachment,
     Contact,
@@ -70,8 +71,9 @@ def read_attachment(path: str) -> AttachmentIn:
 
 def sanitize_filename(name: str) -> str:
     """A safe file name: no directories, no hidden files, plain characters only."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "attachment"
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
+    # letters of any script stay (relatório.pdf); spaces, controls and symbols do not
+    base = re.sub(r"[^\w.-]+", "_", base).strip("._") or "attachment"
     stem, dot, ext = base.rpartition(".")
     if dot and len(base) > 120:
         return stem[: 119 - len(ext)] + "." + ext
@@ -245,6 +247,7 @@ def apply(
     updates = projection(state)
     updates.update(sla_facts.columns(policy or policy_or_none(session, ticket), everything, now))
     record(session, ticket, new_events, updates)
+    notify.after_events(session, ticket, state, new_events, policy, now)
     closing = next((e for e in new_events if e.to_status == "closed"), None)
     if closing is not None and state.parent_id is not None:
         _tell_parent(session, state.parent_id, ticket.id, closing, now)
@@ -280,7 +283,13 @@ def opening_channel(policy: Policy, plan_channels: Sequence[str], *, from_email:
 
 
 def open_ticket(
-    session: Session, req: OpenRequest, *, now: datetime, actor: str, attachments_dir: Path
+    session: Session,
+    req: OpenRequest,
+    *,
+    now: datetime,
+    actor: str,
+    attachments_dir: Path,
+    in_reply_to: str | None = None,
 ) -> Ticket:
     """Open a ticket once the contract check (SPEC §8) lets it in; nothing is written otherwise.
 
@@ -362,6 +371,8 @@ def open_ticket(
     session.flush()
     apply(session, ticket, [], new, now=now, policy=policy)
     store_attachments(session, ticket.id, req.attachments, attachments_dir, now)
+    # the customer hears of the new ticket (``in_reply_to``: the mail that opened it)
+    notify.acknowledge(session, ticket, policy, now, in_reply_to)
     return ticket
 
 
