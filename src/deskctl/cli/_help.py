@@ -8,6 +8,7 @@ a metavar from its name or type without anyone writing one by hand; an explicit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 INSTANT_FORMAT = "ISO-8601 with offset, e.g. 2026-03-05T16:00-03:00"
@@ -36,6 +37,7 @@ BY_NAME = {
     "ticket_id": "ID", "contract_id": "ID", "customer": "CUSTOMER", "email": "EMAIL",
     "name": "NAME", "key": "KEY", "path": "FILE", "file": "FILE", "text": "TEXT",
     "number": "NUMBER", "hours": "HOURS", "url": "URL", "login": "AGENT", "minutes": "MINUTES",
+    "shell": "SHELL",
 }
 # Where the same name means something else: (command path, option) -> metavar.
 BY_COMMAND = {
@@ -103,7 +105,20 @@ def _no_type(ctx: Any = None) -> None:
     return None
 
 
+def _usage_name(param: Any) -> Callable[[], str]:
+    """``KEY`` for a required argument and ``[KEY]`` for an optional one, as man pages write."""
+
+    def usage() -> str:
+        name = param.metavar or param.name.upper()
+        name = name if param.required else f"[{name}]"
+        return f"{name}..." if param.nargs != 1 else name
+
+    return usage
+
+
 def _apply_param(param: Any, path: str, ctx: Any) -> None:
+    if param.param_type_name == "argument":
+        param._usage_display_name = _usage_name(param)
     if param.param_type_name == "argument" or getattr(param, "is_flag", False):
         # Rich help's type column would show <str> next to an argument's NAME and <bool>
         # for a flag; the name (or the flag itself) already says it.
