@@ -145,3 +145,28 @@ def test_domain_never_reads_the_clock() -> None:
 def test_no_hidden_imports(needle: str) -> None:
     hits = [m for m, p in MODULES.items() if needle in p.read_text(encoding="utf-8")]
     assert hits == []
+
+
+# Where output may be written: render/ shapes and prints, the CLI base prints the one
+# error line, errors.notice the one fallback line from below the CLI.
+OUTPUT_OWNERS = ("deskctl.render", "deskctl.cli._base", "deskctl.errors")
+OUTPUT_CALLS = ("typer.echo(", "print(", "sys.stdout.write(", "sys.stderr.write(")
+
+
+def test_only_render_and_the_cli_base_write_output() -> None:
+    bad = []
+    for module, path in MODULES.items():
+        if module.startswith(OUTPUT_OWNERS):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            hits = [c for c in OUTPUT_CALLS if c in code and not _method_call(code, c)]
+            if hits:
+                bad.append(f"{module}:{number}: {line.strip()}")
+    assert bad == []
+
+
+def _method_call(code: str, call: str) -> bool:
+    """``console.print(`` is a rich console's method, not the builtin ``print``."""
+    at = code.find(call)
+    return call == "print(" and at > 0 and code[at - 1] == "."

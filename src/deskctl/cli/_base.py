@@ -17,7 +17,7 @@ def _fail(message: str, status: ExitStatus) -> None:
 
 
 class DeskGroup(TyperGroup):
-    """Every command runs inside this: one line on stderr and the SPEC §10 exit code."""
+    """Every command runs inside this: one line on stderr and the docs/rules.md §10 exit code."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -34,21 +34,12 @@ class DeskGroup(TyperGroup):
 
 
 def _map_store_error(exc: Exception) -> DeskctlError | None:
-    """Driver errors that escaped a service: unavailable store (5) or a lost race (4)."""
+    """Driver errors that escaped a service, by the store's one map (``db.store_error``)."""
     if "sqlalchemy" not in type(exc).__module__:
         return None
-    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+    from deskctl.store.db import store_error
 
-    from deskctl.errors import Conflict, StoreUnavailable
-
-    if isinstance(exc, IntegrityError):
-        return Conflict("changed by someone else meanwhile; try again")
-    if isinstance(exc, OperationalError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    ):
-        orig = getattr(exc, "orig", exc)
-        return StoreUnavailable(f"store unavailable: {str(orig).strip().splitlines()[0]}")
-    return None
+    return store_error(exc)
 
 
 def sub_app(help_text: str) -> typer.Typer:

@@ -33,7 +33,6 @@ import hashlib
 import os
 import smtplib
 import socket
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,7 +45,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
-from deskctl.errors import BadInput, Refused
+from deskctl.errors import BadInput, Refused, notice
 from deskctl.store import db
 from deskctl.store.models import OutboxMessage
 
@@ -146,10 +145,7 @@ def smtp_password(settings: SmtpSettings) -> str | None:
 
         return keyring.get_password(KEYRING_SERVICE, settings.keyring_key())
     except Exception as exc:  # no backend on a headless machine: try without, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); sending without a password",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); sending without a password")
         return None
 
 
