@@ -34,7 +34,6 @@ import hashlib
 import os
 import smtplib
 import socket
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
-from deskctl.errors import BadInput, Refused
+from deskctl.errors import BadInput, Refused, notice
 from deskctl.store import db
 from deskctl.store.models import OutboxMessage
 
@@ -157,7 +156,7 @@ def smtp_password(settings: SmtpSettings) -> str | None:
     if not settings.username:
         return None
     if settings.password_command:
-        from deskctl.services.mail_sources import run_password_command
+        from deskctl.credentials import run_password_command
 
         return run_password_command(settings.password_command, "smtp")
     try:
@@ -165,10 +164,7 @@ def smtp_password(settings: SmtpSettings) -> str | None:
 
         return keyring.get_password(KEYRING_SERVICE, settings.keyring_key())
     except Exception as exc:  # no backend on a headless machine: try without, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); sending without a password",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); sending without a password")
         return None
 
 

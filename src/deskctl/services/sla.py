@@ -46,7 +46,7 @@ _E = TicketEvent.__table__.c  # type: ignore[attr-defined]
 
 
 def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
-    """``ticket show --json``'s ``sla``: metric -> clock (SPEC §10) at the program clock."""
+    """``ticket show --json``'s ``sla``: metric -> clock (rules §10) at the program clock."""
     policy = tickets_svc.policy_or_none(session, ticket)
     if policy is None:
         return {}

@@ -291,7 +291,7 @@ def open_ticket(
     attachments_dir: Path,
     in_reply_to: str | None = None,
 ) -> Ticket:
-    """Open a ticket once the contract check (SPEC §8) lets it in; nothing is written otherwise.
+    """Open a ticket once the contract check (rules §8) lets it in; nothing is written otherwise.
 
     The decision is recorded on the ticket (``entitlement``, ``billing_mode``)
     and in the OPENED event; see services.entitlement for the ways in.
@@ -516,7 +516,7 @@ def count(session: Session) -> int:
 
 
 def ticket_json(session: Session, ticket: Ticket, *, sla: Mapping[str, Any] | None = None) -> dict:
-    """The ticket document of SPEC §10."""
+    """The ticket document of docs/rules.md §10."""
     customer = session.get(Customer, ticket.customer_id)
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     return {
