@@ -16,6 +16,16 @@ def _fail(message: str, status: ExitStatus) -> None:
     sys.exit(int(status))
 
 
+def _closed_pipe() -> None:
+    """``deskctl ticket list | head``: the reader has all it wanted, which is success.
+    Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
+
+
 class DeskGroup(TyperGroup):
     """Every command runs inside this: one line on stderr and the SPEC §10 exit code."""
 
@@ -26,6 +36,8 @@ class DeskGroup(TyperGroup):
             _fail(exc.message, exc.exit_status)
         except KeyboardInterrupt:
             _fail("interrupted", ExitStatus.REFUSED)
+        except BrokenPipeError:
+            _closed_pipe()
         except Exception as exc:
             mapped = _map_store_error(exc)
             if mapped is None:

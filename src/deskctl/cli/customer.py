@@ -24,8 +24,20 @@ def _customer_row(c: Any) -> dict:
         "country": c.country,
         "vat_rate": c.vat_rate,
         "policy": c.policy,
+        "billing_address": c.billing_address.split("\n") if c.billing_address else [],
+        "vat_id": c.vat_id,
         "created_at": c.created_at,
     }
+
+
+AddressOpt = typer.Option(
+    "--address",
+    help="A line of the billing address printed on invoices; repeat for each line.",
+    metavar="LINE",
+)
+VatIdOpt = typer.Option(
+    "--vat-id", help="The customer's VAT number, printed on invoices (e.g. IT01234567890)."
+)
 
 
 @customer_app.command("add")
@@ -39,6 +51,8 @@ def customer_add(
     policy: Annotated[
         str | None, typer.Option("--policy", help="Policy name, when several are loaded.")
     ] = None,
+    address: Annotated[list[str] | None, AddressOpt] = None,
+    vat_id: Annotated[str | None, VatIdOpt] = None,
     json_out: bool = JsonOpt,
 ) -> None:
     """Add a customer."""
@@ -50,13 +64,47 @@ def customer_add(
     rate = parse_vat_rate(vat_rate) if vat_rate else None
     with store_session(write=True) as s:
         row = masterdata.add_customer(
-            s, key, name=name, country=country, vat_rate=rate, policy=policy, now=clock.now()
+            s,
+            key,
+            name=name,
+            country=country,
+            vat_rate=rate,
+            policy=policy,
+            now=clock.now(),
+            billing_address=address or (),
+            vat_id=vat_id,
         )
         doc = _customer_row(row)
     if json_out:
         emit_json(doc)
     else:
         say(f"customer {key} added")
+
+
+@customer_app.command("billing")
+def customer_billing(
+    key: Annotated[str, typer.Argument(help="Customer key.")],
+    address: Annotated[list[str] | None, AddressOpt] = None,
+    vat_id: Annotated[str | None, VatIdOpt] = None,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Set the billing address (all lines at once) or VAT number invoices print.
+
+    `--vat-id ""` removes the VAT number.
+    """
+    from deskctl.errors import BadInput
+    from deskctl.render.output import emit_json, say
+    from deskctl.services import masterdata
+
+    if address is None and vat_id is None:
+        raise BadInput("give --address LINE (repeated) or --vat-id N")
+    with store_session(write=True) as s:
+        row = masterdata.set_billing(s, key, billing_address=address, vat_id=vat_id)
+        doc = _customer_row(row)
+    if json_out:
+        emit_json(doc)
+    else:
+        say(f"customer {key}: billing details updated")
 
 
 @customer_app.command("list")
@@ -99,6 +147,9 @@ def customer_show(
         return
     con = stdout_console()
     con.print(f"[bold]{doc['key']}[/bold] {doc['name']} ({doc['country']})")
+    if doc["billing_address"] or doc["vat_id"]:
+        vat = f" — VAT {doc['vat_id']}" if doc["vat_id"] else ""
+        con.print(f"billing: {', '.join(doc['billing_address'])}{vat}", markup=False)
     since = doc["overdue_since"]
     con.print(f"standing: {'overdue since ' + str(since) if since else 'paid up'}")
     for k in doc["contracts"]:

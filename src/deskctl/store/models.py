@@ -59,6 +59,8 @@ class Customer(SQLModel, table=True):
     vat_rate: Decimal | None = Field(default=None, sa_column=Column(DecimalText, nullable=True))
     policy: str | None = Field(default=None, max_length=80)  # policy name; None: the default
     created_at: datetime = _at()
+    billing_address: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    vat_id: str | None = Field(default=None, max_length=40)  # the buyer's VAT number
 
 
 class Contact(SQLModel, table=True):
