@@ -24,12 +24,14 @@ def _customer_row(c: Any) -> dict:
         "country": c.country,
         "vat_rate": c.vat_rate,
         "policy": c.policy,
+        "locale": c.locale,
         "billing_address": c.billing_address.split("\n") if c.billing_address else [],
         "vat_id": c.vat_id,
         "created_at": c.created_at,
     }
 
 
+LOCALE_HELP = "Language of its e-mails: pt-BR, es-CO, it-IT, pt-PT or en."
 AddressOpt = typer.Option(
     "--address",
     help="A line of the billing address printed on invoices; repeat for each line.",
@@ -51,11 +53,12 @@ def customer_add(
     policy: Annotated[
         str | None, typer.Option("--policy", help="Policy name, when several are loaded.")
     ] = None,
+    locale: Annotated[str | None, typer.Option("--locale", help=LOCALE_HELP)] = None,
     address: Annotated[list[str] | None, AddressOpt] = None,
     vat_id: Annotated[str | None, VatIdOpt] = None,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Add a customer."""
+    """Add a customer; its e-mails are in --locale, by default its country's language."""
     from deskctl import clock
     from deskctl.domain.billing import parse_vat_rate
     from deskctl.render.output import emit_json, say
@@ -71,6 +74,7 @@ def customer_add(
             vat_rate=rate,
             policy=policy,
             now=clock.now(),
+            locale=locale,
             billing_address=address or (),
             vat_id=vat_id,
         )
@@ -167,6 +171,9 @@ def contact_add(
     named: Annotated[
         bool, typer.Option("--named", help="A support contact named by the customer.")
     ] = False,
+    locale: Annotated[
+        str | None, typer.Option("--locale", help="Their e-mails' language (else the customer's).")
+    ] = None,
     json_out: bool = JsonOpt,
 ) -> None:
     """Add a contact to a customer."""
@@ -177,9 +184,22 @@ def contact_add(
 
     with store_session(write=True) as s:
         row = masterdata.add_contact(
-            s, customer, email, name=name, named=named, now=clock.now(), actor=acting_user()
+            s,
+            customer,
+            email,
+            name=name,
+            named=named,
+            now=clock.now(),
+            actor=acting_user(),
+            locale=locale,
         )
-        doc = {"customer": customer, "email": row.email, "name": row.name, "named": row.named}
+        doc = {
+            "customer": customer,
+            "email": row.email,
+            "name": row.name,
+            "named": row.named,
+            "locale": masterdata.contact_locale(s, row),
+        }
     if json_out:
         emit_json(doc)
     else:

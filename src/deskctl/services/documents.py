@@ -109,7 +109,7 @@ def buyer(customer: Customer) -> dict[str, Any]:
         "country": customer.country,
         "address": customer.billing_address.split("\n") if customer.billing_address else [],
         "vat_id": customer.vat_id,
-        "locale": i18n.resolve(country=customer.country),
+        "locale": i18n.resolve(customer.locale, country=customer.country),
     }
 
 
@@ -381,6 +381,7 @@ def breach_rows(
 ) -> list[dict[str, Any]]:
     """One row per breached metric, worst first: how far past its limit it stopped, or
     is now. Only these tickets are replayed (their stop instants are not stored)."""
+    from deskctl.domain.sla_facts import owed, ticket_clocks
     from deskctl.services import sla as sla_svc
     from deskctl.services import tickets as tickets_svc
 
@@ -393,7 +394,7 @@ def breach_rows(
         if not events or ticket is None or ticket.policy_version_id is None:
             continue
         policy = tickets_svc.policy_of(session, ticket)
-        clocks = sla_svc.owed(sla_svc.ticket_clocks(policy, events, now).clocks, policy)
+        clocks = owed(ticket_clocks(policy, events, now).clocks, policy)
         for metric, c in clocks.items():
             if c.state != "breached" or c.limit_at is None:
                 continue
