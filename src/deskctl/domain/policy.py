@@ -194,6 +194,7 @@ class Policy:
     )
     clock: ClockRules = field(default_factory=ClockRules)
     channels: tuple[str, ...] = ("portal", "email", "phone")
+    default_channel: str = ""  # a ticket opened without --channel; "" means channels[0]
     required_fields: tuple[str, ...] = ()  # intake fields a ticket needs to leave draft
     scope: ScopeRules = field(default_factory=ScopeRules)
     closure: ClosureProtocol | None = None
@@ -202,3 +203,8 @@ class Policy:
     reopen_window: int | None = 14 * 86400  # seconds after closing; None: no limit
     description: str = ""
     mail: MailRules = field(default_factory=MailRules)
+
+    @property
+    def opening_channel(self) -> str:
+        """The channel of a ticket opened without one: ``default_channel``, else the first."""
+        return self.default_channel or self.channels[0]

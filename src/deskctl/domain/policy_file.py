@@ -384,6 +384,7 @@ class _Loader:
             metrics=metrics,
             clock=clock,
             channels=head["channels"],
+            default_channel=head["default_channel"],
             required_fields=head["required_fields"],
             scope=scope,
             closure=closure,
@@ -395,13 +396,29 @@ class _Loader:
 
     def head(self, raw: object) -> dict[str, Any]:
         path: Path = ("policy",)
-        keys = ("name", "vendor", "description", "channels", "required_fields", "reopen_window")
+        keys = (
+            "name",
+            "vendor",
+            "description",
+            "channels",
+            "default_channel",
+            "required_fields",
+            "reopen_window",
+        )
         t = self.table(raw, path, keys=keys, required=("name", "vendor"))
         channels = self.names(
             t.get("channels", list(DEFAULT_CHANNELS)), (*path, "channels"), "channel"
         )
         if not channels:
             self.fail((*path, "channels"), "list at least one channel")
+        default_channel = self.string(
+            t.get("default_channel", channels[0]), (*path, "default_channel")
+        )
+        if default_channel not in channels:
+            self.fail(
+                (*path, "default_channel"),
+                f"{default_channel!r} is not one of the channels ({', '.join(channels)})",
+            )
         window_raw = t.get("reopen_window", "14d")
         window_path = (*path, "reopen_window")
         if window_raw is True:
@@ -414,6 +431,7 @@ class _Loader:
             "vendor": self.string(t["vendor"], (*path, "vendor")),
             "description": self.string(t.get("description", ""), (*path, "description")),
             "channels": channels,
+            "default_channel": default_channel,
             "required_fields": self.names(
                 t.get("required_fields", []),
                 (*path, "required_fields"),
