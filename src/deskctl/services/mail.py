@@ -34,8 +34,6 @@ import hashlib
 import os
 import smtplib
 import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +46,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
-from deskctl.errors import BadInput, Refused
+from deskctl.errors import BadInput, Refused, notice
 from deskctl.store import db
 from deskctl.store.models import OutboxMessage
 
@@ -152,41 +150,21 @@ def store_password(settings: SmtpSettings, password: str) -> None:
         ) from None
 
 
-def run_password_command(command: str, what: str) -> str:
-    """The first line a password command prints; its failure is one clear line.
-
-    The password is never echoed: an error names the command's exit status only.
-    """
-    try:
-        done = subprocess.run(
-            command, shell=True, capture_output=True, timeout=30, check=False, text=True
-        )
-    except subprocess.TimeoutExpired:
-        raise Refused(f"{what}: password_command timed out after 30 s") from None
-    if done.returncode != 0:
-        raise Refused(f"{what}: password_command exited {done.returncode}")
-    line = (done.stdout.splitlines() or [""])[0].rstrip("\r\n")
-    if not line:
-        raise Refused(f"{what}: password_command printed no password")
-    return line
-
-
 def smtp_password(settings: SmtpSettings) -> str | None:
     """``password_command``'s first line, else the keyring; a headless machine without
     either gets one line on stderr and no password."""
     if not settings.username:
         return None
     if settings.password_command:
+        from deskctl.credentials import run_password_command
+
         return run_password_command(settings.password_command, "smtp")
     try:
         import keyring
 
         return keyring.get_password(KEYRING_SERVICE, settings.keyring_key())
     except Exception as exc:  # no backend on a headless machine: try without, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); sending without a password",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); sending without a password")
         return None
 
 

@@ -7,7 +7,6 @@ the write lock instead of failing half-way or losing an update.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
-from deskctl.errors import StoreUnavailable
+from deskctl.errors import Conflict, DeskctlError, StoreUnavailable, notice
 
 KEYRING_SERVICE = "deskctl-db"
 BUSY_TIMEOUT_MS = 30_000
@@ -34,10 +33,7 @@ def _password_from_keyring(url: URL) -> str | None:
 
         return keyring.get_password(KEYRING_SERVICE, keyring_key(url))
     except Exception as exc:  # no backend on a headless machine: fall back, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass")
         return None
 
 
@@ -115,16 +111,30 @@ def default_engine() -> Engine:
     return get_engine(database_url())
 
 
+def store_error(exc: BaseException) -> DeskctlError | None:
+    """The one map of driver failures: a lost race (a unique or foreign key the other
+    writer took first) is a conflict, exit 4; an unreachable or broken store exit 5.
+    None for anything else (a bug, not the user's store)."""
+    if isinstance(exc, IntegrityError):
+        return Conflict("changed by someone else meanwhile; try again")
+    if isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return StoreUnavailable(f"store unavailable: {_first_line(exc)}")
+    return None
+
+
 @contextmanager
 def store_errors() -> Iterator[None]:
-    """Map driver failures to the one-line 'store unavailable' error (exit 5)."""
+    """An unavailable store raised as exit 5 where it happens. A lost race stays the
+    driver's IntegrityError until the CLI maps it (``store_error``): a caller that
+    expects one -- the sweep's idempotency keys -- must be able to tell it apart."""
     try:
         yield
-    except OperationalError as exc:
-        raise StoreUnavailable(f"store unavailable: {_first_line(exc)}") from None
     except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise StoreUnavailable(f"store unavailable: {_first_line(exc)}") from None
+        mapped = store_error(exc)
+        if isinstance(mapped, StoreUnavailable):
+            raise mapped from None
         raise
 
 
