@@ -34,13 +34,26 @@ class DeskGroup(TyperGroup):
 
 
 def _map_store_error(exc: Exception) -> DeskctlError | None:
-    """Driver errors that escaped a service: unavailable store (5) or a lost race (4)."""
+    """Driver errors that escaped a service: unavailable store (5), a lost race (4),
+    a value the column cannot hold (2)."""
+    from deskctl.errors import BadInput
+
+    if isinstance(exc, OverflowError):  # an id or count beyond a 64-bit column
+        return BadInput("a number is too large (at most 9223372036854775807)")
+    if isinstance(exc, UnicodeEncodeError):  # undecodable argument bytes (surrogateescape)
+        return BadInput("an argument is not valid UTF-8 text")
     if "sqlalchemy" not in type(exc).__module__:
         return None
-    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
     from deskctl.errors import Conflict, StoreUnavailable
 
+    orig = getattr(exc, "orig", exc)
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    if isinstance(exc, DataError):
+        return BadInput(f"the store refused a value: {first}")
+    if getattr(orig, "sqlstate", None) in _UNAVAILABLE_SQLSTATES or "permission denied" in first:
+        return StoreUnavailable(f"store unavailable: {first}")
     if isinstance(exc, IntegrityError):
         return Conflict("changed by someone else meanwhile; try again")
     if isinstance(exc, OperationalError) or (
@@ -49,6 +62,20 @@ def _map_store_error(exc: Exception) -> DeskctlError | None:
         orig = getattr(exc, "orig", exc)
         return StoreUnavailable(f"store unavailable: {str(orig).strip().splitlines()[0]}")
     return None
+
+
+# PostgreSQL errors that are not deskctl's fault: privilege (42501), the server
+# shutting down or gone (57P01-57P03, 08*), too many connections (53300).
+_UNAVAILABLE_SQLSTATES = {"42501", "57P01", "57P02", "57P03", "53300", "08000", "08003", "08006"}
+
+
+def check_utf8(args: list[str]) -> None:
+    """Arguments whose bytes are not UTF-8 (decoded with surrogates): exit 2, one line."""
+    for index, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            _fail(f"argument {index} is not valid UTF-8 text", ExitStatus.USAGE)
 
 
 def sub_app(help_text: str) -> typer.Typer:

@@ -46,15 +46,11 @@ def _request(customer: str | None, every: bool, start: str | None, end: str | No
 
 
 def _write_html(path: str, docs: list[dict]) -> None:
-    from deskctl.errors import BadInput
+    from deskctl import files
     from deskctl.render.invoice import invoices_html
     from deskctl.render.output import say
 
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(invoices_html(docs))
-    except OSError as exc:
-        raise BadInput(f"--html: cannot write {path}: {exc.strerror or exc}") from None
+    files.write_text(path, invoices_html(docs), what="--html")
     say(f"wrote {path}")
 
 

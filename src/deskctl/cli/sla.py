@@ -81,10 +81,9 @@ def report(
     with store_session() as s:
         doc = svc.report(s, query, clock.now())
     if html is not None:
-        try:
-            html.write_text(report_html(doc), encoding="utf-8")
-        except OSError as exc:
-            raise BadInput(f"--html: cannot write {html}: {exc.strerror or exc}") from None
+        from deskctl import files
+
+        files.write_text(html, report_html(doc), what="--html")
         say(f"wrote {html}")
     if fmt == "json":
         emit_report_json(doc)
