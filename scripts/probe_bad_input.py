@@ -152,7 +152,7 @@ def _probes(tmp: Path) -> list[Probe]:
         p(["ticket", "show", "4242"], 3),
         p(["customer", "show", "nobody"], 3),
         p([*t[:3], "nobody", "--contact", "x@y.example", "--title", "t"], 3),
-        p(["ticket", "close", "1", "--outcome", "resolved"], 1),
+        p(["ticket", "reopen", "1"], 1),
         # stores
         p(["init"], 5, env={"DESKCTL_DB": str(other)}),
         p(["ticket", "list"], 5, env={"DESKCTL_DB": str(other)}),

@@ -113,3 +113,11 @@ def count(value: int, what: str) -> int:
     if not 0 <= value <= MAX_ID:
         raise BadInput(f"{what}: {value} is out of range (0 to {MAX_ID})")
     return value
+
+
+def scrub(text: str, *, one_line: bool = False) -> str:
+    """Text from outside (an e-mail) made acceptable instead of refused: control
+    characters become spaces; ``one_line`` also folds every run of whitespace."""
+    pattern = _CONTROL_ONE_LINE if one_line else _CONTROL_MULTI_LINE
+    cleaned = pattern.sub(" ", text)
+    return " ".join(cleaned.split()) if one_line else cleaned
