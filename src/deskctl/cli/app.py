@@ -44,7 +44,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"deskctl {__version__}")
+        from deskctl.render.output import emit_text
+
+        emit_text(f"deskctl {__version__}")
         raise typer.Exit()
 
 

@@ -117,8 +117,9 @@ def show(
     elif is_terminal():
         print_month(doc, cal.spec)
     else:
-        for line in month_lines(doc):
-            typer.echo(line)
+        from deskctl.render.output import emit_lines
+
+        emit_lines(month_lines(doc))
 
 
 @calendar_app.command("due")
@@ -150,7 +151,9 @@ def due(
     if json_out:
         emit_json({"due_at": iso_z(at)})
     else:
-        typer.echo(f"{_local(at, cal.spec.timezone)} ({cal.spec.timezone})  {iso_z(at)}")
+        from deskctl.render.output import emit_text
+
+        emit_text(f"{_local(at, cal.spec.timezone)} ({cal.spec.timezone})  {iso_z(at)}")
 
 
 @calendar_app.command("elapsed")
@@ -174,4 +177,6 @@ def elapsed(
     if json_out:
         emit_json({"seconds": seconds})
     else:
-        typer.echo(f"{seconds}\t{format_duration(seconds)}")
+        from deskctl.render.output import emit_text
+
+        emit_text(f"{seconds}\t{format_duration(seconds)}")

@@ -1,4 +1,4 @@
-"""Moving tickets through their lifecycle (SPEC §3, §4), and the engineer's queue.
+"""Moving tickets through their lifecycle (docs/rules.md §3, §4), and the engineer's queue.
 
 Every command loads the ticket (locking its row on PostgreSQL; SQLite's write
 transaction already holds the lock), asks a ``deskctl.domain.lifecycle``
@@ -42,8 +42,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
+from deskctl.domain import closure, lifecycle, validate
 from deskctl.domain import events as ev
-from deskctl.domain import lifecycle, validate
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import STATES, Policy
@@ -474,29 +474,79 @@ def reopen(session: Session, ticket_id: int, ctx: Ctx) -> Change:
     )
 
 
+# -- the customer's answer and the protocol's contacts -----------------------------------
+
+
+def confirm(session: Session, ticket_id: int, ctx: Ctx) -> Change:
+    """The customer confirmed the solution: closed ``resolved`` (the protocol ends)."""
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_confirm(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note)
+        ],
+    )
+
+
+def reject_solution(session: Session, ticket_id: int, ctx: Ctx) -> Change:
+    """The customer rejected the solution: back to ``in_progress`` (the protocol ends)."""
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_reject_solution(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note)
+        ],
+    )
+
+
+def contact(session: Session, ticket_id: int, ctx: Ctx, via: str, outcome: str) -> Change:
+    """The engineer tried to reach the customer by ``via``; ``outcome`` says how it went."""
+    closure.check_contact(via, outcome)
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            closure.plan_contact(
+                cur.state, via=via, outcome=outcome, now=ctx.now, actor=ctx.actor, note=ctx.note
+            )
+        ],
+    )
+
+
+# -- on-site visits and requested reports ------------------------------------------------
+
+VisitPlan = Callable[..., Event]  # deskctl.domain.visits.plan_*(state, events, now=, ...)
+
+
+def visit(session: Session, ticket_id: int, ctx: Ctx, plan: VisitPlan, **extra: Any) -> Change:
+    """A visit or report event, built by one of ``deskctl.domain.visits``' builders."""
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            plan(cur.state, cur.history, now=ctx.now, actor=ctx.actor, note=ctx.note, **extra)
+        ],
+    )
+
+
 # -- notes and intake ---------------------------------------------------------------------
 
 
 def comment(session: Session, ticket_id: int, ctx: Ctx, text: str) -> Change:
-    body = validate.multi_line(text.strip(), "comment")
-    if not body:
-        raise BadInput("a comment needs text")
-
-    def build(cur: Current) -> list[Event]:
-        data: dict[str, Any] = {"text": body}
-        if ctx.note:
-            data["note"] = ctx.note
-        return [
-            Event(
-                seq=cur.state.version + 1,
-                at=ctx.now,
-                kind=ev.COMMENTED,
-                actor=ctx.actor,
-                data=data,
-            )
-        ]
-
-    return _change(session, ticket_id, ctx, build)
+    if not validate.multi_line(text, "comment").strip():
+        raise BadInput("a comment needs text")  # before the ticket is even looked up
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_comment(cur.state, text, now=ctx.now, actor=ctx.actor, note=ctx.note)
+        ],
+    )
 
 
 def update(session: Session, ticket_id: int, ctx: Ctx, fields: Mapping[str, str | None]) -> Change:

@@ -35,7 +35,6 @@ import os
 import re
 import smtplib
 import socket
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
 from deskctl import files
-from deskctl.errors import BadInput, DeskctlError, Refused
+from deskctl.errors import BadInput, DeskctlError, Refused, notice
 from deskctl.store import db
 from deskctl.store.models import OutboxMessage
 
@@ -159,7 +158,7 @@ def smtp_password(settings: SmtpSettings) -> str | None:
     if not settings.username:
         return None
     if settings.password_command:
-        from deskctl.services.mail_sources import run_password_command
+        from deskctl.credentials import run_password_command
 
         return run_password_command(settings.password_command, "smtp")
     try:
@@ -167,10 +166,7 @@ def smtp_password(settings: SmtpSettings) -> str | None:
 
         return keyring.get_password(KEYRING_SERVICE, settings.keyring_key())
     except Exception as exc:  # no backend on a headless machine: try without, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); sending without a password",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); sending without a password")
         return None
 
 

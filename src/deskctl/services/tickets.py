@@ -379,7 +379,7 @@ def open_ticket(
     attachments_dir: Path,
     in_reply_to: str | None = None,
 ) -> Ticket:
-    """Open a ticket once the contract check (SPEC §8) lets it in; nothing is written otherwise.
+    """Open a ticket once the contract check (rules §8) lets it in; nothing is written otherwise.
 
     The decision is recorded on the ticket (``entitlement``, ``billing_mode``)
     and in the OPENED event; see services.entitlement for the ways in.
@@ -587,15 +587,18 @@ def list_tickets(session: Session, flt: ListFilter) -> list[dict[str, Any]]:
 
 
 def _ordering(sort: str) -> list[Any]:
-    """``sla``: breached tickets first, then by the next SLA deadline (soonest first),
-    tickets without a deadline last; ties oldest first."""
+    """``sla``: open tickets already breached first (their deadline has passed), then
+    by the next SLA deadline, soonest first; open tickets without a deadline after
+    them; closed tickets last, whatever their SLA said -- nothing is owed on them any
+    more. Ties oldest first."""
     if sort == "id":
         return [col(Ticket.id).desc()]
     if sort == "sla":
         rank = case(
+            (Ticket.status == "closed", 3),
             (Ticket.sla_state == "breached", 0),
-            (col(Ticket.sla_due_at).is_(None), 2),
-            else_=1,
+            (col(Ticket.sla_due_at).is_not(None), 1),
+            else_=2,
         )
         return [rank, col(Ticket.sla_due_at), col(Ticket.id)]
     raise BadInput(f"--sort: {sort!r} is not one of {', '.join(SORTS)}")
@@ -616,7 +619,7 @@ def count(session: Session) -> int:
 
 
 def ticket_json(session: Session, ticket: Ticket, *, sla: Mapping[str, Any] | None = None) -> dict:
-    """The ticket document of SPEC §10."""
+    """The ticket document of docs/rules.md §10."""
     customer = session.get(Customer, ticket.customer_id)
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     return {

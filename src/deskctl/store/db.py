@@ -7,7 +7,6 @@ the write lock instead of failing half-way or losing an update.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,11 +14,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+)
 from sqlmodel import Session
 
 from deskctl import files
-from deskctl.errors import BadInput, StoreUnavailable
+from deskctl.errors import BadInput, Conflict, DeskctlError, StoreUnavailable, notice
 
 KEYRING_SERVICE = "deskctl-db"
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
@@ -36,10 +42,7 @@ def _password_from_keyring(url: URL) -> str | None:
 
         return keyring.get_password(KEYRING_SERVICE, keyring_key(url))
     except Exception as exc:  # no backend on a headless machine: fall back, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass")
         return None
 
 
@@ -146,20 +149,42 @@ def default_engine() -> Engine:
     return get_engine(database_url())
 
 
+def store_error(exc: BaseException) -> DeskctlError | None:
+    """The one map of driver failures: a lost race (a unique or foreign key the other
+    writer took first) is a conflict, exit 4; an unreachable or broken store exit 5.
+    None for anything else (a bug, not the user's store)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _UNAVAILABLE_SQLSTATES:
+        return StoreUnavailable(f"store unavailable: {_first_line(exc)}")
+    if isinstance(exc, IntegrityError):
+        return Conflict("changed by someone else meanwhile; try again")
+    if isinstance(exc, DataError):  # a value the column cannot hold (PostgreSQL)
+        return BadInput(f"the store refused a value: {_first_line(exc)}")
+    if isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return StoreUnavailable(f"store unavailable: {_first_line(exc)}")
+    if isinstance(exc, DatabaseError) and _is_not_a_database(exc):
+        return StoreUnavailable(f"store unavailable: {_first_line(exc)}")
+    return None
+
+
+# PostgreSQL errors that are not deskctl's fault: privilege (42501), the server
+# shutting down or gone (57P01-57P03, 08*), too many connections (53300).
+_UNAVAILABLE_SQLSTATES = {"42501", "57P01", "57P02", "57P03", "53300", "08000", "08003", "08006"}
+
+
 @contextmanager
 def store_errors() -> Iterator[None]:
-    """Map driver failures to the one-line 'store unavailable' error (exit 5)."""
+    """An unavailable store raised as exit 5 where it happens. A lost race stays the
+    driver's IntegrityError until the CLI maps it (``store_error``): a caller that
+    expects one -- the sweep's idempotency keys -- must be able to tell it apart."""
     try:
         yield
-    except OperationalError as exc:
-        raise StoreUnavailable(f"store unavailable: {_first_line(exc)}") from None
-    except DatabaseError as exc:
-        if _is_not_a_database(exc):
-            raise StoreUnavailable(f"store unavailable: {_first_line(exc)}") from None
-        raise
     except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise StoreUnavailable(f"store unavailable: {_first_line(exc)}") from None
+        mapped = store_error(exc)
+        if isinstance(mapped, StoreUnavailable):
+            raise mapped from None
         raise
 
 
