@@ -74,12 +74,28 @@ def _internal(exc: Exception) -> str:
 
 
 def _map_store_error(exc: Exception) -> DeskctlError | None:
-    """Driver errors that escaped a service, by the store's one map (``db.store_error``)."""
+    """Driver errors that escaped a service, by the store's one map (``db.store_error``);
+    an id or count beyond 64 bits and undecodable argument bytes are exit 2."""
+    from deskctl.errors import BadInput
+
+    if isinstance(exc, OverflowError):
+        return BadInput("a number is too large (at most 9223372036854775807)")
+    if isinstance(exc, UnicodeEncodeError):  # undecodable argument bytes (surrogateescape)
+        return BadInput("an argument is not valid UTF-8 text")
     if "sqlalchemy" not in type(exc).__module__:
         return None
     from deskctl.store.db import store_error
 
     return store_error(exc)
+
+
+def check_utf8(args: list[str]) -> None:
+    """Arguments whose bytes are not UTF-8 (decoded with surrogates): exit 2, one line."""
+    for index, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            _fail(f"argument {index} is not valid UTF-8 text", ExitStatus.USAGE)
 
 
 def sub_app(help_text: str) -> typer.Typer:

@@ -86,4 +86,9 @@ ticket_visit.register(app)
 
 
 def main() -> None:
+    import sys
+
+    from deskctl.cli._base import check_utf8
+
+    check_utf8(sys.argv[1:])
     app(prog_name="deskctl")

@@ -283,6 +283,7 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
     if q.customer:
         stmt = stmt.where(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
     if q.severity:
+        policies.check_severities(session, [q.severity])
         stmt = stmt.where(_T.severity == q.severity)
     if q.policy:
         name = policies.resolve_name(session, q.policy)

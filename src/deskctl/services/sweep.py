@@ -57,9 +57,9 @@ Decisions on points the spec leaves open:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, String, and_, exists, insert, literal, or_, select
@@ -286,6 +286,8 @@ def run(
     inside the ticket's transaction after each step (tests use it to kill a run)."""
     if limit is not None and limit < 1:
         raise BadInput("--limit must be 1 or more")
+    if dry_run:
+        return _dry_run(engine, now=now, limit=limit, actor=actor, batch=batch, on_action=on_action)
     ctx = _Context(engine, now, actor)
     result = SweepResult(now=now, dry_run=dry_run)
     budget = [limit if limit is not None else -1]
@@ -316,6 +318,37 @@ def run(
         return result
     result.mail = mail.deliver_pending(engine, now=now, transport=transport)
     return result
+
+
+def _dry_run(
+    engine: Engine,
+    *,
+    now: datetime,
+    limit: int | None,
+    actor: str,
+    batch: int,
+    on_action: Callable[[Action], None] | None,
+) -> SweepResult:
+    """What a sweep at ``now`` would do, exactly: the sweep itself (SLA refresh, the same
+    selection, every step) inside one transaction that is rolled back. Nothing is
+    written and no mail is sent; the outbox count includes what the steps would queue."""
+    shown = None if on_action is None else (lambda action: on_action(_would(action)))
+    with db.store_errors(), engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            result = run(
+                cast(Engine, conn), now=now, limit=limit, actor=actor, deliver=False,
+                batch=batch, on_action=shown,
+            )
+        finally:
+            outer.rollback()
+    result.dry_run = True
+    result.actions = [_would(a) for a in result.actions]
+    return result
+
+
+def _would(action: Action) -> Action:
+    return replace(action, detail=f"would: {action.detail}")
 
 
 def _guarded(
