@@ -18,9 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+Day = date  # the type, under a name the Formatter.date method does not shadow
 
 SUPPORTED = ("pt-BR", "es-CO", "it-IT", "pt-PT", "en")
 DEFAULT = "en"
@@ -104,6 +107,12 @@ class Formatter:
             value = self.local(value).date()
         return str(format_date(value, format=width, locale=_babel(self.locale)))
 
+    def day(self, value: Day) -> str:
+        """A day as the locale names it in a list: ``ter., 10 de março``, ``Tue, March 10``."""
+        from babel.dates import format_skeleton
+
+        return str(format_skeleton("MMMMEEEEd", value, locale=_babel(self.locale)))
+
     def local(self, instant: datetime) -> datetime:
         return instant.astimezone(ZoneInfo(self.timezone))
 
@@ -135,10 +144,13 @@ def candidates(name: str, locale: str) -> list[str]:
     return list(dict.fromkeys(tries))
 
 
+@lru_cache(maxsize=16)
 def environment(override: Path | None = None) -> Any:
     """A Jinja2 environment over the policy's folder (if any), then the shipped templates.
 
-    HTML is autoescaped; text templates are not (they are never shown as HTML).
+    HTML is autoescaped; text templates are not (they are never shown as HTML). One
+    environment per folder for the process: it keeps the compiled templates (a mail
+    fetch renders the same few thousands of times).
     """
     import jinja2
 
@@ -167,3 +179,25 @@ def render(
     fmt = formatter or Formatter(locale)
     template = env.select_template(candidates(name, locale))
     return str(template.render(fmt=fmt, locale=locale, **context))
+
+
+def words(name: str, locale: str, *, override: Path | None = None) -> dict[str, str]:
+    """The phrases of a document in ``locale``: TOML tables ``NAME.toml`` (English, every
+    key), then ``NAME.LANG.toml``, then ``NAME.LOCALE.toml``, each overriding the one
+    before, the policy's folder file by file before the package's. A key a translation
+    lacks stays English rather than failing the document."""
+    import tomllib
+    from importlib.resources import files
+
+    stem = name.removesuffix(".toml")
+    merged: dict[str, str] = {}
+    for candidate in reversed(candidates(f"{stem}.toml", locale)):
+        roots: list[Any] = [files("deskctl") / "templates"]
+        if override is not None:
+            roots.append(override)
+        for root in roots:
+            found = root / candidate
+            if found.is_file():
+                text = found.read_text(encoding="utf-8")
+                merged.update({str(k): str(v) for k, v in tomllib.loads(text).items()})
+    return merged

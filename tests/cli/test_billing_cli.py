@@ -486,8 +486,8 @@ def test_numbers_restart_each_year(cli, dms, monkeypatch) -> None:
     december = ("--from", "2026-12-01", "--to", "2026-12-31")
     monkeypatch.setenv("DESKCTL_NOW", "2026-12-31T20:00:00Z")
     cli("bill", "finalize", "--customer", "studio", *december)
-    log(cli, ticket, "20m", at="2026-12-31T21:00:00Z")
     monkeypatch.setenv("DESKCTL_NOW", "2027-01-02T09:00:00Z")
+    log(cli, ticket, "20m", at="2026-12-31T21:00:00Z")  # logged late, in the new year
     second = cli("bill", "finalize", "--customer", "studio", *december)
     assert second.stdout.strip() == "INV-2027-0001"
 
@@ -589,38 +589,43 @@ def test_bill_all_csv_and_text(cli, dms) -> None:
 
 
 def test_html_invoice_is_self_contained_and_complete(cli, dms, tmp_path) -> None:
+    """An Italian customer's draft and invoice: in Italian, money as 292,80 €."""
     log(cli, open_dms(cli, dms), "21m")
-    log(cli, open_dms(cli, dms, version="9.1"), "30m")
+    log(cli, open_dms(cli, dms, version="9.1", title="Archivio lento"), "30m")
     draft_file = tmp_path / "draft.html"
     cli("bill", "--customer", "studio", *PERIOD, "--html", draft_file)
-    draft = draft_file.read_text(encoding="utf-8")
+    draft = draft_file.read_text(encoding="utf-8").replace("\xa0", " ")
     for text in (
-        "DRAFT",
-        "TecMedical Tecnologie Medicali",
+        "Bozza di fattura",
+        "TecMedical Tecnologie Medicali S.r.l.",
+        "IT01234560789",
         "Studio Rossi",
-        "2026-03-01",
-        "2026-03-31",
-        "€ 80.00",
-        "€ 160.00",
-        "Subtotal",
-        "€ 240.00",
-        "VAT 22%",
-        "€ 52.80",
-        "€ 292.80",
-        "Prices exclude VAT",
-        "Rates applied",
-        "€ 45.00",
-        "€ 35.00",
+        "1 mar 2026",
+        "31 mar 2026",
+        "Index rebuild",
+        "Archivio lento",
+        "80,00 €",
+        "160,00 €",
+        "Imponibile",
+        "240,00 €",
+        "IVA 22%",
+        "52,80 €",
+        "292,80 €",
+        "Prezzi IVA esclusa",
+        "Tariffe applicate",
+        "45,00 €",
+        "35,00 €",
         "<style>",
     ):
         assert text in draft, text
     for external in ("<script", "<link", "<img", "src=", "http://", "https://", "@import"):
         assert external not in draft.lower(), external
-    finalize(cli)
+    finalize(cli, "studio", "--at", NOW)
     final_file = tmp_path / "final.html"
     cli("invoice", "show", "INV-2026-0001", "--html", final_file)
     final = final_file.read_text(encoding="utf-8")
-    assert "Invoice INV-2026-0001" in final and "DRAFT" not in final
+    assert "Fattura INV-2026-0001" in final and "Bozza" not in final
+    assert "Scadenza" in final and "1 maggio 2026" in final  # finalised 1 April, 30 days
 
 
 def test_html_escapes_customer_text(cli, dms, tmp_path) -> None:
@@ -739,7 +744,8 @@ def test_invoicing_in_pieces_charges_what_one_invoice_would(
     from deskctl.services import billing, tickets
     from deskctl.store import db
 
-    ticket = open_dms(cli, dms, version="10.4" if current else "9.1")
+    # opened before the first day work can be logged on (work is never before the opening)
+    ticket = open_dms(cli, dms, version="10.4" if current else "9.1", at="2026-03-01T09:00:00Z")
     now = parse_instant(NOW)
     with _session() as s:
         for day, minutes, kind in entries:

@@ -77,6 +77,7 @@ def test_customer_add_list_and_duplicate(cli, store) -> None:
     rows = cli.json("customer", "list")
     assert rows == [
         {"key": "acme", "name": "ACME Srl", "country": "IT", "vat_rate": "0.22", "policy": None,
+         "locale": "it-IT", "billing_address": [], "vat_id": None,
          "created_at": rows[0]["created_at"]}
     ]
     dup = cli("customer", "add", "acme", "--name", "Other", "--country", "IT", code=2)

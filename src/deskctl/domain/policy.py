@@ -113,11 +113,16 @@ class ClockRules:
     start: str = "opened"  # or "info_complete"
     pause_states: tuple[str, ...] = ("awaiting_customer", "awaiting_approval")
     at_risk_share: float = 0.25  # at risk when less than this share of the target is left
+    # Reports: the share of judged metrics that must keep their contractual limit.
+    compliance_target: float = 0.95
+    # Proposing a solution answers the customer: a ticket resolved (or closed) with no
+    # response recorded has its first response then. False: only `respond` counts.
+    resolve_is_response: bool = True
 
 
 @dataclass(frozen=True)
 class ScopeRules:
-    """Case types (topics) by scope category, SPEC §4."""
+    """Case types (topics) by scope category, docs/rules.md §4."""
 
     always_supported: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
@@ -170,6 +175,38 @@ class EntitlementRules:
     eol_notice_days: int = 365  # seed 003: 12 months' notice
 
 
+NOTIFICATIONS = ("acknowledgement", "response", "solution", "closure")
+
+
+@dataclass(frozen=True)
+class MailRules:
+    """What the policy e-mails customers (``[mail]``); nothing unless it says so."""
+
+    notify: tuple[str, ...] = ()  # of NOTIFICATIONS
+    templates: str | None = None  # a folder of templates overriding the shipped ones
+    address: str | None = None  # the support address: Reply-To of every message
+
+
+@dataclass(frozen=True)
+class VendorIdentity:
+    """Who issues the documents: the seller block of an invoice, the header of a report.
+
+    ``logo`` and ``templates`` are paths as written in the file; a relative one is
+    relative to the policy file's folder (the store keeps where it was loaded from).
+    """
+
+    legal_name: str = ""
+    address: tuple[str, ...] = ()
+    vat_number: str = ""
+    email: str = ""
+    phone: str = ""
+    logo: str | None = None
+    templates: str | None = None
+    payment_terms_days: int = 30
+    country: str = ""  # two letters: the paper and language of internal reports
+    locale: str = ""  # overrides the country's language (checked against deskctl.i18n)
+
+
 @dataclass(frozen=True)
 class Policy:
     name: str
@@ -190,6 +227,8 @@ class Policy:
     entitlement: EntitlementRules = field(default_factory=EntitlementRules)
     reopen_window: int | None = 14 * 86400  # seconds after closing; None: no limit
     description: str = ""
+    mail: MailRules = field(default_factory=MailRules)
+    identity: VendorIdentity = field(default_factory=VendorIdentity)
 
     @property
     def opening_channel(self) -> str:

@@ -41,6 +41,7 @@ from deskctl.domain.durations import format_duration, parse_duration
 from deskctl.domain.policy import (
     BILLING_MODES,
     INTAKE_FIELDS,
+    NOTIFICATIONS,
     OUTCOMES,
     STATES,
     WEEKDAYS,
@@ -50,6 +51,7 @@ from deskctl.domain.policy import (
     EntitlementRules,
     Interval,
     InterventionRate,
+    MailRules,
     MetricSpec,
     Plan,
     Policy,
@@ -58,6 +60,7 @@ from deskctl.domain.policy import (
     ScopeRules,
     SeverityScheme,
     Target,
+    VendorIdentity,
 )
 from deskctl.errors import BadInput
 
@@ -107,6 +110,11 @@ class PolicyError(BadInput):
         self.problem = problem
 
 
+# Every span in a policy (SLA targets, windows, protocol steps) is at most a year: a
+# target of "99999999999h" is a typo that would overflow every deadline computed from it.
+MAX_SPAN_SECONDS = 366 * 86400
+
+
 def policy_digest(text: str) -> str:
     """SHA-256 hex of the exact text; the store uses it to skip reloading a same version."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -119,6 +127,8 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, source) from None
+    except RecursionError:
+        raise PolicyError(source, 1, "", "nested too deeply to be a policy") from None
     return _Loader(source, _Locator(text)).policy(data)
 
 
@@ -287,6 +297,8 @@ class _Loader:
             self.fail(path, exc.message.removeprefix("duration: "))
         if seconds < 0 or (positive and seconds == 0):
             self.fail(path, f"duration {text!r} must be {'positive' if positive else '>= 0'}")
+        if seconds > MAX_SPAN_SECONDS:
+            self.fail(path, f"duration {text!r} is longer than a year (366d): a typo?")
         return seconds
 
     def minutes(self, value: object, path: Path) -> int:
@@ -353,6 +365,8 @@ class _Loader:
             "closure",
             "rates",
             "entitlement",
+            "mail",
+            "vendor",
         )
         self.table(data, (), keys=tables, what="table")
         for name in ("policy", "calendars", "severities", "plans"):
@@ -370,6 +384,7 @@ class _Loader:
             data["plans"], calendars, severities, metrics, head["channels"], rates, entitlement
         )
         closure = self.closure(data["closure"]) if "closure" in data else None
+        mail = self.mail(data.get("mail", {}))
         return Policy(
             name=head["name"],
             vendor=head["vendor"],
@@ -387,7 +402,66 @@ class _Loader:
             rates=rates,
             entitlement=entitlement,
             reopen_window=head["reopen_window"],
+            mail=mail,
+            identity=self.identity(data.get("vendor", {}), head["vendor"]),
         )
+
+    def identity(self, raw: object, vendor: str) -> VendorIdentity:
+        """``[vendor]``: the seller on invoices and the issuer on reports."""
+        path: Path = ("vendor",)
+        keys = (
+            "legal_name",
+            "address",
+            "vat_number",
+            "email",
+            "phone",
+            "logo",
+            "templates",
+            "payment_terms",
+            "country",
+            "locale",
+        )
+        t = self.table(raw, path, keys=keys)
+        text = {
+            k: self.string(t.get(k, ""), (*path, k)).strip() for k in keys[:5] if k != "address"
+        }
+        address = t.get("address", [])
+        if isinstance(address, str):
+            address = [address]
+        lines = [
+            self.string(v, (*path, "address", i)).strip()
+            for i, v in enumerate(self.array(address, (*path, "address")))
+        ]
+        terms_path = (*path, "payment_terms")
+        terms = self.duration(t.get("payment_terms", "30d"), terms_path, positive=False)
+        if terms % 86400:
+            self.fail(terms_path, 'payment terms are whole days, like "30d"')
+        return VendorIdentity(
+            legal_name=text["legal_name"] or vendor,
+            address=tuple(line for line in lines if line),
+            vat_number=text["vat_number"],
+            email=text["email"],
+            phone=text["phone"],
+            logo=self.path_text(t, "logo", path),
+            templates=self.path_text(t, "templates", path),
+            payment_terms_days=terms // 86400,
+            country=self.country(t, path),
+            locale=self.string(t.get("locale", ""), (*path, "locale")).strip(),
+        )
+
+    def country(self, t: dict[str, Any], path: Path) -> str:
+        text = self.string(t.get("country", ""), (*path, "country")).strip().upper()
+        if text and not re.fullmatch(r"[A-Z]{2}", text):
+            self.fail((*path, "country"), f"{text!r} is not a two-letter country code")
+        return text
+
+    def path_text(self, t: dict[str, Any], key: str, path: Path) -> str | None:
+        if key not in t:
+            return None
+        text = self.string(t[key], (*path, key)).strip()
+        if not text:
+            self.fail((*path, key), "give a file path, or leave the key out")
+        return text
 
     def head(self, raw: object) -> dict[str, Any]:
         path: Path = ("policy",)
@@ -616,7 +690,14 @@ class _Loader:
 
     def clock(self, raw: object, required_fields: tuple[str, ...]) -> ClockRules:
         path: Path = ("clock",)
-        t = self.table(raw, path, keys=("start", "pause_states", "at_risk_share"))
+        keys = (
+            "start",
+            "pause_states",
+            "at_risk_share",
+            "compliance_target",
+            "resolve_is_response",
+        )
+        t = self.table(raw, path, keys=keys)
         defaults = ClockRules()
         start = self.choice(
             t.get("start", defaults.start), (*path, "start"), CLOCK_STARTS, "clock start"
@@ -638,7 +719,31 @@ class _Loader:
             self.fail(share_path, f"expected a number between 0 and 1, got {_kind(share_raw)}")
         if not 0 < share_raw < 1:
             self.fail(share_path, f"must be between 0 and 1 (exclusive), got {share_raw}")
-        return ClockRules(start=start, pause_states=pause, at_risk_share=float(share_raw))
+        return ClockRules(
+            start=start,
+            pause_states=pause,
+            at_risk_share=float(share_raw),
+            compliance_target=self.share(
+                t.get("compliance_target", defaults.compliance_target),
+                (*path, "compliance_target"),
+            ),
+            resolve_is_response=self.boolean(
+                t.get("resolve_is_response", defaults.resolve_is_response),
+                (*path, "resolve_is_response"),
+            ),
+        )
+
+    def share(self, value: object, path: Path) -> float:
+        """A share written ``0.95`` or ``"95%"``, between 0 and 1 inclusive."""
+        if isinstance(value, str) and value.strip().endswith("%"):
+            number = self.decimal(value.strip().removesuffix("%"), path) / 100
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(path, f'expected a share like 0.95 or "95%", got {_kind(value)}')
+        else:
+            number = Decimal(str(value))
+        if not 0 <= number <= 1:
+            self.fail(path, f"must be between 0 and 1 (or 0% and 100%), got {value}")
+        return float(number)
 
     # -- scope, rates, entitlement -----------------------------------------------------------
 
@@ -898,6 +1003,19 @@ class _Loader:
             note = self.string(s.get("note", ""), (*step_path, "note"))
             steps.append(ProtocolStep(offset=offset, action=action, outcome=outcome, note=note))
         return ClosureProtocol(clock=clock, steps=tuple(steps))
+
+
+    def mail(self, raw: object) -> MailRules:
+        path: Path = ("mail",)
+        t = self.table(raw, path, keys=("notify", "templates", "address"))
+        notify = self.names(
+            t.get("notify", []), (*path, "notify"), "notification", NOTIFICATIONS
+        )
+        templates = self.string(t["templates"], (*path, "templates")) if "templates" in t else None
+        address = self.string(t["address"], (*path, "address")) if "address" in t else None
+        if address is not None and "@" not in address:
+            self.fail((*path, "address"), f"{address!r} is not an e-mail address")
+        return MailRules(notify=notify, templates=templates or None, address=address or None)
 
 
 def _span(start: int, end: int) -> str:

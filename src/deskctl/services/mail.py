@@ -20,10 +20,11 @@ name is derived from the key too and an existing file means "already delivered".
 
 Settings (``[smtp]`` in config.toml): ``host``, ``port`` (default 587, 465 with
 ``ssl``), ``starttls`` (default true unless ``ssl``), ``ssl``, ``username``,
-``from``, ``timeout`` (seconds, default 30). The password is never in the file:
-``deskctl mail login`` puts it in the system keyring. Without an ``[smtp]`` host,
-messages are written into the Maildir ``<data dir>/outbox`` (``new/``), which any
-mail reader opens.
+``from``, ``timeout`` (seconds, default 30), ``password_command``. The password is
+never in the file: ``password_command`` prints it (its first line is used: ``pass
+show mail/desk``), or ``deskctl mail login`` puts it in the system keyring. Without
+an ``[smtp]`` host, messages are written into the Maildir ``<data dir>/outbox``
+(``new/``), which any mail reader opens.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import smtplib
 import socket
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,7 +47,8 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
-from deskctl.errors import BadInput, Refused
+from deskctl import files
+from deskctl.errors import BadInput, DeskctlError, Refused, notice
 from deskctl.store import db
 from deskctl.store.models import OutboxMessage
 
@@ -67,6 +69,7 @@ class SmtpSettings:
     username: str | None = None
     sender: str = DEFAULT_FROM
     timeout: float = 30.0
+    password_command: str | None = None
 
     def keyring_key(self) -> str:
         return f"{self.username or ''}@{self.host}:{self.port}"
@@ -104,7 +107,19 @@ def smtp_settings(cfg: dict[str, Any] | None = None) -> SmtpSettings | None:
         username=str(table["username"]) if table.get("username") else None,
         sender=str(table.get("from") or DEFAULT_FROM),
         timeout=float(timeout),
+        password_command=_password_command(table),
     )
+
+
+def _password_command(table: dict[str, Any]) -> str | None:
+    if "password" in table:
+        raise BadInput("config: smtp.password: never write a password here: use password_command")
+    value = table.get("password_command")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise BadInput("config: smtp.password_command must be a command line")
+    return value.strip()
 
 
 def _flag(table: dict[str, Any], name: str, default: bool) -> bool:
@@ -138,18 +153,20 @@ def store_password(settings: SmtpSettings, password: str) -> None:
 
 
 def smtp_password(settings: SmtpSettings) -> str | None:
-    """The password from the keyring; a headless machine gets one line and no password."""
+    """``password_command``'s first line, else the keyring; a headless machine without
+    either gets one line on stderr and no password."""
     if not settings.username:
         return None
+    if settings.password_command:
+        from deskctl.credentials import run_password_command
+
+        return run_password_command(settings.password_command, "smtp")
     try:
         import keyring
 
         return keyring.get_password(KEYRING_SERVICE, settings.keyring_key())
     except Exception as exc:  # no backend on a headless machine: try without, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); sending without a password",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); sending without a password")
         return None
 
 
@@ -163,17 +180,39 @@ def message_id(key: str, sender: str) -> str:
     return f"<{digest}.deskctl@{domain}>"
 
 
+UNSENDABLE = "unsendable: "  # last_error prefix of a message that cannot be sent as it is
+
+
+def header_value(text: str) -> str:
+    """One header line: CR, LF and every other control character become a space, so a
+    title like ``'Inj\r\nBcc: x'`` can never add a header."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+
+
 def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = row.recipient
-    msg["Subject"] = row.subject
+    msg["From"] = header_value(sender)
+    msg["To"] = header_value(row.recipient)
+    msg["Subject"] = header_value(row.subject)
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(row.key, sender)
-    msg["X-Deskctl-Key"] = row.key
+    msg["Message-ID"] = header_value(row.message_id or message_id(row.key, sender))
+    if row.in_reply_to:
+        msg["In-Reply-To"] = header_value(row.in_reply_to)
+    if row.thread_refs:
+        msg["References"] = header_value(row.thread_refs)
+    msg["Reply-To"] = header_value(row.reply_to or sender)
+    if row.automatic:
+        # RFC 3834: the customer's auto-responder must not answer this message
+        msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Deskctl-Key"] = header_value(row.key)
     if row.ticket_id is not None:
         msg["X-Deskctl-Ticket"] = str(row.ticket_id)
     msg.set_content(row.body)
+    if row.html:
+        msg.add_alternative(row.html, subtype="html")
     return msg
 
 
@@ -192,8 +231,16 @@ def enqueue(
     body: str,
     now: datetime,
     ticket_id: int | None = None,
+    html: str | None = None,
+    in_reply_to: str | None = None,
+    thread_refs: str | None = None,
+    reply_to: str | None = None,
+    automatic: bool = True,
 ) -> None:
-    """Add a message to the outbox (in the caller's transaction); the key is unique."""
+    """Add a message to the outbox (in the caller's transaction); the key is unique.
+
+    The Message-ID is fixed now, so a reply to it finds the ticket (services.inbox).
+    """
     from sqlalchemy import insert
 
     session.execute(
@@ -201,10 +248,16 @@ def enqueue(
             key=key,
             ticket_id=ticket_id,
             recipient=recipient,
-            subject=subject[:300],
+            subject=header_value(subject)[:300],
             body=body,
             created_at=now,
             attempts=0,
+            message_id=message_id(key, sender_address()),
+            html=html,
+            in_reply_to=in_reply_to,
+            thread_refs=thread_refs,
+            reply_to=reply_to,
+            automatic=automatic,
         )
     )
 
@@ -247,6 +300,8 @@ class SmtpTransport:
                 conn.login(s.username, password)
         except (OSError, smtplib.SMTPException) as exc:
             raise TransportDown(f"{self.name}: {_one_line(exc)}") from None
+        except Refused as exc:  # the password command failed: the outbox waits
+            raise TransportDown(f"{self.name}: {exc.message}") from None
         return conn
 
     def send(self, msg: EmailMessage) -> None:
@@ -282,8 +337,8 @@ class MaildirTransport:
 
         self.root = root
         self.name = f"maildir {root}"
-        root.parent.mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(str(root), create=True)  # tmp/, new/, cur/
+        files.private_dir(root.parent)
+        mailbox.Maildir(str(root), create=True)  # tmp/, new/, cur/ (0700)
 
     def send(self, msg: EmailMessage) -> None:
         digest = hashlib.sha256(str(msg["Message-ID"]).encode()).hexdigest()[:32]
@@ -291,7 +346,10 @@ class MaildirTransport:
         if (self.root / "new" / name).exists() or any((self.root / "cur").glob(f"{name}:*")):
             return
         tmp = self.root / "tmp" / f"{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        tmp.write_bytes(msg.as_bytes())
+        try:
+            files.write_bytes(tmp, msg.as_bytes(), what="outbox")  # owner-only, on disk
+        except DeskctlError as exc:  # a full disk stops this run; the next one retries
+            raise TransportDown(f"{self.name}: {exc.message}") from None
         try:
             os.link(tmp, self.root / "new" / name)
         except FileExistsError:
@@ -340,6 +398,11 @@ class Delivery:
     ok: bool
     error: str | None = None
 
+    @property
+    def unsendable(self) -> bool:
+        """Failed for what the message is, not for the server: retrying will not help."""
+        return bool(self.error and self.error.startswith(UNSENDABLE))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -366,11 +429,16 @@ class DeliveryReport:
     def failed(self) -> int:
         return sum(1 for d in self.deliveries if not d.ok)
 
+    @property
+    def unsendable(self) -> int:
+        return sum(1 for d in self.deliveries if d.unsendable)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "transport": self.transport,
             "sent": self.sent,
             "failed": self.failed,
+            "unsendable": self.unsendable,
             "pending": self.pending,
             "stopped": self.stopped,
             "deliveries": [d.to_json() for d in self.deliveries],
@@ -462,6 +530,8 @@ def deliver_pending(
                 report.stopped = str(exc)
             except (smtplib.SMTPException, OSError) as exc:
                 delivery.ok, delivery.error = False, _one_line(exc)
+            except Exception as exc:  # this message is malformed: it alone fails, never the run
+                delivery.ok, delivery.error = False, UNSENDABLE + _one_line(exc)
             _settle(engine, mid, token, now, delivery.error)
             report.deliveries.append(delivery)
             if on_delivery is not None:
@@ -489,6 +559,14 @@ def outbox_rows(
     return [_row_json(r) for r in session.execute(stmt).scalars()]
 
 
+def _status(row: OutboxMessage) -> str:
+    if row.sent_at:
+        return "sent"
+    if row.claimed_at:
+        return "sending"
+    return "failed" if (row.last_error or "").startswith(UNSENDABLE) else "pending"
+
+
 def _row_json(row: OutboxMessage) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -496,10 +574,10 @@ def _row_json(row: OutboxMessage) -> dict[str, Any]:
         "ticket": row.ticket_id,
         "recipient": row.recipient,
         "subject": row.subject,
-        "status": "sent" if row.sent_at else ("sending" if row.claimed_at else "pending"),
+        "status": _status(row),
         "created_at": row.created_at,
         "sent_at": row.sent_at,
         "attempts": row.attempts,
         "last_error": row.last_error,
-        "message_id": message_id(row.key, sender_address()),
+        "message_id": row.message_id or message_id(row.key, sender_address()),
     }

@@ -10,6 +10,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session
 
+from deskctl import i18n
+from deskctl.domain import validate
 from deskctl.errors import BadInput, NotFound
 from deskctl.services import policies
 from deskctl.store.models import (
@@ -29,14 +31,14 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _check_key(key: str, what: str) -> str:
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise BadInput(f"{what} {key!r}: use letters, digits, '.', '_' or '-' (at most 80)")
     return key
 
 
 def _check_email(email: str) -> str:
-    email = email.strip()
-    if not _EMAIL.match(email):
+    email = validate.one_line(email, "e-mail address", limit=254)
+    if not _EMAIL.fullmatch(email):
         raise BadInput(f"not an e-mail address: {email!r}")
     return email.lower()
 
@@ -60,13 +62,15 @@ def add_customer(
     vat_rate: Decimal | None,
     policy: str | None,
     now: datetime,
+    locale: str | None = None,
+    billing_address: Sequence[str] = (),
+    vat_id: str | None = None,
 ) -> Customer:
     _check_key(key, "customer")
     country = country.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise BadInput(f"--country: {country!r} is not a two-letter country code")
-    if not name.strip():
-        raise BadInput("--name must not be empty")
+    name = validate.one_line(name, "--name", limit=200)
     if policy is not None:
         policies.resolve_name(session, policy)
     if session.execute(select(Customer.id).where(Customer.key == key)).first():
@@ -77,8 +81,44 @@ def add_customer(
         country=country,
         vat_rate=vat_rate,
         policy=policy,
+        locale=_locale(locale) or i18n.locale_for_country(country),
         created_at=now,
+        billing_address=billing_text(billing_address),
+        vat_id=vat_id_text(vat_id),
     )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def billing_text(lines: Sequence[str]) -> str | None:
+    """Address lines as stored (one per line); None when there are none."""
+    kept = [" ".join(line.split()) for line in lines]
+    kept = [line for line in kept if line]
+    if any(len(line) > 200 for line in kept) or len(kept) > 8:
+        raise BadInput("--address: at most 8 lines of at most 200 characters")
+    return "\n".join(kept) or None
+
+
+def vat_id_text(value: str | None) -> str | None:
+    """A VAT identification number as printed: spaces dropped, upper case (IT01234567890)."""
+    if value is None:
+        return None
+    text = "".join(value.split()).upper()
+    if not re.fullmatch(r"[A-Z0-9.\-/]{2,40}", text):
+        raise BadInput(f"--vat-id: {value!r} is not a VAT number (letters, digits, . - /)")
+    return text
+
+
+def set_billing(
+    session: Session, key: str, *, billing_address: Sequence[str] | None, vat_id: str | None
+) -> Customer:
+    """Change the buyer block a customer's invoices print (address lines, VAT id)."""
+    row = customer_by_key(session, key)
+    if billing_address is not None:
+        row.billing_address = billing_text(billing_address)
+    if vat_id is not None:
+        row.vat_id = vat_id_text(vat_id) if vat_id.strip() else None
     session.add(row)
     session.flush()
     return row
@@ -100,16 +140,23 @@ def add_contact(
     named: bool,
     now: datetime,
     actor: str,
+    locale: str | None = None,
 ) -> Contact:
     customer = customer_by_key(session, customer_key)
     email = _check_email(email)
+    locale = _locale(locale)
     existing = session.execute(
         select(Contact.id).where(Contact.customer_id == customer.id, Contact.email == email)
     ).first()
     if existing:
         raise BadInput(f"contact {email} already exists for {customer_key}")
     row = Contact(
-        customer_id=customer.id, email=email, name=name.strip(), named=named, created_at=now
+        customer_id=customer.id,
+        email=email,
+        name=validate.one_line(name, "--name", limit=200, required=False),
+        named=named,
+        locale=locale,
+        created_at=now,
     )
     session.add(row)
     session.flush()
@@ -142,6 +189,25 @@ def contact_by_email(session: Session, email: str, customer_key: str | None = No
     if len(rows) > 1:
         raise BadInput(f"contact {email} belongs to several customers: give --customer")
     return rows[0]
+
+
+def _locale(tag: str | None) -> str | None:
+    if tag is None or not tag.strip():
+        return None
+    try:
+        return i18n.normalise(tag.strip())
+    except ValueError as exc:
+        raise BadInput(f"--locale: {exc}") from None
+
+
+def contact_locale(session: Session, contact: Contact) -> str:
+    """The language a contact reads: theirs, else their customer's, else the country's."""
+    customer = session.get(Customer, contact.customer_id)
+    return i18n.resolve(
+        contact.locale,
+        customer.locale if customer else None,
+        country=customer.country if customer else None,
+    )
 
 
 def list_contacts(session: Session, customer_key: str | None = None) -> list[dict]:
@@ -179,6 +245,7 @@ def add_product(
     _check_key(name, "product")
     if not current.strip():
         raise BadInput("--current must name the current release, e.g. 6.2")
+    current = validate.version(current, "--current")
     if session.execute(select(Product.id).where(Product.name == name)).first():
         raise BadInput(f"product {name!r} already exists (change it with `product set`)")
     row = Product(
@@ -210,7 +277,7 @@ def set_product(
 ) -> Product:
     row = product_by_name(session, name)
     if current:
-        row.current_version = current.strip()
+        row.current_version = validate.version(current, "--current")
     if eol is not None:
         row.eol = eol
     if eol_announced is not None:
@@ -384,9 +451,9 @@ def add_agent(
         raise BadInput(f"agent {login!r} already exists")
     row = Agent(
         login=login,
-        name=name,
+        name=validate.one_line(name, "--name", limit=200, required=False),
         role=role,
-        team=team,
+        team=validate.one_line(team, "--team", limit=80) if team else None,
         email=_check_email(email) if email else None,
         created_at=now,
     )

@@ -39,10 +39,16 @@ def validate(text: str, source: str) -> Policy:
     The codes are checked here (the ``holidays`` package is slow to import) so
     a typo is refused at load time, not at the first deadline computed.
     """
+    from deskctl import i18n
     from deskctl.domain.calendar import check_holiday_codes
     from deskctl.errors import BadInput
 
     policy = parse_cached(text, source)
+    if policy.identity.locale:
+        try:
+            i18n.normalise(policy.identity.locale)
+        except ValueError as exc:
+            raise BadInput(f"{source}: vendor.locale: {exc}") from None
     for name, cal in policy.calendars.items():
         try:
             check_holiday_codes(list(cal.holidays))
@@ -52,13 +58,9 @@ def validate(text: str, source: str) -> Policy:
 
 
 def read_policy_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise BadInput(f"cannot read policy file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"policy file {path} is not UTF-8 text") from None
+    from deskctl import files
+
+    return files.read_text(path, what="policy file")
 
 
 def examples_dir() -> Path:
@@ -100,7 +102,7 @@ def load(session: Session, text: str, *, source: str, actor: str, now: datetime)
         name=policy.name,
         version=(latest.version + 1) if latest else 1,
         digest=digest,
-        source=source[-500:],
+        source=_where(source)[-500:],
         text=text,
         loaded_at=now,
         loaded_by=actor,
@@ -109,6 +111,15 @@ def load(session: Session, text: str, *, source: str, actor: str, now: datetime)
     session.flush()
     assert row.id is not None
     return Loaded(row.name, row.version, row.id, changed=True)
+
+
+def _where(source: str) -> str:
+    """The file's absolute path when it is one: a policy's logo and template folder are
+    relative to it, whatever folder later commands run in."""
+    from pathlib import Path
+
+    path = Path(source)
+    return str(path.resolve()) if path.is_file() else source
 
 
 def _latest_row(session: Session, name: str) -> PolicyVersion | None:
@@ -189,3 +200,25 @@ def versions(session: Session) -> list[dict]:
 
 def count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(PolicyVersion)).scalar_one())
+
+
+def severity_names(session: Session) -> list[str]:
+    """Every severity of every loaded policy version, in first-seen order."""
+    import tomllib
+
+    seen: dict[str, None] = {}
+    for text in session.execute(select(PolicyVersion.text)).scalars():
+        for name in tomllib.loads(text).get("severities", {}).get("order", []):
+            seen[str(name)] = None
+    return list(seen)
+
+
+def check_severities(session: Session, values: list[str], what: str = "--severity") -> None:
+    """A severity filter names a severity some policy has (a typo would list nothing)."""
+    if not values:
+        return
+    from deskctl.domain import validate as rules
+
+    known = severity_names(session)
+    for value in values:
+        rules.choice(value, known, what)
