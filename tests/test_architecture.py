@@ -2,7 +2,7 @@
 included): no import cycle, no import from a higher layer, no hidden imports.
 
 Layers, lowest first: domain <- store <- services <- render <- cli. A module may import
-its own layer and any lower one. The base modules (clock, errors, config, i18n, files)
+its own layer and any lower one. The base modules (clock, errors, config, i18n, files, credentials)
 are usable from every layer above domain and import only each other; domain may use
 ``errors`` and the pure helpers of ``clock`` (formatting, parsing) but never reads the
 clock. Migrations sit with the store.
@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "src" / "deskctl"
 LAYERS = ("domain", "store", "services", "render", "cli")
-BASE = ("clock", "errors", "config", "i18n", "files")
+BASE = ("clock", "errors", "config", "i18n", "files", "credentials")
 # names of deskctl.clock that read the clock: domain must be handed instants instead
 CLOCK_READERS = ("now", "today")
 
@@ -145,3 +145,28 @@ def test_domain_never_reads_the_clock() -> None:
 def test_no_hidden_imports(needle: str) -> None:
     hits = [m for m, p in MODULES.items() if needle in p.read_text(encoding="utf-8")]
     assert hits == []
+
+
+# Where output may be written: render/ shapes and prints, the CLI base prints the one
+# error line, errors.notice the one fallback line from below the CLI.
+OUTPUT_OWNERS = ("deskctl.render", "deskctl.cli._base", "deskctl.errors")
+OUTPUT_CALLS = ("typer.echo(", "print(", "sys.stdout.write(", "sys.stderr.write(")
+
+
+def test_only_render_and_the_cli_base_write_output() -> None:
+    bad = []
+    for module, path in MODULES.items():
+        if module.startswith(OUTPUT_OWNERS):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            hits = [c for c in OUTPUT_CALLS if c in code and not _method_call(code, c)]
+            if hits:
+                bad.append(f"{module}:{number}: {line.strip()}")
+    assert bad == []
+
+
+def _method_call(code: str, call: str) -> bool:
+    """``console.print(`` is a rich console's method, not the builtin ``print``."""
+    at = code.find(call)
+    return call == "print(" and at > 0 and code[at - 1] == "."

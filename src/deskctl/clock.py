@@ -9,13 +9,25 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 
+from deskctl.domain.validate import EARLIEST, LATEST, instant_in_range
 from deskctl.errors import BadInput
+
+_SANE_YEARS = (EARLIEST.year - 1, LATEST.year)
 
 
 def now() -> datetime:
     fixed = os.environ.get("DESKCTL_NOW")
     if fixed:
         return parse_instant(fixed, what="DESKCTL_NOW")
+    return datetime.now(UTC)
+
+
+def system_now() -> datetime:
+    """The machine's clock even under ``DESKCTL_NOW``: the latest an event can happen.
+
+    A replay pins ``DESKCTL_NOW`` and records events after it (``--at``); an event
+    later than both this and ``now()`` is in the future either way.
+    """
     return datetime.now(UTC)
 
 
@@ -36,10 +48,14 @@ def parse_instant(text: str, *, what: str = "instant") -> datetime:
     except ValueError:
         raise BadInput(f"{what}: not an ISO-8601 instant: {text!r}") from None
     if value.tzinfo is None:
-        if len(raw) == 10:
-            return value.replace(tzinfo=UTC)
-        raise BadInput(f"{what}: {text!r} has no UTC offset (add Z or +HH:MM)")
-    return value.astimezone(UTC)
+        if len(raw) != 10:
+            raise BadInput(f"{what}: {text!r} has no UTC offset (add Z or +HH:MM)")
+        value = value.replace(tzinfo=UTC)
+    # Years 1 and 9999 with an offset overflow when moved to UTC: judge the range on
+    # the naive wall time first, then convert.
+    if not _SANE_YEARS[0] <= value.year <= _SANE_YEARS[1]:
+        raise BadInput(f"{what}: {text!r} is outside {EARLIEST.year}-{LATEST.year - 1}")
+    return instant_in_range(value.astimezone(UTC), what)
 
 
 def parse_date(text: str, *, what: str = "date") -> date:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,14 +38,51 @@ def _read_config(path: str) -> dict[str, Any]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path}: {exc}") from None
+    except RecursionError:
+        raise BadInput(f"{path}: nested too deeply") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text") from None
+
+
+# The keys deskctl reads, per table; a key outside these is a typo (warned about).
+KNOWN_KEYS: dict[str, set[str]] = {
+    "database": {"url"},
+    "smtp": {"host", "port", "starttls", "ssl", "username", "from", "timeout",
+             "password_command"},
+    "attachments": {"max_mb"},
+}
 
 
 def config() -> dict[str, Any]:
     """The user's config file (``config.toml``); empty when there is none.
 
-    Secrets never sit here: database and SMTP passwords live in the keyring.
+    Secrets never sit here: database and SMTP passwords live in the keyring; a
+    ``password`` key anywhere is refused (exit 2), other unknown keys of the
+    tables above get one warning line.
     """
-    return _read_config(str(config_path()))
+    return _checked(str(config_path()))
+
+
+@lru_cache(maxsize=4)
+def _checked(path: str) -> dict[str, Any]:
+    cfg = _read_config(path)
+    for table, keys in cfg.items():
+        if not isinstance(keys, dict):
+            continue
+        for key in keys:
+            if "password" in key.lower() and key != "password_command":
+                raise BadInput(
+                    f"{path}: [{table}] {key}: passwords never go in the config file; "
+                    "use `deskctl mail login` / `deskctl db login` (system keyring)"
+                )
+            if table in KNOWN_KEYS and key not in KNOWN_KEYS[table]:
+                known = ", ".join(sorted(KNOWN_KEYS[table]))
+                sys.stderr.write(
+                    f"deskctl: warning: {path}: [{table}] {key} is unknown (known: {known})\n"
+                )
+    return cfg
 
 
 def database_url() -> str:

@@ -1,7 +1,8 @@
-"""One error hierarchy; the CLI maps it to exit codes in one place (SPEC §10)."""
+"""One error hierarchy; the CLI maps it to exit codes in one place (docs/rules.md §10)."""
 
 from __future__ import annotations
 
+import sys
 from enum import IntEnum
 
 
@@ -51,3 +52,18 @@ class Conflict(DeskctlError):
 
 class StoreUnavailable(DeskctlError):
     exit_status = ExitStatus.STORE_UNAVAILABLE
+
+
+class SomeFailed(DeskctlError):
+    """A command over several items where some failed, each already reported on its own
+    line: the exit code is the worst of theirs (the highest)."""
+
+    def __init__(self, message: str, status: ExitStatus) -> None:
+        super().__init__(message)
+        self.exit_status = status
+
+
+def notice(message: str) -> None:
+    """One line on stderr from below the CLI: a fallback was taken, nothing failed (the
+    keyring is missing, so the password comes from elsewhere)."""
+    sys.stderr.write(f"deskctl: {message}\n")

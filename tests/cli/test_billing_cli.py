@@ -486,8 +486,8 @@ def test_numbers_restart_each_year(cli, dms, monkeypatch) -> None:
     december = ("--from", "2026-12-01", "--to", "2026-12-31")
     monkeypatch.setenv("DESKCTL_NOW", "2026-12-31T20:00:00Z")
     cli("bill", "finalize", "--customer", "studio", *december)
-    log(cli, ticket, "20m", at="2026-12-31T21:00:00Z")
     monkeypatch.setenv("DESKCTL_NOW", "2027-01-02T09:00:00Z")
+    log(cli, ticket, "20m", at="2026-12-31T21:00:00Z")  # logged late, in the new year
     second = cli("bill", "finalize", "--customer", "studio", *december)
     assert second.stdout.strip() == "INV-2027-0001"
 
@@ -744,7 +744,8 @@ def test_invoicing_in_pieces_charges_what_one_invoice_would(
     from deskctl.services import billing, tickets
     from deskctl.store import db
 
-    ticket = open_dms(cli, dms, version="10.4" if current else "9.1")
+    # opened before the first day work can be logged on (work is never before the opening)
+    ticket = open_dms(cli, dms, version="10.4" if current else "9.1", at="2026-03-01T09:00:00Z")
     now = parse_instant(NOW)
     with _session() as s:
         for day, minutes, kind in entries:

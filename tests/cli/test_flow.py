@@ -220,6 +220,7 @@ def test_a_ticket_missing_fields_may_still_be_closed(fast_cli, imexhs) -> None:
 
 def test_assign_records_agent_and_team(fast_cli, imexhs) -> None:
     t = ticket_in(fast_cli, imexhs, "queued")
+    fast_cli("agent", "add", "ana", "--name", "Ana")
     doc = fast_cli.json("ticket", "assign", t, "--to", "ana", "--team", "pacs")
     assert (doc["assignee"], doc["team"], doc["status"]) == ("ana", "pacs", "queued")
     assert doc["events"][-1]["data"] == {"assignee": "ana", "team": "pacs"}

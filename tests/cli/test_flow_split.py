@@ -12,6 +12,7 @@ def test_split_end_to_end(store, fast_cli, imexhs, monkeypatch) -> None:
     cli = fast_cli
     parent = ticket_in(cli, imexhs, "in_progress")
     cli("ticket", "update", parent, "--os", "Windows Server 2022")
+    cli("agent", "add", "ana", "--name", "Ana")
     cli("ticket", "assign", parent, "--to", "ana")
     out = cli("ticket", "split", parent, "--part", "Viewer crash", "--part", "Slow worklist")
     children = [int(line) for line in out.stdout.split()]

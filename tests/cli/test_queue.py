@@ -41,6 +41,7 @@ def board(fast_cli, imexhs, monkeypatch) -> dict[str, int]:
     """Tickets opened a day apart, in several states, some with SLA columns filled."""
     cli = fast_cli
     ids: dict[str, int] = {}
+    cli("agent", "add", "tester", "--name", "Tester", "--team", "pacs")
 
     def make(name: str, day: int, *steps: list[str]) -> None:
         monkeypatch.setenv("DESKCTL_NOW", f"2026-03-0{day}T09:00:00Z")

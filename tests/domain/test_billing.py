@@ -421,3 +421,33 @@ def test_invoice_numbers() -> None:
 def test_invoice_number_refusals(last: str | None, year: int, prefix: str, message: str) -> None:
     with pytest.raises(BadInput, match=message):
         next_invoice_number(last, year, prefix)
+
+
+def test_a_tickets_terms_and_rate_card_come_from_the_policy_alone() -> None:
+    """billing_terms / rate_card_for / covers: the pure half of billing a stored ticket."""
+    from decimal import Decimal
+
+    from deskctl.domain.billing import billing_terms, covers, rate_card_for
+    from tests.domain.test_examples import load
+
+    dms = load("dms")
+    terms = {"plan": "maintenance", "product_current": "10.4"}
+    assert billing_terms(dms, billing_mode=None, version="10.4", **terms) == (
+        "per_intervention",
+        True,
+    )
+    assert billing_terms(dms, billing_mode=None, version="9.1", **terms) == (
+        "per_intervention",
+        False,
+    )
+    assert billing_terms(dms, billing_mode=None, version="garbled", **terms)[1] is True
+    assert billing_terms(dms, billing_mode="warranty", version="9.1", **terms) == (
+        "included",
+        True,
+    )
+    card = rate_card_for(dms.rates, "billable_service", "Data-Recovery")
+    assert card.service == "Data Recovery"
+    assert card.rates is not None and card.rates.hourly["service"] == Decimal("60.00")
+    assert rate_card_for(dms.rates, "defect", None).service == "service"
+    assert covers("hourly:data_recovery", "recovery") and not covers("intervention", "recovery")
+    assert covers("hourly:diagnosis", "diagnosis") and not covers("hourly:diagnosis", "onsite")

@@ -289,7 +289,7 @@ def test_snapshot_states_match_a_replay(
 ) -> None:
     """Single targets (Medisoft) turn at_risk between changes; ranges (IMEXHS) go late
     first; pauses, late completion, stale snapshots (computed before the last events)."""
-    from deskctl.services import sla
+    from deskctl.domain import sla_facts as sla
 
     policy = _policy(policy_plan[0])
     events, last = _history(policy, policy_plan[1], steps, severity)

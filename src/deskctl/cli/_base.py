@@ -31,7 +31,7 @@ def _closed_pipe() -> None:
 
 
 class DeskGroup(TyperGroup):
-    """Every command runs inside this: one line on stderr and the SPEC §10 exit code.
+    """Every command runs inside this: one line on stderr and the docs/rules.md §10 exit code.
 
     An exception nobody expected is a bug: one line and exit 70 (the traceback with
     DESKCTL_DEBUG=1), so exit 1 keeps meaning "refused by a rule". Ctrl-C exits 130.
@@ -74,21 +74,28 @@ def _internal(exc: Exception) -> str:
 
 
 def _map_store_error(exc: Exception) -> DeskctlError | None:
-    """Driver errors that escaped a service: unavailable store (5) or a lost race (4)."""
+    """Driver errors that escaped a service, by the store's one map (``db.store_error``);
+    an id or count beyond 64 bits and undecodable argument bytes are exit 2."""
+    from deskctl.errors import BadInput
+
+    if isinstance(exc, OverflowError):
+        return BadInput("a number is too large (at most 9223372036854775807)")
+    if isinstance(exc, UnicodeEncodeError):  # undecodable argument bytes (surrogateescape)
+        return BadInput("an argument is not valid UTF-8 text")
     if "sqlalchemy" not in type(exc).__module__:
         return None
-    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+    from deskctl.store.db import store_error
 
-    from deskctl.errors import Conflict, StoreUnavailable
+    return store_error(exc)
 
-    if isinstance(exc, IntegrityError):
-        return Conflict("changed by someone else meanwhile; try again")
-    if isinstance(exc, OperationalError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    ):
-        orig = getattr(exc, "orig", exc)
-        return StoreUnavailable(f"store unavailable: {str(orig).strip().splitlines()[0]}")
-    return None
+
+def check_utf8(args: list[str]) -> None:
+    """Arguments whose bytes are not UTF-8 (decoded with surrogates): exit 2, one line."""
+    for index, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            _fail(f"argument {index} is not valid UTF-8 text", ExitStatus.USAGE)
 
 
 def sub_app(help_text: str) -> typer.Typer:

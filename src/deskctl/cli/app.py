@@ -44,7 +44,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"deskctl {__version__}")
+        from deskctl.render.output import emit_text
+
+        emit_text(f"deskctl {__version__}")
         raise typer.Exit()
 
 
@@ -84,4 +86,9 @@ ticket_visit.register(app)
 
 
 def main() -> None:
+    import sys
+
+    from deskctl.cli._base import check_utf8
+
+    check_utf8(sys.argv[1:])
     app(prog_name="deskctl")

@@ -1,4 +1,4 @@
-"""`deskctl bill [finalize]` and `deskctl invoice list | show | void` (SPEC §7)."""
+"""`deskctl bill [finalize]` and `deskctl invoice list | show | void` (docs/rules.md §7)."""
 
 from __future__ import annotations
 
@@ -89,9 +89,13 @@ def _emit(docs: list[dict], *, single: bool, json_out: bool, csv_out: bool) -> N
     elif csv_out:
         emit_rows(line_rows(docs), LINE_COLUMNS, "csv")
     elif not docs:
-        typer.echo("nothing to bill")
+        from deskctl.render.output import emit_text
+
+        emit_text("nothing to bill")
     else:
-        typer.echo("\n\n".join(bill_text(d) for d in docs))
+        from deskctl.render.output import emit_text
+
+        emit_text("\n\n".join(bill_text(d) for d in docs))
 
 
 @bill_app.callback()
@@ -154,8 +158,9 @@ def finalize(
     if json_out:
         _emit(docs, single=not every, json_out=True, csv_out=False)
     else:
-        for doc in docs:
-            typer.echo(doc["number"])
+        from deskctl.render.output import emit_lines
+
+        emit_lines(doc["number"] for doc in docs)
 
 
 @invoice_app.command("list")
@@ -195,7 +200,9 @@ def show(
     if json_out:
         emit_json(doc)
     elif not (html or pdf):
-        typer.echo(bill_text(doc))
+        from deskctl.render.output import emit_text
+
+        emit_text(bill_text(doc))
 
 
 @invoice_app.command("void")

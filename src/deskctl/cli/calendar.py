@@ -49,7 +49,12 @@ def _instant(text: str, zone: str, what: str) -> Any:
         raise BadInput(f"{what}: not an ISO-8601 instant or date: {text!r}") from None
     if value.tzinfo is not None:
         return clock.parse_instant(raw, what=what)
-    return value.replace(tzinfo=ZoneInfo(zone))
+    from deskctl.domain.validate import instant_in_range
+
+    local = value.replace(tzinfo=ZoneInfo(zone))
+    if not 1970 <= value.year <= 2099:  # before converting: year 9999 would overflow
+        raise BadInput(f"{what}: {text!r} is outside 1970-2099")
+    return instant_in_range(local, what)
 
 
 def _local(at: Any, zone: str) -> str:
@@ -112,8 +117,9 @@ def show(
     elif is_terminal():
         print_month(doc, cal.spec)
     else:
-        for line in month_lines(doc):
-            typer.echo(line)
+        from deskctl.render.output import emit_lines
+
+        emit_lines(month_lines(doc))
 
 
 @calendar_app.command("due")
@@ -135,13 +141,19 @@ def due(
     seconds = parse_duration(in_, what="--in")
     if seconds < 0:
         raise BadInput(f"--in: a duration of business time cannot be negative: {in_!r}")
+    from deskctl.domain.policy_file import MAX_SPAN_SECONDS
+
+    if seconds > MAX_SPAN_SECONDS:  # each business hour is walked: a typo would spin for ever
+        raise BadInput(f"--in: {in_!r} is longer than a year (366d)")
     cal = _calendar(name, policy)
     start = _instant(from_, cal.spec.timezone, "--from")
     at = cal.due(start, seconds)
     if json_out:
         emit_json({"due_at": iso_z(at)})
     else:
-        typer.echo(f"{_local(at, cal.spec.timezone)} ({cal.spec.timezone})  {iso_z(at)}")
+        from deskctl.render.output import emit_text
+
+        emit_text(f"{_local(at, cal.spec.timezone)} ({cal.spec.timezone})  {iso_z(at)}")
 
 
 @calendar_app.command("elapsed")
@@ -165,4 +177,6 @@ def elapsed(
     if json_out:
         emit_json({"seconds": seconds})
     else:
-        typer.echo(f"{seconds}\t{format_duration(seconds)}")
+        from deskctl.render.output import emit_text
+
+        emit_text(f"{seconds}\t{format_duration(seconds)}")

@@ -55,4 +55,6 @@ def completion(
     zsh: `deskctl completion zsh > "${fpath[1]}/_deskctl"`;
     fish: `deskctl completion fish > ~/.config/fish/completions/deskctl.fish`.
     """
-    typer.echo(script(shell.value), nl=False)
+    from deskctl.render.output import emit_text
+
+    emit_text(script(shell.value), end="")

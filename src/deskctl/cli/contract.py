@@ -353,18 +353,12 @@ def contract_import(
     Columns: customer,plan,start,end,activated,license_issued,products,policy
     (products separated by ';'; only customer, plan and start are required).
     """
-    from deskctl import clock
+    from deskctl import clock, files
     from deskctl.errors import BadInput
     from deskctl.render.output import emit_json, say
     from deskctl.services import contracts
 
-    try:
-        with open(file, encoding="utf-8-sig", newline="") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise BadInput(f"cannot read {file}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{file} is not UTF-8 text") from None
+    text = files.read_text(file, what="contract import", encoding="utf-8-sig")
     try:
         with store_session(write=True) as s:
             ids = contracts.import_csv(s, text, source=file, now=clock.now())

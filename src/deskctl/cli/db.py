@@ -109,7 +109,9 @@ def current(json_out: bool = JsonOpt) -> None:
     if json_out:
         emit_json(doc)
     else:
-        typer.echo(
+        from deskctl.render.output import emit_text
+
+        emit_text(
             f"{doc['store']}\trevision {rev or 'none'}"
             + ("" if doc["up_to_date"] else f" (needs {db.SCHEMA_HEAD})")
         )

@@ -180,7 +180,7 @@ def quarantine_open(
     """Open a held message as a ticket for a customer; prints the new id."""
     from deskctl import clock
     from deskctl.config import acting_user, paths
-    from deskctl.render.output import emit_json
+    from deskctl.render.output import emit_json, emit_text
     from deskctl.services import inbox
     from deskctl.services import tickets as svc
 
@@ -200,7 +200,7 @@ def quarantine_open(
     if json_out:
         emit_json(doc)
     else:
-        typer.echo(ticket_id)
+        emit_text(ticket_id)
 
 
 @quarantine_app.command("discard")

@@ -29,8 +29,12 @@ def sweep(
     customer, closes unanswered tickets as accepted, raises SLA at-risk and breach
     notices in business hours, and delivers the outbox. Safe to run from cron as
     often as you like, also several at once: exit 0 when it worked (even with
-    nothing due), 1 when a ticket could not be swept, 5 when the store is unavailable.
-    One line per action on stderr; --json prints {"actions": [{ticket, action, at}]}.
+    nothing due), 1 "done, with failures" when a ticket could not be swept or a
+    message cannot be sent as it is (everything else was done; each failure is
+    listed, and `deskctl mail outbox` shows the message as failed with its reason),
+    5 when the store is unavailable. A mail server that is down only defers the
+    outbox to the next run (exit 0). One line per action on stderr; --json prints
+    {"actions": [{ticket, action, at}]}.
     """
     from deskctl import clock
     from deskctl.errors import BadInput, Refused
@@ -50,11 +54,28 @@ def sweep(
         emit_json(result.to_json())
     else:
         _summary(result, say)
+    problems = _failures(result)
+    if problems:
+        raise Refused("done, with failures: " + "; ".join(problems))
+
+
+def _failures(result: object) -> list[str]:
+    from deskctl.services.sweep import SweepResult
+
+    assert isinstance(result, SweepResult)
+    problems = []
     if result.failures:
         first = result.failures[0]
-        raise Refused(
+        problems.append(
             f"{len(result.failures)} ticket(s) could not be swept; #{first.ticket}: {first.error}"
         )
+    unsendable = [d for d in (result.mail.deliveries if result.mail else []) if d.unsendable]
+    if unsendable:
+        problems.append(
+            f"{len(unsendable)} message(s) cannot be sent (see `deskctl mail outbox`); "
+            f"#{unsendable[0].id}: {unsendable[0].error}"
+        )
+    return problems
 
 
 def _summary(result: object, say: object) -> None:
@@ -66,7 +87,7 @@ def _summary(result: object, say: object) -> None:
     report = result.mail
     if report is not None:
         for d in report.deliveries:
-            state = "sent" if d.ok else f"deferred ({d.error})"
+            state = "sent" if d.ok else ("failed" if d.unsendable else "deferred") + f" ({d.error})"
             say(f"mail #{d.id} to {d.recipient}: {state}")
         if report.pending:
             say(f"{report.pending} message(s) wait in the outbox; the next sweep retries")

@@ -120,7 +120,9 @@ def open_(
     if json_out:
         emit_json(doc)
     else:
-        typer.echo(ticket_id)
+        from deskctl.render.output import emit_text
+
+        emit_text(ticket_id)
 
 
 LIST_HELP_STATUS = "Only this status (repeat)."

@@ -4,79 +4,22 @@ Every command records events (``--at`` says when, ``--note`` adds a note to the
 history), prints one line on stderr, or the changed ticket with ``--json``
 (the ``ticket show --json`` document). ``--if-rev N`` refuses (exit 4) when the
 ticket is no longer at rev N, for scripts that decided on what they last saw.
+Each takes several ids, or ``-`` for ids on stdin (``deskctl.cli.ticket_change``).
 """
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from deskctl.cli._base import AtOpt, JsonOpt, store_session
-from deskctl.cli.ticket import ticket_app
-
-NoteOpt = typer.Option(None, "--note", help="A note for the ticket's history.")
-IfRevOpt = typer.Option(
-    None, "--if-rev", min=0, help="Only if the ticket is still at this rev (exit 4 otherwise)."
-)
-IdArg = typer.Argument(help="Ticket id.")
+from deskctl.cli.ticket_change import Action, ticket_change
 
 
 def register(app: typer.Typer) -> None:
     """The commands attach to the ``ticket`` group when this module is imported."""
 
 
-def describe(change: Any) -> str:
-    """One line for the person: the move, or what was recorded."""
-    state = change.state
-    if change.before != state.status:
-        what = f"{change.before} -> {state.status}"
-    else:
-        kinds = ", ".join(dict.fromkeys(e.kind for e in change.events))
-        what = f"{kinds} ({state.status})"
-    extras = []
-    if state.outcome and state.status == "closed":
-        extras.append(f"outcome {state.outcome}")
-    if state.severity:
-        extras.append(f"severity {state.severity}")
-    if state.category:
-        extras.append(state.category)
-    if state.assignee:
-        extras.append(f"assignee {state.assignee}")
-    tail = f" [{', '.join(extras)}]" if extras else ""
-    return f"ticket {change.ticket_id}: {what}{tail}"
-
-
-def _run(
-    action: Callable[[Any, Any], Any],
-    *,
-    at: str | None,
-    note: str | None,
-    if_rev: int | None,
-    json_out: bool,
-) -> Any:
-    from deskctl.cli._base import when
-    from deskctl.config import acting_user
-    from deskctl.render.output import emit_json, say
-    from deskctl.render.tickets import ticket_document
-    from deskctl.services.flow import Ctx
-
-    clean_note = note.strip() if note and note.strip() else None
-    ctx = Ctx(now=when(at), actor=acting_user(), note=clean_note, if_rev=if_rev)
-    with store_session(write=True) as s:
-        change = action(s, ctx)
-        doc = ticket_document(s, change.ticket_id) if json_out else None
-    for hint in change.hints:
-        say(f"deskctl: note: {hint}")
-    if json_out:
-        emit_json(doc)
-    else:
-        say(describe(change))
-    return change
-
-
-@ticket_app.command("triage")
+@ticket_change("triage")
 def triage(
-    ticket_id: Annotated[int, IdArg],
     severity: Annotated[
         str | None, typer.Option("--severity", help="Severity, by name (see policy show).")
     ] = None,
@@ -99,11 +42,7 @@ def triage(
     billable: Annotated[
         bool, typer.Option("--billable", help="Convert out_of_scope into a billable service.")
     ] = False,
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Set severity and scope category: queue, await approval, or close (misuse, out of scope)."""
     from deskctl.services import flow
 
@@ -116,196 +55,93 @@ def triage(
         kb_article=kb,
         billable=billable,
     )
-    _run(
-        lambda s, ctx: flow.triage(s, ticket_id, ctx, req),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.triage(s, ticket_id, ctx, req)
 
 
-@ticket_app.command("approve")
-def approve(
-    ticket_id: Annotated[int, IdArg],
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+@ticket_change("approve")
+def approve() -> Action:
     """The customer approved the cost of a billable service: the ticket is queued."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.approve(s, ticket_id, ctx),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.approve(s, ticket_id, ctx)
 
 
-@ticket_app.command("decline")
-def decline(
-    ticket_id: Annotated[int, IdArg],
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+@ticket_change("decline")
+def decline() -> Action:
     """The customer declined the cost: closed as rejected."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.decline(s, ticket_id, ctx),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.decline(s, ticket_id, ctx)
 
 
-@ticket_app.command("assign")
+@ticket_change("assign")
 def assign(
-    ticket_id: Annotated[int, IdArg],
     to: Annotated[str, typer.Option("--to", help="Agent login.")],
     team: Annotated[
         str | None, typer.Option("--team", help="Team (default: the agent's team).")
     ] = None,
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Assign the ticket to an agent (and a team)."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.assign(s, ticket_id, ctx, to, team),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.assign(s, ticket_id, ctx, to, team)
 
 
-@ticket_app.command("respond")
+@ticket_change("respond")
 def respond(
-    ticket_id: Annotated[int, IdArg],
     message: Annotated[
         str | None, typer.Option("--message", "-m", help="What was said to the customer.")
     ] = None,
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Record a response to the customer (the first stops the response clock; starts work)."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.respond(s, ticket_id, ctx, message),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.respond(s, ticket_id, ctx, message)
 
 
-@ticket_app.command("start")
-def start(
-    ticket_id: Annotated[int, IdArg],
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+@ticket_change("start")
+def start() -> Action:
     """Start working on the ticket: in_progress."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.start(s, ticket_id, ctx),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.start(s, ticket_id, ctx)
 
 
-@ticket_app.command("wait")
+@ticket_change("wait")
 def wait(
-    ticket_id: Annotated[int, IdArg],
     on: Annotated[str, typer.Option("--on", help="customer | third-party")],
     vendor: Annotated[
         str | None, typer.Option("--vendor", help="The third party waited on.")
     ] = None,
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Wait on the customer (awaiting_customer) or a third party (forwarded)."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.wait(s, ticket_id, ctx, on, vendor),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.wait(s, ticket_id, ctx, on, vendor)
 
 
-@ticket_app.command("resume")
-def resume(
-    ticket_id: Annotated[int, IdArg],
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+@ticket_change("resume")
+def resume() -> Action:
     """End a wait: back to where the ticket was (a forwarded ticket to in_progress)."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.resume(s, ticket_id, ctx),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.resume(s, ticket_id, ctx)
 
 
-@ticket_app.command("forward")
+@ticket_change("forward")
 def forward(
-    ticket_id: Annotated[int, IdArg],
     to: Annotated[str, typer.Option("--to", help="The third party (manufacturer, vendor).")],
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Forward to a third party: forwarded until `ticket resume`."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.forward(s, ticket_id, ctx, to),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.forward(s, ticket_id, ctx, to)
 
 
-@ticket_app.command("split")
+@ticket_change("split")
 def split(
-    ticket_id: Annotated[int, IdArg],
     part: Annotated[list[str], typer.Option("--part", help="Title of a sub-ticket (repeat).")],
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Split into sub-tickets; prints their ids one per line (the parent with --json).
 
     Sub-tickets open queued with the parent's customer, contact, product,
@@ -314,42 +150,21 @@ def split(
     """
     from deskctl.services import flow
 
-    change = _run(
-        lambda s, ctx: flow.split(s, ticket_id, ctx, part),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
-    if not json_out:
-        for child in change.children:
-            typer.echo(child)
+    return lambda s, ctx, ticket_id: flow.split(s, ticket_id, ctx, part)
 
 
-@ticket_app.command("resolve")
+@ticket_change("resolve")
 def resolve(
-    ticket_id: Annotated[int, IdArg],
     solution: Annotated[str, typer.Option("--solution", help="The solution proposed.")],
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Propose a solution: awaiting_verification (the closure protocol starts)."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.resolve(s, ticket_id, ctx, solution),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.resolve(s, ticket_id, ctx, solution)
 
 
-@ticket_app.command("close")
+@ticket_change("close")
 def close(
-    ticket_id: Annotated[int, IdArg],
     outcome: Annotated[
         str,
         typer.Option("--outcome", help="resolved | unresolved | rejected | redirected | cancelled"),
@@ -357,91 +172,46 @@ def close(
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why (not reproducible, duplicate...).")
     ] = None,
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Close the ticket with an outcome (refused while sub-tickets are open)."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.close(s, ticket_id, ctx, outcome, reason),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.close(s, ticket_id, ctx, outcome, reason)
 
 
-@ticket_app.command("reopen")
-def reopen(
-    ticket_id: Annotated[int, IdArg],
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+@ticket_change("reopen")
+def reopen() -> Action:
     """Reopen a closed ticket within the policy's window (never one closed as accepted)."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.reopen(s, ticket_id, ctx),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.reopen(s, ticket_id, ctx)
 
 
-@ticket_app.command("redirect")
+@ticket_change("redirect")
 def redirect(
-    ticket_id: Annotated[int, IdArg],
     kb: Annotated[str, typer.Option("--kb", help="The knowledge-base article that answers it.")],
     topic: Annotated[
         str | None, typer.Option("--topic", help="The case type (default: the ticket's).")
     ] = None,
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Misuse: redirect to a knowledge-base article and close as redirected."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.redirect(s, ticket_id, ctx, kb, topic),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.redirect(s, ticket_id, ctx, kb, topic)
 
 
-@ticket_app.command("comment")
+@ticket_change("comment")
 def comment(
-    ticket_id: Annotated[int, IdArg],
     text: Annotated[str, typer.Argument(help="The comment.")],
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Add a comment to the ticket's history."""
     from deskctl.services import flow
 
-    _run(
-        lambda s, ctx: flow.comment(s, ticket_id, ctx, text),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.comment(s, ticket_id, ctx, text)
 
 
-@ticket_app.command("update")
+@ticket_change("update")
 def update(
-    ticket_id: Annotated[int, IdArg],
     product: Annotated[str | None, typer.Option("--product", help="Product name.")] = None,
     version: Annotated[str | None, typer.Option("--version", help="Software version.")] = None,
     os_: Annotated[str | None, typer.Option("--os", help="Operating system and version.")] = None,
@@ -454,11 +224,7 @@ def update(
     description: Annotated[
         str | None, typer.Option("--description", "-d", help="What happened.")
     ] = None,
-    at: str | None = AtOpt,
-    note: str | None = NoteOpt,
-    if_rev: int | None = IfRevOpt,
-    json_out: bool = JsonOpt,
-) -> None:
+) -> Action:
     """Supply intake fields; the last missing required one makes the ticket info-complete."""
     from deskctl.services import flow
 
@@ -472,10 +238,4 @@ def update(
         "error": error,
         "description": description,
     }
-    _run(
-        lambda s, ctx: flow.update(s, ticket_id, ctx, fields),
-        at=at,
-        note=note,
-        if_rev=if_rev,
-        json_out=json_out,
-    )
+    return lambda s, ctx, ticket_id: flow.update(s, ticket_id, ctx, fields)

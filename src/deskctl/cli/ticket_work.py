@@ -85,7 +85,9 @@ def worklog(
     ]
     emit_rows(doc["entries"], columns, fmt, json_doc=doc, empty="no work logged")
     if fmt == "table" and doc["entries"]:
-        typer.echo(
+        from deskctl.render.output import emit_text
+
+        emit_text(
             f"total {_minutes(doc['total_minutes'])} "
             f"({doc['total_minutes']} min; {doc['uninvoiced_minutes']} min not invoiced)"
         )

@@ -1,4 +1,4 @@
-"""Pricing and invoice arithmetic (SPEC §7; seed 002 is the price list).
+"""Pricing and invoice arithmetic (docs/rules.md §7; seed 002 is the price list).
 
 Pure functions over the policy's :class:`RateCard`. Money is ``Decimal`` and every
 amount is rounded half-up to cents.
@@ -26,10 +26,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
-from deskctl.domain.policy import BILLING_MODES, CATEGORIES, InterventionRate, RateCard
+from deskctl.domain.entitlement import is_current
+from deskctl.domain.policy import BILLING_MODES, CATEGORIES, InterventionRate, Policy, RateCard
 from deskctl.errors import BadInput
 
 CENT = Decimal("0.01")
@@ -358,3 +360,91 @@ def _vat_fraction(vat_rate: Decimal) -> Decimal:
     if not rate.is_finite() or not 0 <= rate < 1:
         raise BadInput(f"VAT rate must be a fraction from 0 to below 1 (0.22 for 22%), got {rate}")
     return rate
+
+
+# -- a ticket's terms: the mode, the version rate and the rate card its lines use ------
+
+# Stored billing modes (entitlement decisions and plan modes) -> (price_ticket mode, current?)
+_MODES: dict[str, tuple[str, bool]] = {
+    "included": ("included", True),
+    "warranty": ("included", True),
+    "per_intervention_current": ("per_intervention", True),
+    "per_intervention_previous": ("per_intervention", False),
+    "pay_per_incident": ("pay_per_incident", True),
+}
+
+
+@dataclass(frozen=True)
+class LineCard:
+    """The rate card a ticket's lines are priced with, and what its billable service is called."""
+
+    rates: RateCard | None
+    service: str = "service"
+
+
+def billing_terms(
+    policy: Policy,
+    *,
+    billing_mode: str | None,
+    plan: str | None,
+    version: str | None,
+    product_current: str | None,
+) -> tuple[str, bool]:
+    """(price_ticket mode, version current?) for a ticket; see the module docstring."""
+    if billing_mode in _MODES:
+        return _MODES[billing_mode]
+    mode = billing_mode
+    if mode is None:
+        plan_row = policy.plans.get(plan or "")
+        mode = plan_row.billing if plan_row else "included"
+    if mode == "included" or mode == "pay_per_incident":
+        return mode, True
+    if mode != "per_intervention":
+        raise BadInput(f"unknown billing mode {mode!r}")
+    rules = policy.entitlement
+    if rules.previous_version != "billable" or rules.latest_release_only:
+        return mode, True
+    return mode, _version_current(version, product_current)
+
+
+@lru_cache(maxsize=1024)
+def _version_current(version: str | None, product_current: str | None) -> bool:
+    if not version or not product_current:
+        return True
+    try:
+        return is_current(version, product_current)
+    except BadInput:
+        return True
+
+
+def rate_key(name: str) -> str:
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def rate_card_for(rates: RateCard | None, category: str | None, topic: str | None) -> LineCard:
+    """The policy's rate card as pricing reads it.
+
+    Hourly keys are matched without regard to ``-`` or ``_`` (policy files write
+    ``data-recovery``, pricing asks for ``data_recovery``). A billable service whose
+    topic has its own hourly rate (``data-recovery = "60.00"``) is billed at that rate
+    and named after it; other billable services use ``hourly.service``.
+    """
+    if rates is None:
+        return LineCard(None)
+    hourly = {rate_key(k): v for k, v in rates.hourly.items()}
+    service = "service"
+    if category == "billable_service" and topic and rate_key(topic) in hourly:
+        hourly["service"] = hourly[rate_key(topic)]
+        service = topic.strip().replace("-", " ").replace("_", " ")
+    if hourly == rates.hourly:
+        return LineCard(rates, service)
+    return LineCard(replace(rates, hourly=hourly), service)
+
+
+def covers(line_kind: str, row_kind: str) -> bool:
+    """Which work-log rows a priced line bills (the kinds price_ticket puts on that line)."""
+    if line_kind == "hourly:data_recovery":
+        return row_kind == "recovery"
+    if line_kind == "hourly:diagnosis":
+        return row_kind == "diagnosis"
+    return row_kind != "recovery"

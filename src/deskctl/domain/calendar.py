@@ -5,7 +5,7 @@ holiday codes of the ``holidays`` package and explicit closed dates. The engine 
 each local year into sorted UTC open intervals with a running total of business
 seconds, so ``due`` and ``elapsed`` are two binary searches whatever the span.
 
-Conventions (SPEC §5), the same for every method:
+Conventions (docs/rules.md §5), the same for every method:
 
 - Instants are aware datetimes; any zone is accepted, results are UTC. Business time
   has a resolution of one second: an instant counts from its whole second

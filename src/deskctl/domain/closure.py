@@ -1,4 +1,4 @@
-"""The closure protocol (SPEC §6): which pre-closing steps fall due, and when.
+"""The closure protocol (docs/rules.md §6): which pre-closing steps fall due, and when.
 
 Entering ``awaiting_verification`` starts a protocol *round*; round N is the
 N-th entry into that state (a rejected solution followed by a new resolution is
@@ -30,22 +30,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from deskctl.domain.events import (
     CONFIRMED,
+    CONTACT_ATTEMPT,
     CUSTOMER_REPLIED,
     PROTOCOL_STEP,
     SOLUTION_REJECTED,
     Event,
 )
+from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import ClosureProtocol
 from deskctl.domain.sla import CalendarLike
-from deskctl.errors import BadInput
+from deskctl.errors import BadInput, Refused
 
 AWAITING_VERIFICATION = "awaiting_verification"
 CLOSE = "close"
 DEFAULT_CLOSE_OUTCOME = "accepted"
+AGENDA_DAYS = 3
+SLOT = timedelta(minutes=15)  # agenda granularity; a protocol call blocks one slot
+CONTACT_VIA = ("phone", "email")
+CONTACT_OUTCOMES = ("no-answer", "reached")
 
 
 @dataclass(frozen=True)
@@ -158,3 +166,113 @@ def protocol_due(
         entered_at, protocol, calendar, ticket_id=ticket_id, round=round_no
     )
     return due_steps(schedule, done_keys(events), now)
+
+
+# -- the engineer's attempts to reach the customer -------------------------------------
+
+
+def check_contact(via: str, outcome: str) -> None:
+    if via not in CONTACT_VIA:
+        raise BadInput(f"--via: {via!r} is not one of {', '.join(CONTACT_VIA)}")
+    if outcome not in CONTACT_OUTCOMES:
+        raise BadInput(f"--outcome: {outcome!r} is not one of {', '.join(CONTACT_OUTCOMES)}")
+
+
+def plan_contact(
+    state: TicketState,
+    *,
+    via: str,
+    outcome: str,
+    now: datetime,
+    actor: str,
+    note: str | None = None,
+) -> Event:
+    """A CONTACT_ATTEMPT event: the engineer tried to reach the customer (any open state).
+    It is not the customer's answer: the protocol keeps running."""
+    check_contact(via, outcome)
+    if state.status == "closed":
+        raise Refused("the ticket is closed; a contact attempt is recorded on open tickets")
+    data: dict[str, Any] = {"via": via, "outcome": outcome}
+    if note and note.strip():
+        data["note"] = note.strip()
+    return Event(state.version + 1, now.astimezone(UTC), CONTACT_ATTEMPT, actor, data=data)
+
+
+# -- the engineer's agenda in protocol e-mails -------------------------------------------
+
+
+def agenda_slots(
+    calendar: Any,
+    zone: ZoneInfo,
+    start: datetime,
+    busy: Sequence[tuple[datetime, datetime]] = (),
+    days: int = AGENDA_DAYS,
+    until: datetime | None = None,
+) -> list[tuple[Any, list[tuple[datetime, datetime]]]]:
+    """Free slots of the next ``days`` open days (local date, spans), before ``until``.
+
+    Slots start and end on quarter hours; a busy stretch removes the slots it
+    touches; a free stretch shorter than a slot is not offered; nothing at or after
+    ``until`` (the automatic close: a slot after it could never be used).
+    """
+    first = _ceil_slot(start)
+    stretches = calendar.open_intervals(first, first + timedelta(days=14))
+    by_day: dict[Any, list[tuple[datetime, datetime]]] = {}
+    for lo, hi in _free(_split_days(stretches, zone), busy):
+        lo, hi = _ceil_slot(lo), _floor_slot(hi)
+        if until is not None:
+            hi = min(hi, _floor_slot(until))
+        if hi - lo >= SLOT:
+            by_day.setdefault(lo.astimezone(zone).date(), []).append((lo, hi))
+    return [(day, by_day[day]) for day in sorted(by_day)[:days]]
+
+
+def _split_days(
+    stretches: Sequence[tuple[datetime, datetime]], zone: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    out = []
+    for lo, hi in stretches:
+        while lo < hi:
+            local = lo.astimezone(zone)
+            midnight = datetime.combine(
+                local.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone
+            ).astimezone(UTC)
+            out.append((lo, min(hi, midnight)))
+            lo = min(hi, midnight)
+    return out
+
+
+def _free(
+    stretches: Sequence[tuple[datetime, datetime]], busy: Sequence[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    free = list(stretches)
+    for b_lo, b_hi in sorted(busy):
+        b_lo, b_hi = _floor_slot(b_lo), _ceil_slot(b_hi)
+        nxt = []
+        for lo, hi in free:
+            if b_hi <= lo or b_lo >= hi:
+                nxt.append((lo, hi))
+                continue
+            if lo < b_lo:
+                nxt.append((lo, b_lo))
+            if b_hi < hi:
+                nxt.append((b_hi, hi))
+        free = nxt
+    return free
+
+
+def _floor_slot(at: datetime) -> datetime:
+    at = at.astimezone(UTC).replace(second=0, microsecond=0)
+    return at - timedelta(minutes=at.minute % 15)
+
+
+def _ceil_slot(at: datetime) -> datetime:
+    floor = _floor_slot(at)
+    return floor if floor == at else floor + SLOT
+
+
+def hhmm(at: datetime, zone: ZoneInfo, *, end: bool = False) -> str:
+    local = at.astimezone(zone)
+    if end and local.hour == 0 and local.minute == 0:
+        return "24:00"
+    return f"{local:%H:%M}"

@@ -1,4 +1,4 @@
-"""The contract check (SPEC §8): may this customer get support, and on what terms.
+"""The contract check (docs/rules.md §8): may this customer get support, and on what terms.
 
 ``check_entitlement`` judges every contract of a customer against the policy's
 ``EntitlementRules`` and answers with a ``Decision``: entitled or not, every

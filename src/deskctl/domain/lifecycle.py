@@ -1,4 +1,4 @@
-"""The ticket lifecycle (SPEC §3): allowed moves, the projection of a ticket's
+"""The ticket lifecycle (docs/rules.md §3): allowed moves, the projection of a ticket's
 events into its current state, and builders of the next event for each command.
 
 The service layer loads a ticket's events, calls :func:`project`, asks a
@@ -58,7 +58,7 @@ from deskctl.domain.triage import (
 )
 from deskctl.errors import BadInput, Refused
 
-# SPEC §3, in the order the spec lists them (messages show this order).
+# docs/rules.md §3, in the order the spec lists them (messages show this order).
 _MOVES: dict[str, tuple[str, ...]] = {
     "draft": ("queued", "awaiting_approval", "awaiting_customer", "closed"),
     "awaiting_approval": ("queued", "closed"),
@@ -104,7 +104,7 @@ def check_move(
     reopen_ok: bool = True,
     by_protocol: bool = False,
 ) -> None:
-    """Refuse a move SPEC §3 does not list, or a close without a valid outcome.
+    """Refuse a move docs/rules.md §3 does not list, or a close without a valid outcome.
 
     ``reopen_ok=False`` refuses closed -> in_progress (the caller has not checked
     the reopen rule; see :func:`check_reopen`).
@@ -461,6 +461,19 @@ def plan_open(
     if missing:
         return [opened]
     return [opened, Event(seq=2, at=_utc(now), kind=ev.INFO_COMPLETE, actor=actor)]
+
+
+def plan_comment(
+    state: TicketState, text: str, *, now: datetime, actor: str, note: str | None = None
+) -> Event:
+    """A comment on the history; notes never change the lifecycle (closed tickets too)."""
+    body = text.strip()
+    if not body:
+        raise BadInput("a comment needs text")
+    data: dict[str, Any] = {"text": body}
+    if note:
+        data["note"] = note
+    return Event(seq=state.version + 1, at=_utc(now), kind=ev.COMMENTED, actor=actor, data=data)
 
 
 def plan_update(

@@ -122,7 +122,7 @@ class ClockRules:
 
 @dataclass(frozen=True)
 class ScopeRules:
-    """Case types (topics) by scope category, SPEC §4."""
+    """Case types (topics) by scope category, docs/rules.md §4."""
 
     always_supported: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()

@@ -110,6 +110,11 @@ class PolicyError(BadInput):
         self.problem = problem
 
 
+# Every span in a policy (SLA targets, windows, protocol steps) is at most a year: a
+# target of "99999999999h" is a typo that would overflow every deadline computed from it.
+MAX_SPAN_SECONDS = 366 * 86400
+
+
 def policy_digest(text: str) -> str:
     """SHA-256 hex of the exact text; the store uses it to skip reloading a same version."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -122,6 +127,8 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, source) from None
+    except RecursionError:
+        raise PolicyError(source, 1, "", "nested too deeply to be a policy") from None
     return _Loader(source, _Locator(text)).policy(data)
 
 
@@ -290,6 +297,8 @@ class _Loader:
             self.fail(path, exc.message.removeprefix("duration: "))
         if seconds < 0 or (positive and seconds == 0):
             self.fail(path, f"duration {text!r} must be {'positive' if positive else '>= 0'}")
+        if seconds > MAX_SPAN_SECONDS:
+            self.fail(path, f"duration {text!r} is longer than a year (366d): a typo?")
         return seconds
 
     def minutes(self, value: object, path: Path) -> int:

@@ -1,4 +1,4 @@
-"""The SLA engine (SPEC §5): replay a ticket's events into one clock per metric.
+"""The SLA engine (docs/rules.md §5): replay a ticket's events into one clock per metric.
 
 Rules, including the choices the spec leaves open:
 

@@ -1,4 +1,4 @@
-"""Intake and triage rules (SPEC §4): severity, scope category, required fields.
+"""Intake and triage rules (docs/rules.md §4): severity, scope category, required fields.
 
 Pure functions over the policy dataclasses; the lifecycle module turns their
 answers into events.
@@ -123,7 +123,7 @@ def classify_topic(scope: ScopeRules, topic: str | None) -> str | None:
 
 
 def triage_outcome(category: str, *, convert_to_billable: bool = False) -> TriageDecision:
-    """Where a ticket goes once triaged into ``category`` (SPEC §4)."""
+    """Where a ticket goes once triaged into ``category`` (docs/rules.md §4)."""
     if category not in CATEGORIES:
         raise BadInput(f"unknown category {category!r}; use one of: {', '.join(CATEGORIES)}")
     if convert_to_billable and category not in ("out_of_scope", "billable_service"):

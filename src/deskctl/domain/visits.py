@@ -1,4 +1,4 @@
-"""On-site visits and requested reports (SPEC §5): the events that start and stop
+"""On-site visits and requested reports (docs/rules.md §5): the events that start and stop
 the ``onsite`` and ``report`` SLA metrics.
 
 Each ``plan_*`` builder validates the request against the ticket's history and

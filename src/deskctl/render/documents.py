@@ -13,8 +13,6 @@ pango, which HTML output does not.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,17 +84,8 @@ def pdf_bytes(html: str) -> bytes:
 
 
 def _replace(path: Path, data: bytes, option: str) -> None:
-    """Write to a temporary file next to ``path`` and rename it over: a reader never
-    sees half a document, and a failed write leaves the old file."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise BadInput(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise BadInput(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
+    """Atomic and owner-only (``deskctl.files``): a reader never sees half a document,
+    a failed write leaves the old file, and a bill is not world-readable."""
+    from deskctl import files
+
+    files.write_bytes(path, data, what=option)

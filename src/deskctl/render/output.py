@@ -39,6 +39,16 @@ def emit_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(to_jsonable(doc), indent=2, ensure_ascii=False) + "\n")
 
 
+def emit_text(text: Any, *, end: str = "\n") -> None:
+    """Data as text on stdout: a rendered document, a line, an id."""
+    sys.stdout.write(f"{text}{end}")
+
+
+def emit_lines(lines: Iterable[Any]) -> None:
+    """Data one item a line on stdout (ids a script reads back)."""
+    sys.stdout.write("".join(f"{line}\n" for line in lines))
+
+
 def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 

@@ -591,9 +591,7 @@ def _evidence_text(value: Any) -> str:
 
 
 def write_html(path: str, text: str, say: Callable[[str], None]) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise BadInput(f"--html: cannot write {path}: {exc.strerror or exc}") from None
+    from deskctl import files
+
+    files.write_text(path, text, what="--html")
     say(f"wrote {path}")

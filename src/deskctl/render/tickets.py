@@ -152,3 +152,70 @@ def print_ticket(doc: Mapping[str, Any]) -> None:
             str(e["data"].get("note", "")),
         )
     con.print(table)
+
+
+# -- what a ticket command did --------------------------------------------------------
+
+
+def describe(change: Any) -> str:
+    """One line for the person: the move, or what was recorded."""
+    state = change.state
+    if change.before != state.status:
+        what = f"{change.before} -> {state.status}"
+        if state.outcome and state.status == "closed":
+            what += f" {state.outcome}"
+    else:
+        kinds = ", ".join(dict.fromkeys(e.kind for e in change.events))
+        what = f"{kinds} ({state.status})"
+    extras = []
+    if state.severity:
+        extras.append(f"severity {state.severity}")
+    if state.category:
+        extras.append(state.category)
+    if state.assignee:
+        extras.append(f"assignee {state.assignee}")
+    tail = f" [{', '.join(extras)}]" if extras else ""
+    return f"ticket {change.ticket_id}: {what}{tail}"
+
+
+def print_change(change: Any, doc: Mapping[str, Any] | None) -> None:
+    """One ticket changed: its hints, then the ``ticket show --json`` document when asked
+    (``doc``), else the line of :func:`describe`; new sub-tickets' ids on stdout."""
+    from deskctl.render.output import emit_json, emit_lines, say
+
+    for hint in change.hints:
+        say(f"deskctl: note: {hint}")
+    if doc is not None:
+        emit_json(doc)
+        return
+    say(describe(change))
+    emit_lines(change.children)
+
+
+def print_results(results: Sequence[Any], *, json_out: bool) -> None:
+    """Several ids: a line per id on stderr (sub-tickets' ids on stdout), or one JSON
+    list with each id's ``ticket`` document or its ``error`` and ``exit`` code."""
+    from deskctl.render.output import emit_json, emit_lines, say
+
+    if json_out:
+        emit_json([_result_json(r) for r in results])
+        return
+    for r in results:
+        if r.error is not None:
+            say(f"deskctl: ticket {r.ticket_id}: {r.error.message}")
+            continue
+        for hint in r.change.hints:
+            say(f"deskctl: note: {hint}")
+        say(describe(r.change))
+        emit_lines(r.change.children)
+
+
+def _result_json(result: Any) -> dict[str, Any]:
+    if result.error is not None:
+        return {
+            "id": result.ticket_id,
+            "ok": False,
+            "exit": int(result.error.exit_status),
+            "error": result.error.message,
+        }
+    return {"id": result.ticket_id, "ok": True, "ticket": result.doc}

@@ -1,4 +1,4 @@
-"""Work log and invoices (SPEC §7): log time on tickets, draft bills, finalise, void.
+"""Work log and invoices (docs/rules.md §7): log time on tickets, draft bills, finalise, void.
 
 Pricing is :mod:`deskctl.domain.billing`; this module decides *what* is billed
 and keeps the books straight.
@@ -49,7 +49,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
@@ -59,15 +58,19 @@ from deskctl.domain import lifecycle
 from deskctl.domain.billing import (
     WORK_KINDS,
     InvoiceTotals,
+    LineCard,
     PriceLine,
     WorkEntry,
+    billing_terms,
     cents,
+    covers,
     invoice_totals,
     next_invoice_number,
     price_ticket,
+    rate_card_for,
+    rate_key,
 )
 from deskctl.domain.durations import parse_duration
-from deskctl.domain.entitlement import is_current
 from deskctl.domain.policy import Policy, RateCard
 from deskctl.errors import BadInput, Conflict, NotFound, Refused
 from deskctl.services import masterdata, policies, tickets
@@ -93,15 +96,6 @@ _IL: Table = InvoiceLine.__table__  # type: ignore[attr-defined]
 _INV: Table = Invoice.__table__  # type: ignore[attr-defined]
 _CTR: Table = InvoiceCounter.__table__  # type: ignore[attr-defined]
 _CU: Table = Customer.__table__  # type: ignore[attr-defined]
-
-# Stored billing modes (entitlement decisions and plan modes) -> (price_ticket mode, current?)
-_MODES: dict[str, tuple[str, bool]] = {
-    "included": ("included", True),
-    "warranty": ("included", True),
-    "per_intervention_current": ("per_intervention", True),
-    "per_intervention_previous": ("per_intervention", False),
-    "pay_per_incident": ("pay_per_incident", True),
-}
 
 
 # -- work log ----------------------------------------------------------------------------
@@ -285,14 +279,6 @@ class _Facts:
     version: str | None
 
 
-@dataclass(frozen=True)
-class LineCard:
-    """The rate card a ticket's lines are priced with, and what its billable service is called."""
-
-    rates: RateCard | None
-    service: str = "service"
-
-
 @dataclass
 class _Invoiced:
     base: Decimal = ZERO
@@ -461,74 +447,6 @@ def _money(value: Any) -> Decimal:
     return ZERO if value is None else cents(Decimal(value))
 
 
-def billing_terms(
-    policy: Policy,
-    *,
-    billing_mode: str | None,
-    plan: str | None,
-    version: str | None,
-    product_current: str | None,
-) -> tuple[str, bool]:
-    """(price_ticket mode, version current?) for a ticket; see the module docstring."""
-    if billing_mode in _MODES:
-        return _MODES[billing_mode]
-    mode = billing_mode
-    if mode is None:
-        plan_row = policy.plans.get(plan or "")
-        mode = plan_row.billing if plan_row else "included"
-    if mode == "included" or mode == "pay_per_incident":
-        return mode, True
-    if mode != "per_intervention":
-        raise BadInput(f"unknown billing mode {mode!r}")
-    rules = policy.entitlement
-    if rules.previous_version != "billable" or rules.latest_release_only:
-        return mode, True
-    return mode, _version_current(version, product_current)
-
-
-@lru_cache(maxsize=1024)
-def _version_current(version: str | None, product_current: str | None) -> bool:
-    if not version or not product_current:
-        return True
-    try:
-        return is_current(version, product_current)
-    except BadInput:
-        return True
-
-
-def _key(name: str) -> str:
-    return name.strip().lower().replace("-", "_").replace(" ", "_")
-
-
-def rate_card_for(rates: RateCard | None, category: str | None, topic: str | None) -> LineCard:
-    """The policy's rate card as pricing reads it.
-
-    Hourly keys are matched without regard to ``-`` or ``_`` (policy files write
-    ``data-recovery``, pricing asks for ``data_recovery``). A billable service whose
-    topic has its own hourly rate (``data-recovery = "60.00"``) is billed at that rate
-    and named after it; other billable services use ``hourly.service``.
-    """
-    if rates is None:
-        return LineCard(None)
-    hourly = {_key(k): v for k, v in rates.hourly.items()}
-    service = "service"
-    if category == "billable_service" and topic and _key(topic) in hourly:
-        hourly["service"] = hourly[_key(topic)]
-        service = topic.strip().replace("-", " ").replace("_", " ")
-    if hourly == rates.hourly:
-        return LineCard(rates, service)
-    return LineCard(replace(rates, hourly=hourly), service)
-
-
-def _covers(line_kind: str, row_kind: str) -> bool:
-    """Which work-log rows a priced line bills (mirrors domain.billing.price_ticket)."""
-    if line_kind == "hourly:data_recovery":
-        return row_kind == "recovery"
-    if line_kind == "hourly:diagnosis":
-        return row_kind == "diagnosis"
-    return row_kind != "recovery"
-
-
 def _price(
     ctx: _Context,
     facts: _Facts,
@@ -562,7 +480,7 @@ def _price(
 
     lines = []
     for line in priced(billed):
-        rows = [r for r in billed if _covers(line.kind, r.kind)]
+        rows = [r for r in billed if covers(line.kind, r.kind)]
         before = invoiced.get((facts.id, line.kind))
         earlier = prior.get((facts.id, line.kind))
         if before is None or not earlier:
@@ -711,7 +629,7 @@ def line_rate(kind: str, rates: RateCard | None) -> Decimal | None:
         return cents(rates.incident_price) if rates.incident_price is not None else None
     if kind.startswith("hourly:"):
         item = kind.removeprefix("hourly:")
-        hourly = {_key(k): v for k, v in rates.hourly.items()}
+        hourly = {rate_key(k): v for k, v in rates.hourly.items()}
         price = hourly.get(item)
         if price is None and item == "data_recovery":
             price = hourly.get("recovery")
@@ -777,7 +695,7 @@ def _item(label: str, price: Decimal, unit: str) -> dict[str, Any]:
 
 
 def bill_json(bill: Bill) -> dict[str, Any]:
-    """The bill document of SPEC §10 (draft), with the extra keys the invoice prints."""
+    """The bill document of docs/rules.md §10 (draft), with the extra keys the invoice prints."""
     return {
         "customer": bill.customer,
         "customer_name": bill.customer_name,

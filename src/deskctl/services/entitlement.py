@@ -1,6 +1,6 @@
 """The contract check against the store: gather the facts, let the domain decide.
 
-``check`` reads what SPEC §8 judges — the customer's contracts with their
+``check`` reads what docs/rules.md §8 judges — the customer's contracts with their
 products, the account standing in force at ``at``, the contact's naming
 periods, the product's release and end of life, the policy — and returns a
 :class:`Check`: the domain's ``Decision`` plus the policy version it was taken
@@ -90,7 +90,7 @@ class Check:
         return [r for r in self.decision.reasons if r.blocking]
 
     def to_json(self) -> dict[str, Any]:
-        """SPEC §8 ``contract check --json``: the decision, what was asked, under which policy."""
+        """rules §8 ``contract check --json``: the decision, what was asked, under which policy."""
         return {
             "customer": self.customer,
             "at": iso_z(self.request.at),
@@ -105,7 +105,7 @@ class Check:
 
 
 def check(session: Session, customer_key: str, request: Request) -> Check:
-    """The contract check of SPEC §8 for a customer key (NotFound when unknown)."""
+    """The contract check of docs/rules.md §8 for a customer key (NotFound when unknown)."""
     return check_customer(session, masterdata.customer_by_key(session, customer_key), request)
 
 

@@ -1,4 +1,4 @@
-"""Moving tickets through their lifecycle (SPEC §3, §4), and the engineer's queue.
+"""Moving tickets through their lifecycle (docs/rules.md §3, §4), and the engineer's queue.
 
 Every command loads the ticket (locking its row on PostgreSQL; SQLite's write
 transaction already holds the lock), asks a ``deskctl.domain.lifecycle``
@@ -42,8 +42,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
+from deskctl.domain import closure, lifecycle, validate
 from deskctl.domain import events as ev
-from deskctl.domain import lifecycle
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import STATES, Policy
@@ -265,11 +265,13 @@ def decline(session: Session, ticket_id: int, ctx: Ctx) -> Change:
 
 
 def assign(session: Session, ticket_id: int, ctx: Ctx, to: str, team: str | None = None) -> Change:
-    login = to.strip()
+    login = validate.one_line(to, "--to", limit=80, required=False)
     agent = session.get(Agent, login) if login else None
-    if agent is None and login and session.execute(select(Agent.login).limit(1)).first():
+    if agent is None and login:
+        # a ticket assigned to nobody who exists drops out of every --mine queue
         known = ", ".join(a.login for a in masterdata.list_agents(session))
-        raise NotFound(f"no agent {login!r}; agents: {known}")
+        hint = f"agents: {known}" if known else "add one with `deskctl agent add`"
+        raise NotFound(f"no agent {login!r}; {hint}")
     if team is None and agent is not None:
         team = agent.team
 
@@ -378,7 +380,8 @@ def split(session: Session, ticket_id: int, ctx: Ctx, parts: Sequence[str]) -> C
     """Child tickets (queued, the parent's customer, contract, fields and triage), then SPLIT."""
     cur = load(session, ticket_id, ctx)
     lifecycle.check_split(cur.state, parts, ancestors(session, cur.ticket))
-    child_ids = [_open_child(session, cur, title.strip(), ctx) for title in parts]
+    titles = [validate.one_line(t, "--part", limit=tickets.TITLE_LIMIT) for t in parts]
+    child_ids = [_open_child(session, cur, title, ctx) for title in titles]
     new = lifecycle.plan_split(cur.state, child_ids, now=ctx.now, actor=ctx.actor, note=ctx.note)
     after = tickets.apply(session, cur.ticket, cur.history, new, now=ctx.now, policy=cur.policy)
     return Change(ticket_id, cur.state.status, after, new, children=child_ids)
@@ -471,34 +474,84 @@ def reopen(session: Session, ticket_id: int, ctx: Ctx) -> Change:
     )
 
 
+# -- the customer's answer and the protocol's contacts -----------------------------------
+
+
+def confirm(session: Session, ticket_id: int, ctx: Ctx) -> Change:
+    """The customer confirmed the solution: closed ``resolved`` (the protocol ends)."""
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_confirm(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note)
+        ],
+    )
+
+
+def reject_solution(session: Session, ticket_id: int, ctx: Ctx) -> Change:
+    """The customer rejected the solution: back to ``in_progress`` (the protocol ends)."""
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_reject_solution(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note)
+        ],
+    )
+
+
+def contact(session: Session, ticket_id: int, ctx: Ctx, via: str, outcome: str) -> Change:
+    """The engineer tried to reach the customer by ``via``; ``outcome`` says how it went."""
+    closure.check_contact(via, outcome)
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            closure.plan_contact(
+                cur.state, via=via, outcome=outcome, now=ctx.now, actor=ctx.actor, note=ctx.note
+            )
+        ],
+    )
+
+
+# -- on-site visits and requested reports ------------------------------------------------
+
+VisitPlan = Callable[..., Event]  # deskctl.domain.visits.plan_*(state, events, now=, ...)
+
+
+def visit(session: Session, ticket_id: int, ctx: Ctx, plan: VisitPlan, **extra: Any) -> Change:
+    """A visit or report event, built by one of ``deskctl.domain.visits``' builders."""
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            plan(cur.state, cur.history, now=ctx.now, actor=ctx.actor, note=ctx.note, **extra)
+        ],
+    )
+
+
 # -- notes and intake ---------------------------------------------------------------------
 
 
 def comment(session: Session, ticket_id: int, ctx: Ctx, text: str) -> Change:
-    body = text.strip()
-    if not body:
-        raise BadInput("a comment needs text")
-
-    def build(cur: Current) -> list[Event]:
-        data: dict[str, Any] = {"text": body}
-        if ctx.note:
-            data["note"] = ctx.note
-        return [
-            Event(
-                seq=cur.state.version + 1,
-                at=ctx.now,
-                kind=ev.COMMENTED,
-                actor=ctx.actor,
-                data=data,
-            )
-        ]
-
-    return _change(session, ticket_id, ctx, build)
+    if not validate.multi_line(text, "comment").strip():
+        raise BadInput("a comment needs text")  # before the ticket is even looked up
+    return _change(
+        session,
+        ticket_id,
+        ctx,
+        lambda cur: [
+            lifecycle.plan_comment(cur.state, text, now=ctx.now, actor=ctx.actor, note=ctx.note)
+        ],
+    )
 
 
 def update(session: Session, ticket_id: int, ctx: Ctx, fields: Mapping[str, str | None]) -> Change:
     """Supply intake fields; the last missing required one records INFO_COMPLETE."""
-    given = {k: v.strip() for k, v in fields.items() if v is not None and v.strip()}
+    given = tickets.clean_fields(fields)
     if not given:
         raise BadInput("nothing to update: give at least one field (--version, --os...)")
     if "product" in given:

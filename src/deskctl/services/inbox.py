@@ -40,7 +40,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from deskctl.domain import events as ev
-from deskctl.domain import lifecycle
+from deskctl.domain import lifecycle, validate
 from deskctl.domain import mail as rules
 from deskctl.domain.events import Event
 from deskctl.errors import DeskctlError, NotFound
@@ -119,7 +119,8 @@ def parse(raw: bytes) -> Parsed:
     assert isinstance(msg, EmailMessage)
     message_id = rules.norm_msgid(header(msg, "Message-ID"))
     sender = parseaddr(header(msg, "From"))[1].strip().lower()
-    subject = header(msg, "Subject")[:300]
+    # a hostile header or body is cleaned here, once, for every way a message is used
+    subject = validate.scrub(header(msg, "Subject"), one_line=True)[:300]
     return Parsed(
         msg=msg,
         raw=raw,
@@ -127,7 +128,7 @@ def parse(raw: bytes) -> Parsed:
         message_id=message_id,
         sender=sender,
         subject=subject,
-        body=_body(msg),
+        body=validate.scrub(_body(msg)),
         attachments=_attachments(msg),
     )
 

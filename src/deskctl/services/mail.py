@@ -32,9 +32,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import smtplib
 import socket
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +47,8 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
-from deskctl.errors import BadInput, Refused
+from deskctl import files
+from deskctl.errors import BadInput, DeskctlError, Refused, notice
 from deskctl.store import db
 from deskctl.store.models import OutboxMessage
 
@@ -157,7 +158,7 @@ def smtp_password(settings: SmtpSettings) -> str | None:
     if not settings.username:
         return None
     if settings.password_command:
-        from deskctl.services.mail_sources import run_password_command
+        from deskctl.credentials import run_password_command
 
         return run_password_command(settings.password_command, "smtp")
     try:
@@ -165,10 +166,7 @@ def smtp_password(settings: SmtpSettings) -> str | None:
 
         return keyring.get_password(KEYRING_SERVICE, settings.keyring_key())
     except Exception as exc:  # no backend on a headless machine: try without, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); sending without a password",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); sending without a password")
         return None
 
 
@@ -182,22 +180,34 @@ def message_id(key: str, sender: str) -> str:
     return f"<{digest}.deskctl@{domain}>"
 
 
+UNSENDABLE = "unsendable: "  # last_error prefix of a message that cannot be sent as it is
+
+
+def header_value(text: str) -> str:
+    """One header line: CR, LF and every other control character become a space, so a
+    title like ``'Inj\r\nBcc: x'`` can never add a header."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+
+
 def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = row.recipient
-    msg["Subject"] = row.subject
+    msg["From"] = header_value(sender)
+    msg["To"] = header_value(row.recipient)
+    msg["Subject"] = header_value(row.subject)
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = row.message_id or message_id(row.key, sender)
+    msg["Message-ID"] = header_value(row.message_id or message_id(row.key, sender))
     if row.in_reply_to:
-        msg["In-Reply-To"] = row.in_reply_to
+        msg["In-Reply-To"] = header_value(row.in_reply_to)
     if row.thread_refs:
-        msg["References"] = row.thread_refs
-    msg["Reply-To"] = row.reply_to or sender
+        msg["References"] = header_value(row.thread_refs)
+    msg["Reply-To"] = header_value(row.reply_to or sender)
     if row.automatic:
         # RFC 3834: the customer's auto-responder must not answer this message
         msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Deskctl-Key"] = row.key
+    msg["X-Deskctl-Key"] = header_value(row.key)
     if row.ticket_id is not None:
         msg["X-Deskctl-Ticket"] = str(row.ticket_id)
     msg.set_content(row.body)
@@ -238,7 +248,7 @@ def enqueue(
             key=key,
             ticket_id=ticket_id,
             recipient=recipient,
-            subject=subject[:300],
+            subject=header_value(subject)[:300],
             body=body,
             created_at=now,
             attempts=0,
@@ -327,8 +337,8 @@ class MaildirTransport:
 
         self.root = root
         self.name = f"maildir {root}"
-        root.parent.mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(str(root), create=True)  # tmp/, new/, cur/
+        files.private_dir(root.parent)
+        mailbox.Maildir(str(root), create=True)  # tmp/, new/, cur/ (0700)
 
     def send(self, msg: EmailMessage) -> None:
         digest = hashlib.sha256(str(msg["Message-ID"]).encode()).hexdigest()[:32]
@@ -336,7 +346,10 @@ class MaildirTransport:
         if (self.root / "new" / name).exists() or any((self.root / "cur").glob(f"{name}:*")):
             return
         tmp = self.root / "tmp" / f"{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        tmp.write_bytes(msg.as_bytes())
+        try:
+            files.write_bytes(tmp, msg.as_bytes(), what="outbox")  # owner-only, on disk
+        except DeskctlError as exc:  # a full disk stops this run; the next one retries
+            raise TransportDown(f"{self.name}: {exc.message}") from None
         try:
             os.link(tmp, self.root / "new" / name)
         except FileExistsError:
@@ -385,6 +398,11 @@ class Delivery:
     ok: bool
     error: str | None = None
 
+    @property
+    def unsendable(self) -> bool:
+        """Failed for what the message is, not for the server: retrying will not help."""
+        return bool(self.error and self.error.startswith(UNSENDABLE))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -411,11 +429,16 @@ class DeliveryReport:
     def failed(self) -> int:
         return sum(1 for d in self.deliveries if not d.ok)
 
+    @property
+    def unsendable(self) -> int:
+        return sum(1 for d in self.deliveries if d.unsendable)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "transport": self.transport,
             "sent": self.sent,
             "failed": self.failed,
+            "unsendable": self.unsendable,
             "pending": self.pending,
             "stopped": self.stopped,
             "deliveries": [d.to_json() for d in self.deliveries],
@@ -507,6 +530,8 @@ def deliver_pending(
                 report.stopped = str(exc)
             except (smtplib.SMTPException, OSError) as exc:
                 delivery.ok, delivery.error = False, _one_line(exc)
+            except Exception as exc:  # this message is malformed: it alone fails, never the run
+                delivery.ok, delivery.error = False, UNSENDABLE + _one_line(exc)
             _settle(engine, mid, token, now, delivery.error)
             report.deliveries.append(delivery)
             if on_delivery is not None:
@@ -534,6 +559,14 @@ def outbox_rows(
     return [_row_json(r) for r in session.execute(stmt).scalars()]
 
 
+def _status(row: OutboxMessage) -> str:
+    if row.sent_at:
+        return "sent"
+    if row.claimed_at:
+        return "sending"
+    return "failed" if (row.last_error or "").startswith(UNSENDABLE) else "pending"
+
+
 def _row_json(row: OutboxMessage) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -541,7 +574,7 @@ def _row_json(row: OutboxMessage) -> dict[str, Any]:
         "ticket": row.ticket_id,
         "recipient": row.recipient,
         "subject": row.subject,
-        "status": "sent" if row.sent_at else ("sending" if row.claimed_at else "pending"),
+        "status": _status(row),
         "created_at": row.created_at,
         "sent_at": row.sent_at,
         "attempts": row.attempts,

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +39,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from deskctl.credentials import run_password_command
 from deskctl.errors import BadInput, Refused
 from deskctl.services import inbox
 from deskctl.store import db
@@ -160,25 +160,6 @@ def _flag(name: str, t: dict[str, Any], key: str, default: bool) -> bool:
 
 
 # -- secrets --------------------------------------------------------------------------
-
-
-def run_password_command(command: str, what: str) -> str:
-    """The first line a password command prints; its failure is one clear line.
-
-    The password is never echoed: an error names the command's exit status only.
-    """
-    try:
-        done = subprocess.run(
-            command, shell=True, capture_output=True, timeout=30, check=False, text=True
-        )
-    except subprocess.TimeoutExpired:
-        raise Refused(f"{what}: password_command timed out after 30 s") from None
-    if done.returncode != 0:
-        raise Refused(f"{what}: password_command exited {done.returncode}")
-    line = (done.stdout.splitlines() or [""])[0].rstrip("\r\n")
-    if not line:
-        raise Refused(f"{what}: password_command printed no password")
-    return line
 
 
 def imap_password(box: BoxConfig) -> str | None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from deskctl import i18n
+from deskctl.domain import validate
 from deskctl.errors import BadInput, NotFound
 from deskctl.services import policies
 from deskctl.store.models import (
@@ -30,14 +31,14 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _check_key(key: str, what: str) -> str:
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise BadInput(f"{what} {key!r}: use letters, digits, '.', '_' or '-' (at most 80)")
     return key
 
 
 def _check_email(email: str) -> str:
-    email = email.strip()
-    if not _EMAIL.match(email):
+    email = validate.one_line(email, "e-mail address", limit=254)
+    if not _EMAIL.fullmatch(email):
         raise BadInput(f"not an e-mail address: {email!r}")
     return email.lower()
 
@@ -69,8 +70,7 @@ def add_customer(
     country = country.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise BadInput(f"--country: {country!r} is not a two-letter country code")
-    if not name.strip():
-        raise BadInput("--name must not be empty")
+    name = validate.one_line(name, "--name", limit=200)
     if policy is not None:
         policies.resolve_name(session, policy)
     if session.execute(select(Customer.id).where(Customer.key == key)).first():
@@ -153,7 +153,7 @@ def add_contact(
     row = Contact(
         customer_id=customer.id,
         email=email,
-        name=name.strip(),
+        name=validate.one_line(name, "--name", limit=200, required=False),
         named=named,
         locale=locale,
         created_at=now,
@@ -245,6 +245,7 @@ def add_product(
     _check_key(name, "product")
     if not current.strip():
         raise BadInput("--current must name the current release, e.g. 6.2")
+    current = validate.version(current, "--current")
     if session.execute(select(Product.id).where(Product.name == name)).first():
         raise BadInput(f"product {name!r} already exists (change it with `product set`)")
     row = Product(
@@ -276,7 +277,7 @@ def set_product(
 ) -> Product:
     row = product_by_name(session, name)
     if current:
-        row.current_version = current.strip()
+        row.current_version = validate.version(current, "--current")
     if eol is not None:
         row.eol = eol
     if eol_announced is not None:
@@ -450,9 +451,9 @@ def add_agent(
         raise BadInput(f"agent {login!r} already exists")
     row = Agent(
         login=login,
-        name=name,
+        name=validate.one_line(name, "--name", limit=200, required=False),
         role=role,
-        team=team,
+        team=validate.one_line(team, "--team", limit=80) if team else None,
         email=_check_email(email) if email else None,
         created_at=now,
     )

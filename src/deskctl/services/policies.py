@@ -58,13 +58,9 @@ def validate(text: str, source: str) -> Policy:
 
 
 def read_policy_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise BadInput(f"cannot read policy file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"policy file {path} is not UTF-8 text") from None
+    from deskctl import files
+
+    return files.read_text(path, what="policy file")
 
 
 def examples_dir() -> Path:
@@ -204,3 +200,25 @@ def versions(session: Session) -> list[dict]:
 
 def count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(PolicyVersion)).scalar_one())
+
+
+def severity_names(session: Session) -> list[str]:
+    """Every severity of every loaded policy version, in first-seen order."""
+    import tomllib
+
+    seen: dict[str, None] = {}
+    for text in session.execute(select(PolicyVersion.text)).scalars():
+        for name in tomllib.loads(text).get("severities", {}).get("order", []):
+            seen[str(name)] = None
+    return list(seen)
+
+
+def check_severities(session: Session, values: list[str], what: str = "--severity") -> None:
+    """A severity filter names a severity some policy has (a typo would list nothing)."""
+    if not values:
+        return
+    from deskctl.domain import validate as rules
+
+    known = severity_names(session)
+    for value in values:
+        rules.choice(value, known, what)

@@ -46,7 +46,7 @@ _E = TicketEvent.__table__.c  # type: ignore[attr-defined]
 
 
 def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
-    """``ticket show --json``'s ``sla``: metric -> clock (SPEC §10) at the program clock."""
+    """``ticket show --json``'s ``sla``: metric -> clock (rules §10) at the program clock."""
     policy = tickets_svc.policy_or_none(session, ticket)
     if policy is None:
         return {}
@@ -283,6 +283,7 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
     if q.customer:
         stmt = stmt.where(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
     if q.severity:
+        policies.check_severities(session, [q.severity])
         stmt = stmt.where(_T.severity == q.severity)
     if q.policy:
         name = policies.resolve_name(session, q.policy)

@@ -1,4 +1,4 @@
-"""The sweep (SPEC §6): everything that has fallen due, exactly once, safe to kill.
+"""The sweep (docs/rules.md §6): everything that has fallen due, exactly once, safe to kill.
 
 ``run`` walks, at instant ``now``:
 
@@ -57,9 +57,9 @@ Decisions on points the spec leaves open:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, String, and_, exists, insert, literal, or_, select
@@ -68,10 +68,11 @@ from sqlmodel import Session, col
 
 from deskctl.clock import iso_z
 from deskctl.domain import closure, lifecycle
-from deskctl.domain.events import CONTACT_ATTEMPT, PROTOCOL_STEP, Event
+from deskctl.domain.closure import SLOT, agenda_slots, hhmm
+from deskctl.domain.events import PROTOCOL_STEP, Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import ClosureProtocol, Policy
-from deskctl.errors import BadInput, Conflict, DeskctlError, Refused, StoreUnavailable
+from deskctl.errors import BadInput, Conflict, DeskctlError, StoreUnavailable
 from deskctl.services import mail, policies, tickets
 from deskctl.services.mail import table_of
 from deskctl.store import db
@@ -84,10 +85,6 @@ SLA_STATES = ("at_risk", "breached")
 SEEN = "sla_seen_"  # sweep_step.action of "this (state, deadline) was looked at"
 NO_DUE = datetime(1970, 1, 1, tzinfo=UTC)  # sweep_step.due_at when the ticket had none
 BATCH = 500
-AGENDA_DAYS = 3
-SLOT = timedelta(minutes=15)  # agenda granularity; a protocol call blocks one slot
-CONTACT_VIA = ("phone", "email")
-CONTACT_OUTCOMES = ("no-answer", "reached")
 
 
 @dataclass(frozen=True)
@@ -289,6 +286,8 @@ def run(
     inside the ticket's transaction after each step (tests use it to kill a run)."""
     if limit is not None and limit < 1:
         raise BadInput("--limit must be 1 or more")
+    if dry_run:
+        return _dry_run(engine, now=now, limit=limit, actor=actor, batch=batch, on_action=on_action)
     ctx = _Context(engine, now, actor)
     result = SweepResult(now=now, dry_run=dry_run)
     budget = [limit if limit is not None else -1]
@@ -319,6 +318,37 @@ def run(
         return result
     result.mail = mail.deliver_pending(engine, now=now, transport=transport)
     return result
+
+
+def _dry_run(
+    engine: Engine,
+    *,
+    now: datetime,
+    limit: int | None,
+    actor: str,
+    batch: int,
+    on_action: Callable[[Action], None] | None,
+) -> SweepResult:
+    """What a sweep at ``now`` would do, exactly: the sweep itself (SLA refresh, the same
+    selection, every step) inside one transaction that is rolled back. Nothing is
+    written and no mail is sent; the outbox count includes what the steps would queue."""
+    shown = None if on_action is None else (lambda action: on_action(_would(action)))
+    with db.store_errors(), engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            result = run(
+                cast(Engine, conn), now=now, limit=limit, actor=actor, deliver=False,
+                batch=batch, on_action=shown,
+            )
+        finally:
+            outer.rollback()
+    result.dry_run = True
+    result.actions = [_would(a) for a in result.actions]
+    return result
+
+
+def _would(action: Action) -> Action:
+    return replace(action, detail=f"would: {action.detail}")
 
 
 def _guarded(
@@ -715,7 +745,7 @@ def agenda_mail(
     slots = [
         {
             "label": reader.fmt.day(day),
-            "spans": [f"{_hhmm(lo, zone)}-{_hhmm(hi, zone, end=True)}" for lo, hi in spans],
+            "spans": [f"{hhmm(lo, zone)}-{hhmm(hi, zone, end=True)}" for lo, hi in spans],
         }
         for day, spans in agenda_slots(calendar, zone, ctx.now, busy, until=until)
     ]
@@ -756,83 +786,6 @@ def _engineer_busy(
             if step.action in ("call", "contact") and step.due_at >= ctx.now:
                 busy.append((step.due_at, step.due_at + SLOT))
     return busy
-
-
-def agenda_slots(
-    calendar: Any,
-    zone: ZoneInfo,
-    start: datetime,
-    busy: Sequence[tuple[datetime, datetime]] = (),
-    days: int = AGENDA_DAYS,
-    until: datetime | None = None,
-) -> list[tuple[Any, list[tuple[datetime, datetime]]]]:
-    """Free slots of the next ``days`` open days (local date, spans), before ``until``.
-
-    Slots start and end on quarter hours; a busy stretch removes the slots it
-    touches; a free stretch shorter than a slot is not offered; nothing at or after
-    ``until`` (the automatic close: a slot after it could never be used).
-    """
-    first = _ceil_slot(start)
-    stretches = calendar.open_intervals(first, first + timedelta(days=14))
-    by_day: dict[Any, list[tuple[datetime, datetime]]] = {}
-    for lo, hi in _free(_split_days(stretches, zone), busy):
-        lo, hi = _ceil_slot(lo), _floor_slot(hi)
-        if until is not None:
-            hi = min(hi, _floor_slot(until))
-        if hi - lo >= SLOT:
-            by_day.setdefault(lo.astimezone(zone).date(), []).append((lo, hi))
-    return [(day, by_day[day]) for day in sorted(by_day)[:days]]
-
-
-def _split_days(
-    stretches: Sequence[tuple[datetime, datetime]], zone: ZoneInfo
-) -> list[tuple[datetime, datetime]]:
-    out = []
-    for lo, hi in stretches:
-        while lo < hi:
-            local = lo.astimezone(zone)
-            midnight = datetime.combine(
-                local.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone
-            ).astimezone(UTC)
-            out.append((lo, min(hi, midnight)))
-            lo = min(hi, midnight)
-    return out
-
-
-def _free(
-    stretches: Sequence[tuple[datetime, datetime]], busy: Sequence[tuple[datetime, datetime]]
-) -> list[tuple[datetime, datetime]]:
-    free = list(stretches)
-    for b_lo, b_hi in sorted(busy):
-        b_lo, b_hi = _floor_slot(b_lo), _ceil_slot(b_hi)
-        nxt = []
-        for lo, hi in free:
-            if b_hi <= lo or b_lo >= hi:
-                nxt.append((lo, hi))
-                continue
-            if lo < b_lo:
-                nxt.append((lo, b_lo))
-            if b_hi < hi:
-                nxt.append((b_hi, hi))
-        free = nxt
-    return free
-
-
-def _floor_slot(at: datetime) -> datetime:
-    at = at.astimezone(UTC).replace(second=0, microsecond=0)
-    return at - timedelta(minutes=at.minute % 15)
-
-
-def _ceil_slot(at: datetime) -> datetime:
-    floor = _floor_slot(at)
-    return floor if floor == at else floor + SLOT
-
-
-def _hhmm(at: datetime, zone: ZoneInfo, *, end: bool = False) -> str:
-    local = at.astimezone(zone)
-    if end and local.hour == 0 and local.minute == 0:
-        return "24:00"
-    return f"{local:%H:%M}"
 
 
 # -- SLA notices ----------------------------------------------------------------------
@@ -1019,61 +972,3 @@ def _agent_email(session: Session, login: str | None) -> str | None:
 
 
 # -- the customer's answer and contact attempts (ticket commands) ----------------------
-
-
-def confirm(
-    session: Session, ticket_id: int, *, now: datetime, actor: str, note: str | None = None
-) -> Ticket:
-    """The customer confirmed the solution: closed ``resolved`` (the protocol ends)."""
-    ticket, history, state = tickets.current(session, ticket_id)
-    event = lifecycle.plan_confirm(state, now=now, actor=actor, note=note)
-    tickets.apply(
-        session, ticket, history, [event], now=now, policy=tickets.policy_of(session, ticket)
-    )
-    return ticket
-
-
-def reject_solution(
-    session: Session, ticket_id: int, *, now: datetime, actor: str, note: str | None = None
-) -> Ticket:
-    """The customer rejected the solution: back to ``in_progress`` (the protocol ends)."""
-    ticket, history, state = tickets.current(session, ticket_id)
-    event = lifecycle.plan_reject_solution(state, now=now, actor=actor, note=note)
-    tickets.apply(
-        session, ticket, history, [event], now=now, policy=tickets.policy_of(session, ticket)
-    )
-    return ticket
-
-
-def check_contact(via: str, outcome: str) -> None:
-    if via not in CONTACT_VIA:
-        raise BadInput(f"--via: {via!r} is not one of {', '.join(CONTACT_VIA)}")
-    if outcome not in CONTACT_OUTCOMES:
-        raise BadInput(f"--outcome: {outcome!r} is not one of {', '.join(CONTACT_OUTCOMES)}")
-
-
-def record_contact(
-    session: Session,
-    ticket_id: int,
-    *,
-    via: str,
-    outcome: str,
-    now: datetime,
-    actor: str,
-    note: str | None = None,
-) -> Ticket:
-    """A CONTACT_ATTEMPT event: the engineer tried to reach the customer (any open state)."""
-    check_contact(via, outcome)
-    ticket, history, state = tickets.current(session, ticket_id)
-    if state.status == "closed":
-        raise Refused(
-            f"ticket {ticket_id} is closed; a contact attempt is recorded on open tickets"
-        )
-    data: dict[str, Any] = {"via": via, "outcome": outcome}
-    if note and note.strip():
-        data["note"] = note.strip()
-    event = Event(state.version + 1, now.astimezone(UTC), CONTACT_ATTEMPT, actor, data=data)
-    tickets.apply(
-        session, ticket, history, [event], now=now, policy=tickets.policy_of(session, ticket)
-    )
-    return ticket

@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import case, func, insert, select, update
 from sqlmodel import Session, col
 
-from deskctl.domain import lifecycle, sla_facts
+from deskctl import clock, files
+from deskctl.domain import lifecycle, sla_facts, validate
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
@@ -34,6 +35,7 @@ from deskctl.store.models import (
     TicketEvent,
 )
 
+DEFAULT_ATTACHMENT_MB = 25
 TICKET_FIELDS = ("product", "version", "os", "server", "hardware", "task", "error", "description")
 
 
@@ -60,12 +62,29 @@ class OpenRequest:
     override: str | None = None  # a manager's reason to open an unentitled request
 
 
-def read_attachment(path: str) -> AttachmentIn:
+def attachment_limit() -> int:
+    """The largest attachment in bytes: ``[attachments] max_mb`` in config.toml, default 25."""
+    from deskctl.config import config
+
+    table = config().get("attachments") or {}
+    mb = table.get("max_mb", DEFAULT_ATTACHMENT_MB) if isinstance(table, dict) else None
+    if isinstance(mb, bool) or not isinstance(mb, int | float) or not 0 < mb <= 10_000:
+        raise BadInput(f"config: attachments.max_mb must be a number of megabytes, not {mb!r}")
+    return int(mb * 1_000_000)
+
+
+def read_attachment(path: str, *, limit: int | None = None) -> AttachmentIn:
+    """A regular file within the size limit, checked before a byte is read."""
+    limit = attachment_limit() if limit is None else limit
+    files.regular_file(path, what="--attach", limit=limit)
     p = Path(path)
     try:
-        content = p.read_bytes()
+        with open(p, "rb") as fh:
+            content = fh.read(limit + 1)
     except OSError as exc:
         raise BadInput(f"--attach: cannot read {path}: {exc.strerror or exc}") from None
+    if len(content) > limit:  # it grew after the check
+        raise BadInput(f"--attach: {path} is more than the limit of {limit} bytes")
     return AttachmentIn(filename=p.name, content=content)
 
 
@@ -86,26 +105,60 @@ def parse_eml(path: str) -> tuple[str, str, str, list[AttachmentIn]]:
     import email.policy
     from email.utils import parseaddr
 
+    limit = attachment_limit()
+    # the message carries its attachments base64-encoded: a third larger than they are
+    files.regular_file(path, what="--from-eml", limit=2 * limit)
     try:
         with open(path, "rb") as fh:
             msg = email.message_from_binary_file(fh, policy=email.policy.default)
+        sender = parseaddr(str(msg.get("From", "")))[1]
+        subject = " ".join(str(msg.get("Subject", "")).split()) or "(no subject)"
+        body_part = msg.get_body(preferencelist=("plain", "html"))
+        body = _part_text(body_part).strip() if body_part is not None else ""
+        found = [_eml_attachment(part) for part in msg.iter_attachments()]
     except OSError as exc:
         raise BadInput(f"--from-eml: cannot read {path}: {exc.strerror or exc}") from None
-    sender = parseaddr(str(msg.get("From", "")))[1]
+    except RecursionError:
+        raise BadInput(f"--from-eml: {path} is nested too deeply to read") from None
+    except (ValueError, TypeError, LookupError, AttributeError) as exc:
+        raise BadInput(f"--from-eml: {path} is not a readable e-mail: {exc}") from None
     if not sender:
         raise BadInput(f"--from-eml: {path} has no From address")
-    subject = str(msg.get("Subject", "")).strip() or "(no subject)"
-    body_part = msg.get_body(preferencelist=("plain", "html"))
-    body = body_part.get_content().strip() if body_part is not None else ""
-    files = [
-        AttachmentIn(
-            filename=part.get_filename() or "attachment",
-            content=part.get_payload(decode=True) or b"",
-            content_type=part.get_content_type(),
-        )
-        for part in msg.iter_attachments()
-    ]
-    return sender, subject, body, files
+    sender = validate.one_line(sender, "--from-eml: From", limit=254)
+    for item in found:
+        if len(item.content) > limit:
+            raise BadInput(
+                f"--from-eml: attachment {item.filename!r} is more than the limit of "
+                f"{limit} bytes"
+            )
+    return sender, subject, body, found
+
+
+def _part_text(part: Any) -> str:
+    """The text of a part; an unknown charset is decoded as UTF-8 with replacements
+    (best effort: the words survive, an odd character becomes U+FFFD)."""
+    try:
+        return str(part.get_content())
+    except (LookupError, UnicodeError):
+        raw = part.get_payload(decode=True) or b""
+        return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _eml_attachment(part: Any) -> AttachmentIn:
+    """One attached part; a forwarded message (message/rfc822) is kept whole as a .eml."""
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else inner
+        content = inner.as_bytes() if hasattr(inner, "as_bytes") else b""
+        name = part.get_filename() or "message.eml"
+        if not name.lower().endswith(".eml"):
+            name += ".eml"
+        return AttachmentIn(filename=name, content=content, content_type="message/rfc822")
+    return AttachmentIn(
+        filename=part.get_filename() or "attachment",
+        content=part.get_payload(decode=True) or b"",
+        content_type=part.get_content_type(),
+    )
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -242,6 +295,7 @@ def apply(
     policy: Policy | None = None,
 ) -> TicketState:
     """Append ``new_events`` and refresh the projection (status, SLA columns) in one go."""
+    check_times(history, new_events)
     everything = [*history, *new_events]
     state = lifecycle.project(everything)
     updates = projection(state)
@@ -252,6 +306,40 @@ def apply(
     if closing is not None and state.parent_id is not None:
         _tell_parent(session, state.parent_id, ticket.id, closing, now)
     return state
+
+
+TITLE_LIMIT = 300
+# One-line intake fields and their column sizes; the others (task, error, description)
+# are multi-line text columns.
+FIELD_LIMITS = {"product": 120, "version": 40, "os": 120, "server": 120, "hardware": 120}
+
+
+def clean_fields(fields: Mapping[str, str | None]) -> dict[str, str]:
+    """The given intake fields, stripped and checked: SQLite and PostgreSQL take the same."""
+    out = {}
+    for name, value in fields.items():
+        if value is None or not value.strip():
+            continue
+        what = f"--{name}"
+        limit = FIELD_LIMITS.get(name)
+        if limit is not None:
+            out[name] = validate.one_line(value, what, limit=limit)
+        else:
+            out[name] = validate.multi_line(value.strip(), what)
+    return out
+
+
+def check_times(history: Sequence[Event], new_events: Sequence[Event]) -> None:
+    """Every move takes this path: no event in the future, none before the opening."""
+    if not new_events:
+        return
+    now = max(clock.now(), clock.system_now())
+    opened_at = history[0].at if history else min(e.at for e in new_events)
+    for event in new_events:
+        validate.event_time(event.at, now=now, opened_at=opened_at)
+        for key, value in event.data.items():
+            if isinstance(value, str):  # notes, messages, solutions: no terminal escapes
+                validate.multi_line(value, key)
 
 
 def _tell_parent(
@@ -291,16 +379,15 @@ def open_ticket(
     attachments_dir: Path,
     in_reply_to: str | None = None,
 ) -> Ticket:
-    """Open a ticket once the contract check (SPEC §8) lets it in; nothing is written otherwise.
+    """Open a ticket once the contract check (rules §8) lets it in; nothing is written otherwise.
 
     The decision is recorded on the ticket (``entitlement``, ``billing_mode``)
     and in the OPENED event; see services.entitlement for the ways in.
     """
     from deskctl.services import entitlement
 
-    title = req.title.strip()
-    if not title:
-        raise BadInput("--title must not be empty")
+    title = validate.one_line(req.title, "--title", limit=TITLE_LIMIT)
+    clean_fields(req.fields)
     contact = masterdata.contact_by_email(session, req.contact, req.customer)
     customer = session.get(Customer, contact.customer_id)
     assert customer is not None
@@ -308,6 +395,8 @@ def open_ticket(
     if product:
         masterdata.product_by_name(session, product)
     topic = req.topic.strip() if req.topic and req.topic.strip() else None
+    if topic:
+        validate.one_line(topic, "--topic", limit=80)
     override = entitlement.check_override(session, req.override, actor)
     asked = entitlement.Request(
         at=now,
@@ -377,20 +466,30 @@ def open_ticket(
 
 
 def store_attachments(
-    session: Session, ticket_id: int, files: Sequence[AttachmentIn], root: Path, now: datetime
+    session: Session, ticket_id: int, items: Sequence[AttachmentIn], root: Path, now: datetime
 ) -> list[Attachment]:
     """Copy files into the data dir; if the transaction fails the caller removes the folder."""
-    if not files:
+    if not items:
         return []
     folder = root / str(ticket_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        files.private_dir(folder)
+    except OSError as exc:
+        raise files.file_error("--attach", folder, exc) from None
     taken = {p.name for p in folder.iterdir()}
     rows = []
-    for item in files:
+    written: list[Path] = []
+    for item in items:
         name = _unique(sanitize_filename(item.filename), taken)
         taken.add(name)
         target = folder / name
-        target.write_bytes(item.content)
+        try:
+            files.write_bytes(target, item.content, what="--attach")
+        except BaseException:
+            for done in written:  # all of this ticket's files, or none
+                done.unlink(missing_ok=True)
+            raise
+        written.append(target)
         row = Attachment(
             ticket_id=ticket_id,
             filename=name,
@@ -471,6 +570,7 @@ def list_tickets(session: Session, flt: ListFilter) -> list[dict[str, Any]]:
         stmt = stmt.where(col(Ticket.status).in_(flt.statuses))
     elif flt.open_only:
         stmt = stmt.where(Ticket.status != "closed")
+    policies.check_severities(session, list(flt.severities))
     if flt.severities:
         stmt = stmt.where(col(Ticket.severity).in_(flt.severities))
     if flt.customer:
@@ -519,7 +619,7 @@ def count(session: Session) -> int:
 
 
 def ticket_json(session: Session, ticket: Ticket, *, sla: Mapping[str, Any] | None = None) -> dict:
-    """The ticket document of SPEC §10."""
+    """The ticket document of docs/rules.md §10."""
     customer = session.get(Customer, ticket.customer_id)
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     return {

@@ -7,20 +7,28 @@ the write lock instead of failing half-way or losing an update.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+)
 from sqlmodel import Session
 
-from deskctl.errors import StoreUnavailable
+from deskctl import files
+from deskctl.errors import BadInput, Conflict, DeskctlError, StoreUnavailable, notice
 
 KEYRING_SERVICE = "deskctl-db"
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -34,10 +42,7 @@ def _password_from_keyring(url: URL) -> str | None:
 
         return keyring.get_password(KEYRING_SERVICE, keyring_key(url))
     except Exception as exc:  # no backend on a headless machine: fall back, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass")
         return None
 
 
@@ -45,6 +50,11 @@ def resolve_url(raw: str) -> URL:
     url = make_url(raw)
     if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         url = url.set(drivername="postgresql+psycopg")
+    if url.drivername not in SUPPORTED_DRIVERS:
+        raise BadInput(
+            f"DESKCTL_DB: {url.drivername}:// is not supported; use a SQLite file path or "
+            "postgresql://user@host/db"
+        )
     if url.drivername.startswith("postgresql") and url.password is None:
         password = _password_from_keyring(url)
         if password:
@@ -64,7 +74,13 @@ def _sqlite_setup(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
+        # WAL rewrites the file header: only in an empty file or deskctl's own store,
+        # never in another application's database (which is refused right after).
+        cur.execute(
+            "SELECT count(*) = 0 OR sum(name = 'alembic_version') > 0 FROM sqlite_master"
+        )
+        if cur.fetchone()[0]:
+            cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
@@ -98,15 +114,33 @@ def dispose_all() -> None:
     _ENGINES.clear()
 
 
+def _parse_url(raw_url: str) -> URL:
+    try:
+        url = resolve_url(raw_url)
+    except (ArgumentError, ValueError) as exc:
+        raise BadInput(f"DESKCTL_DB: not a store URL or file path: {_first_line(exc)}") from None
+    return url
+
+
 def _make_engine(raw_url: str) -> Engine:
-    url = resolve_url(raw_url)
+    url = _parse_url(raw_url)
     if url.drivername.startswith("sqlite"):
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        if url.database and url.database != ":memory:":
+            path = Path(url.database)
+            # created owner-only on first use, not when the engine is made
+            event.listen(engine, "do_connect", lambda *_: _create_sqlite_file(path))
         _sqlite_setup(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """A new store file is owner-only from its first byte (its -wal/-shm inherit the mode)."""
+    try:
+        files.create_private(path)
+    except OSError as exc:
+        raise StoreUnavailable(f"store unavailable: {path}: {exc.strerror or exc}") from None
 
 
 def default_engine() -> Engine:
@@ -115,17 +149,48 @@ def default_engine() -> Engine:
     return get_engine(database_url())
 
 
+def store_error(exc: BaseException) -> DeskctlError | None:
+    """The one map of driver failures: a lost race (a unique or foreign key the other
+    writer took first) is a conflict, exit 4; an unreachable or broken store exit 5.
+    None for anything else (a bug, not the user's store)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _UNAVAILABLE_SQLSTATES:
+        return StoreUnavailable(f"store unavailable: {_first_line(exc)}")
+    if isinstance(exc, IntegrityError):
+        return Conflict("changed by someone else meanwhile; try again")
+    if isinstance(exc, DataError):  # a value the column cannot hold (PostgreSQL)
+        return BadInput(f"the store refused a value: {_first_line(exc)}")
+    if isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return StoreUnavailable(f"store unavailable: {_first_line(exc)}")
+    if isinstance(exc, DatabaseError) and _is_not_a_database(exc):
+        return StoreUnavailable(f"store unavailable: {_first_line(exc)}")
+    return None
+
+
+# PostgreSQL errors that are not deskctl's fault: privilege (42501), the server
+# shutting down or gone (57P01-57P03, 08*), too many connections (53300).
+_UNAVAILABLE_SQLSTATES = {"42501", "57P01", "57P02", "57P03", "53300", "08000", "08003", "08006"}
+
+
 @contextmanager
 def store_errors() -> Iterator[None]:
-    """Map driver failures to the one-line 'store unavailable' error (exit 5)."""
+    """An unavailable store raised as exit 5 where it happens. A lost race stays the
+    driver's IntegrityError until the CLI maps it (``store_error``): a caller that
+    expects one -- the sweep's idempotency keys -- must be able to tell it apart."""
     try:
         yield
-    except OperationalError as exc:
-        raise StoreUnavailable(f"store unavailable: {_first_line(exc)}") from None
     except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise StoreUnavailable(f"store unavailable: {_first_line(exc)}") from None
+        mapped = store_error(exc)
+        if isinstance(mapped, StoreUnavailable):
+            raise mapped from None
         raise
+
+
+def _is_not_a_database(exc: DatabaseError) -> bool:
+    message = str(getattr(exc, "orig", exc)).lower()
+    return "not a database" in message or "malformed" in message or "encrypted" in message
 
 
 def _first_line(exc: BaseException) -> str:
@@ -134,11 +199,16 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def session(engine: Engine | None = None, *, write: bool = False) -> Iterator[Session]:
+def session(engine: Engine | Connection | None = None, *, write: bool = False) -> Iterator[Session]:
     """One transaction. ``write=True`` takes SQLite's write lock up front."""
     engine = engine or default_engine()
     bind = engine.execution_options(begin="IMMEDIATE") if write else engine
-    with store_errors(), Session(bind, expire_on_commit=False) as s:
+    # A connection already in a transaction (a dry run that is rolled back as a whole):
+    # each session is a savepoint inside it, so its commit and rollback stay inside too.
+    joined: dict[str, Any] = (
+        {"join_transaction_mode": "create_savepoint"} if isinstance(bind, Connection) else {}
+    )
+    with store_errors(), Session(bind, expire_on_commit=False, **joined) as s:
         try:
             yield s
             s.commit()
@@ -190,11 +260,47 @@ def alembic_config(engine: Engine) -> Any:
     return cfg
 
 
+def known_revisions() -> set[str]:
+    return {p.name[:4] for p in (migrations_dir() / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")}
+
+
+def check_revision(engine: Engine, rev: str | None) -> None:
+    """Refuse a store this code must not touch: a newer deskctl's, or another program's."""
+    if rev is None:
+        _refuse_foreign(engine)
+    elif rev not in known_revisions():
+        if rev.isdigit() and rev > SCHEMA_HEAD:
+            raise StoreUnavailable(
+                f"store is at revision {rev}, newer than this deskctl (head {SCHEMA_HEAD}): "
+                "upgrade deskctl"
+            )
+        raise StoreUnavailable(
+            f"store is at revision {rev!r}, unknown to this deskctl (head {SCHEMA_HEAD}): "
+            "not a deskctl store"
+        )
+
+
+def _refuse_foreign(engine: Engine) -> None:
+    """A schema is created only in an empty database or file, never beside another
+    application's tables."""
+    from sqlalchemy import inspect
+
+    with store_errors(), engine.connect() as conn:
+        names = sorted(inspect(conn).get_table_names())
+    if names:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise StoreUnavailable(
+            f"store {redacted(engine.url)} is not empty and not a deskctl store "
+            f"(found tables {shown}): refusing to create deskctl's schema in it"
+        )
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Create or upgrade the schema; returns (before, after). Idempotent."""
     from alembic import command
 
     before = current_revision(engine)
+    check_revision(engine, before)
     with store_errors():
         command.upgrade(alembic_config(engine), revision)
     return before, current_revision(engine)
@@ -222,6 +328,7 @@ def ready_engine() -> Engine:
     rev = current_revision(engine)
     if rev == SCHEMA_HEAD:
         return engine
+    check_revision(engine, rev)
     if rev is None and engine.dialect.name == "sqlite":
         upgrade(engine)
         return engine

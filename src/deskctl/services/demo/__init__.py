@@ -1,6 +1,6 @@
 """A realistic demo store: the five example policies, master data and N tickets.
 
-Speed is the point (SPEC §10: "fast even at 1M"), so tickets are not opened
+Speed is the point (docs/rules.md §10: "fast even at 1M"), so tickets are not opened
 one by one through the ticket service. Instead, for each policy a small set of
 *stories* (one per way a ticket ends up in its status: resolved, redirected to
 the knowledge base, waiting on a vendor, split into sub-tickets...) is played
