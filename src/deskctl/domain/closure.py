@@ -21,7 +21,9 @@ Choices the spec leaves open:
   returned, as the ticket is closed by then.
 - The customer's answer ends the round: CONFIRMED (closed ``resolved``) or
   SOLUTION_REJECTED (back to ``in_progress``), as does any move out of
-  ``awaiting_verification``.
+  ``awaiting_verification``. A CUSTOMER_REPLIED (an e-mail that says neither yes
+  nor no) ends it too: no later step fires, and the engineer, who has read the
+  reply, confirms or rejects.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from zoneinfo import ZoneInfo
 from deskctl.domain.events import (
     CONFIRMED,
     CONTACT_ATTEMPT,
+    CUSTOMER_REPLIED,
     PROTOCOL_STEP,
     SOLUTION_REJECTED,
     Event,
@@ -117,7 +120,9 @@ def current_round(events: Sequence[Event]) -> tuple[int, datetime] | None:
                 entered_at = event.at
                 answered = False
             status = event.to_status
-        if event.kind in (CONFIRMED, SOLUTION_REJECTED):
+        # a reply while awaiting verification is an answer: the engineer reads it
+        replied = event.kind == CUSTOMER_REPLIED and status == AWAITING_VERIFICATION
+        if event.kind in (CONFIRMED, SOLUTION_REJECTED) or replied:
             answered = True
     if status != AWAITING_VERIFICATION or answered or entered_at is None:
         return None
@@ -196,32 +201,30 @@ def plan_contact(
 # -- the engineer's agenda in protocol e-mails -------------------------------------------
 
 
-def agenda_lines(
+def agenda_slots(
     calendar: Any,
     zone: ZoneInfo,
     start: datetime,
     busy: Sequence[tuple[datetime, datetime]] = (),
     days: int = AGENDA_DAYS,
-) -> list[str]:
-    """Free slots of the next ``days`` open days, one line per local day.
+    until: datetime | None = None,
+) -> list[tuple[Any, list[tuple[datetime, datetime]]]]:
+    """Free slots of the next ``days`` open days (local date, spans), before ``until``.
 
     Slots start and end on quarter hours; a busy stretch removes the slots it
-    touches; a free stretch shorter than a slot is not offered.
+    touches; a free stretch shorter than a slot is not offered; nothing at or after
+    ``until`` (the automatic close: a slot after it could never be used).
     """
     first = _ceil_slot(start)
     stretches = calendar.open_intervals(first, first + timedelta(days=14))
     by_day: dict[Any, list[tuple[datetime, datetime]]] = {}
     for lo, hi in _free(_split_days(stretches, zone), busy):
         lo, hi = _ceil_slot(lo), _floor_slot(hi)
+        if until is not None:
+            hi = min(hi, _floor_slot(until))
         if hi - lo >= SLOT:
             by_day.setdefault(lo.astimezone(zone).date(), []).append((lo, hi))
-    lines = []
-    for day in sorted(by_day)[:days]:
-        spans = ", ".join(
-            f"{_hhmm(lo, zone)}-{_hhmm(hi, zone, end=True)}" for lo, hi in by_day[day]
-        )
-        lines.append(f"{day:%a %d %b}: {spans}")
-    return lines
+    return [(day, by_day[day]) for day in sorted(by_day)[:days]]
 
 
 def _split_days(
@@ -268,7 +271,7 @@ def _ceil_slot(at: datetime) -> datetime:
     return floor if floor == at else floor + SLOT
 
 
-def _hhmm(at: datetime, zone: ZoneInfo, *, end: bool = False) -> str:
+def hhmm(at: datetime, zone: ZoneInfo, *, end: bool = False) -> str:
     local = at.astimezone(zone)
     if end and local.hour == 0 and local.minute == 0:
         return "24:00"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Conflict, NotFound
-from deskctl.services import masterdata, policies
+from deskctl.services import masterdata, notify, policies
 from deskctl.store.models import (
     Attachment,
     Contact,
@@ -50,9 +51,10 @@ class OpenRequest:
     customer: str | None
     contact: str
     title: str
-    channel: str = "portal"
+    channel: str | None = None  # None: the policy's opening channel (e-mail for an .eml)
     fields: dict[str, str | None] = field(default_factory=dict)
     attachments: list[AttachmentIn] = field(default_factory=list)
+    from_email: bool = False  # opened from an e-mail (--from-eml)
     parent_id: int | None = None
     topic: str | None = None  # case type; an always-supported one is accepted unentitled
     override: str | None = None  # a manager's reason to open an unentitled request
@@ -69,8 +71,9 @@ def read_attachment(path: str) -> AttachmentIn:
 
 def sanitize_filename(name: str) -> str:
     """A safe file name: no directories, no hidden files, plain characters only."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "attachment"
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
+    # letters of any script stay (relatório.pdf); spaces, controls and symbols do not
+    base = re.sub(r"[^\w.-]+", "_", base).strip("._") or "attachment"
     stem, dot, ext = base.rpartition(".")
     if dot and len(base) > 120:
         return stem[: 119 - len(ext)] + "." + ext
@@ -244,6 +247,7 @@ def apply(
     updates = projection(state)
     updates.update(sla_facts.columns(policy or policy_or_none(session, ticket), everything, now))
     record(session, ticket, new_events, updates)
+    notify.after_events(session, ticket, state, new_events, policy, now)
     closing = next((e for e in new_events if e.to_status == "closed"), None)
     if closing is not None and state.parent_id is not None:
         _tell_parent(session, state.parent_id, ticket.id, closing, now)
@@ -267,8 +271,25 @@ def _tell_parent(
         apply(session, parent, history, new, now=now, policy=policy_of(session, parent))
 
 
+def opening_channel(policy: Policy, plan_channels: Sequence[str], *, from_email: bool) -> str:
+    """The channel of a ticket opened without --channel.
+
+    An e-mail opens on ``email`` when the plan (or, planless, the policy) takes it;
+    anything else opens on the policy's ``default_channel`` (else its first channel).
+    """
+    if from_email and "email" in (plan_channels or policy.channels):
+        return "email"
+    return policy.opening_channel
+
+
 def open_ticket(
-    session: Session, req: OpenRequest, *, now: datetime, actor: str, attachments_dir: Path
+    session: Session,
+    req: OpenRequest,
+    *,
+    now: datetime,
+    actor: str,
+    attachments_dir: Path,
+    in_reply_to: str | None = None,
 ) -> Ticket:
     """Open a ticket once the contract check (rules §8) lets it in; nothing is written otherwise.
 
@@ -288,17 +309,19 @@ def open_ticket(
         masterdata.product_by_name(session, product)
     topic = req.topic.strip() if req.topic and req.topic.strip() else None
     override = entitlement.check_override(session, req.override, actor)
-    chk = entitlement.check_customer(
-        session,
-        customer,
-        entitlement.Request(
-            at=now,
-            contact=contact.email,
-            product=product or None,
-            version=(req.fields.get("version") or None) if product else None,
-            channel=req.channel,
-        ),
+    asked = entitlement.Request(
+        at=now,
+        contact=contact.email,
+        product=product or None,
+        version=(req.fields.get("version") or None) if product else None,
+        channel=req.channel,
     )
+    chk = entitlement.check_customer(session, customer, asked)
+    if req.channel is None:
+        channel = opening_channel(chk.policy, chk.decision.channels, from_email=req.from_email)
+        asked = replace(asked, channel=channel)
+        chk = entitlement.check_customer(session, customer, asked)
+    req = replace(req, channel=asked.channel)
     version_row, policy = chk.policy_row, chk.policy
     if req.channel not in policy.channels:
         raise BadInput(
@@ -348,6 +371,8 @@ def open_ticket(
     session.flush()
     apply(session, ticket, [], new, now=now, policy=policy)
     store_attachments(session, ticket.id, req.attachments, attachments_dir, now)
+    # the customer hears of the new ticket (``in_reply_to``: the mail that opened it)
+    notify.acknowledge(session, ticket, policy, now, in_reply_to)
     return ticket
 
 

@@ -81,6 +81,13 @@ def get_engine(raw_url: str) -> Engine:
     return engine
 
 
+def dispose(raw_url: str) -> None:
+    """Close and forget the engine of one store (its file is about to be replaced)."""
+    engine = _ENGINES.pop(raw_url, None)
+    if engine is not None:
+        engine.dispose()
+
+
 def dispose_all() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
