@@ -2,7 +2,7 @@
 included): no import cycle, no import from a higher layer, no hidden imports.
 
 Layers, lowest first: domain <- store <- services <- render <- cli. A module may import
-its own layer and any lower one. The base modules (clock, errors, config, i18n, files)
+its own layer and any lower one. The base modules (clock, errors, config, i18n, files, credentials)
 are usable from every layer above domain and import only each other; domain may use
 ``errors`` and the pure helpers of ``clock`` (formatting, parsing) but never reads the
 clock. Migrations sit with the store.
@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "src" / "deskctl"
 LAYERS = ("domain", "store", "services", "render", "cli")
-BASE = ("clock", "errors", "config", "i18n", "files")
+BASE = ("clock", "errors", "config", "i18n", "files", "credentials")
 # names of deskctl.clock that read the clock: domain must be handed instants instead
 CLOCK_READERS = ("now", "today")
 

@@ -175,3 +175,25 @@ def render(
     fmt = formatter or Formatter(locale)
     template = env.select_template(candidates(name, locale))
     return str(template.render(fmt=fmt, locale=locale, **context))
+
+
+def words(name: str, locale: str, *, override: Path | None = None) -> dict[str, str]:
+    """The phrases of a document in ``locale``: TOML tables ``NAME.toml`` (English, every
+    key), then ``NAME.LANG.toml``, then ``NAME.LOCALE.toml``, each overriding the one
+    before, the policy's folder file by file before the package's. A key a translation
+    lacks stays English rather than failing the document."""
+    import tomllib
+    from importlib.resources import files
+
+    stem = name.removesuffix(".toml")
+    merged: dict[str, str] = {}
+    for candidate in reversed(candidates(f"{stem}.toml", locale)):
+        roots: list[Any] = [files("deskctl") / "templates"]
+        if override is not None:
+            roots.append(override)
+        for root in roots:
+            found = root / candidate
+            if found.is_file():
+                text = found.read_text(encoding="utf-8")
+                merged.update({str(k): str(v) for k, v in tomllib.loads(text).items()})
+    return merged

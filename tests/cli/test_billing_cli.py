@@ -589,38 +589,43 @@ def test_bill_all_csv_and_text(cli, dms) -> None:
 
 
 def test_html_invoice_is_self_contained_and_complete(cli, dms, tmp_path) -> None:
+    """An Italian customer's draft and invoice: in Italian, money as 292,80 €."""
     log(cli, open_dms(cli, dms), "21m")
-    log(cli, open_dms(cli, dms, version="9.1"), "30m")
+    log(cli, open_dms(cli, dms, version="9.1", title="Archivio lento"), "30m")
     draft_file = tmp_path / "draft.html"
     cli("bill", "--customer", "studio", *PERIOD, "--html", draft_file)
-    draft = draft_file.read_text(encoding="utf-8")
+    draft = draft_file.read_text(encoding="utf-8").replace("\xa0", " ")
     for text in (
-        "DRAFT",
-        "TecMedical Tecnologie Medicali",
+        "Bozza di fattura",
+        "TecMedical Tecnologie Medicali S.r.l.",
+        "IT01234560789",
         "Studio Rossi",
-        "2026-03-01",
-        "2026-03-31",
-        "€ 80.00",
-        "€ 160.00",
-        "Subtotal",
-        "€ 240.00",
-        "VAT 22%",
-        "€ 52.80",
-        "€ 292.80",
-        "Prices exclude VAT",
-        "Rates applied",
-        "€ 45.00",
-        "€ 35.00",
+        "1 mar 2026",
+        "31 mar 2026",
+        "Index rebuild",
+        "Archivio lento",
+        "80,00 €",
+        "160,00 €",
+        "Imponibile",
+        "240,00 €",
+        "IVA 22%",
+        "52,80 €",
+        "292,80 €",
+        "Prezzi IVA esclusa",
+        "Tariffe applicate",
+        "45,00 €",
+        "35,00 €",
         "<style>",
     ):
         assert text in draft, text
     for external in ("<script", "<link", "<img", "src=", "http://", "https://", "@import"):
         assert external not in draft.lower(), external
-    finalize(cli)
+    finalize(cli, "studio", "--at", NOW)
     final_file = tmp_path / "final.html"
     cli("invoice", "show", "INV-2026-0001", "--html", final_file)
     final = final_file.read_text(encoding="utf-8")
-    assert "Invoice INV-2026-0001" in final and "DRAFT" not in final
+    assert "Fattura INV-2026-0001" in final and "Bozza" not in final
+    assert "Scadenza" in final and "1 maggio 2026" in final  # finalised 1 April, 30 days
 
 
 def test_html_escapes_customer_text(cli, dms, tmp_path) -> None:

@@ -149,10 +149,10 @@ def test_report_csv_and_html(cli, period, tmp_path: Path) -> None:
            "2026-03-06T19:30:00Z" in lines  # fmt: skip
     assert len(lines) == 1 + 5
     page = out.read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "@media print" in page
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "@page" in page
     assert "http" not in page and "<script" not in page and "<link" not in page
-    assert "Laboratório Sul" not in page and ">lab<" in page
-    assert page.count('class="breached"') >= 2
+    assert "Laboratório Sul" in page and ">lab<" not in page  # customers by name
+    assert page.count("state-breached") >= 2
 
 
 @pytest.mark.parametrize(

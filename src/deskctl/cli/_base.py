@@ -21,6 +21,16 @@ def _fail(message: str, status: ExitStatus) -> None:
 DEBUG_VAR = "DESKCTL_DEBUG"
 
 
+def _closed_pipe() -> None:
+    """``deskctl ticket list | head``: the reader has all it wanted, which is success.
+    Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
+
+
 class DeskGroup(TyperGroup):
     """Every command runs inside this: one line on stderr and the docs/rules.md §10 exit code.
 
@@ -48,7 +58,7 @@ class DeskGroup(TyperGroup):
         except (TyperException, Exit, Abort):  # usage errors, --help, typer.Exit: typer's own
             raise
         except BrokenPipeError:
-            raise  # `deskctl ... | head`: typer's main exits quietly
+            _closed_pipe()
         except Exception as exc:
             mapped = _map_store_error(exc)
             if mapped is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -22,7 +23,12 @@ CustomerOpt = typer.Option(None, "--customer", help="Customer key.")
 AllOpt = typer.Option(False, "--all", help="Every customer with something to bill.")
 FromOpt = typer.Option(None, "--from", help="First day of the period (YYYY-MM-DD, UTC).")
 ToOpt = typer.Option(None, "--to", help="Last day of the period, included.")
-HtmlOpt = typer.Option(None, "--html", help="Also write a printable HTML invoice to FILE.")
+HtmlOpt = typer.Option(
+    None, "--html", help="Also write the printable invoice as HTML to FILE.", metavar="FILE"
+)
+PdfOpt = typer.Option(
+    None, "--pdf", help="Also write the printable invoice as PDF to FILE.", metavar="FILE"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -45,17 +51,33 @@ def _request(customer: str | None, every: bool, start: str | None, end: str | No
     return customer, period_from, period_to
 
 
-def _write_html(path: str, docs: list[dict]) -> None:
-    from deskctl.errors import BadInput
+def _targets(html: str | None, pdf: str | None) -> tuple[Path | None, Path | None]:
+    from deskctl.render.documents import check_target
+
+    paths = (Path(html) if html else None, Path(pdf) if pdf else None)
+    check_target(paths[0], "--html")
+    check_target(paths[1], "--pdf")
+    return paths
+
+
+def _printed(s: Any, docs: list[dict]) -> list[dict]:
+    """The bills with what the printed invoice shows beyond the figures."""
+    from deskctl import clock
+    from deskctl.services import documents
+
+    today = clock.now().date()
+    return [documents.invoice(s, d, today=today) for d in docs]
+
+
+def _write(printed: list[dict], html: Path | None, pdf: Path | None) -> None:
+    from deskctl.render import documents
     from deskctl.render.invoice import invoices_html
     from deskctl.render.output import say
 
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(invoices_html(docs))
-    except OSError as exc:
-        raise BadInput(f"--html: cannot write {path}: {exc.strerror or exc}") from None
-    say(f"wrote {path}")
+    if html is None and pdf is None:
+        return
+    for path in documents.write(invoices_html(printed), html_path=html, pdf_path=pdf):
+        say(f"wrote {path}")
 
 
 def _emit(docs: list[dict], *, single: bool, json_out: bool, csv_out: bool) -> None:
@@ -84,6 +106,7 @@ def bill(
     start: str | None = FromOpt,
     end: str | None = ToOpt,
     html: str | None = HtmlOpt,
+    pdf: str | None = PdfOpt,
     json_out: bool = JsonOpt,
     csv_out: bool = CsvOpt,
 ) -> None:
@@ -98,10 +121,11 @@ def bill(
 
     choose_format(json_out=json_out, csv_out=csv_out)
     who, period_from, period_to = _request(customer, every, start, end)
+    html_path, pdf_path = _targets(html, pdf)
     with store_session() as s:
         docs = [billing.bill_json(b) for b in billing.draft(s, who, period_from, period_to)]
-    if html:
-        _write_html(html, docs)
+        printed = _printed(s, docs) if html_path or pdf_path else []
+    _write(printed, html_path, pdf_path)
     _emit(docs, single=not every, json_out=json_out, csv_out=csv_out)
 
 
@@ -160,20 +184,22 @@ def list_(
 def show(
     number: Annotated[str, typer.Argument(help="Invoice number, e.g. INV-2026-0001.")],
     html: str | None = HtmlOpt,
+    pdf: str | None = PdfOpt,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Show an invoice, or write it as printable HTML with --html FILE."""
+    """Show an invoice, or write it for print with --html FILE or --pdf FILE."""
     from deskctl.render.invoice import bill_text
     from deskctl.render.output import emit_json
     from deskctl.services import billing
 
+    html_path, pdf_path = _targets(html, pdf)
     with store_session() as s:
         doc = billing.invoice_json(s, number)
-    if html:
-        _write_html(html, [doc])
+        printed = _printed(s, [doc]) if html_path or pdf_path else []
+    _write(printed, html_path, pdf_path)
     if json_out:
         emit_json(doc)
-    elif not html:
+    elif not (html or pdf):
         from deskctl.render.output import emit_text
 
         emit_text(bill_text(doc))

@@ -25,11 +25,21 @@ def _customer_row(c: Any) -> dict:
         "vat_rate": c.vat_rate,
         "policy": c.policy,
         "locale": c.locale,
+        "billing_address": c.billing_address.split("\n") if c.billing_address else [],
+        "vat_id": c.vat_id,
         "created_at": c.created_at,
     }
 
 
 LOCALE_HELP = "Language of its e-mails: pt-BR, es-CO, it-IT, pt-PT or en."
+AddressOpt = typer.Option(
+    "--address",
+    help="A line of the billing address printed on invoices; repeat for each line.",
+    metavar="LINE",
+)
+VatIdOpt = typer.Option(
+    "--vat-id", help="The customer's VAT number, printed on invoices (e.g. IT01234567890)."
+)
 
 
 @customer_app.command("add")
@@ -44,6 +54,8 @@ def customer_add(
         str | None, typer.Option("--policy", help="Policy name, when several are loaded.")
     ] = None,
     locale: Annotated[str | None, typer.Option("--locale", help=LOCALE_HELP)] = None,
+    address: Annotated[list[str] | None, AddressOpt] = None,
+    vat_id: Annotated[str | None, VatIdOpt] = None,
     json_out: bool = JsonOpt,
 ) -> None:
     """Add a customer; its e-mails are in --locale, by default its country's language."""
@@ -63,12 +75,40 @@ def customer_add(
             policy=policy,
             now=clock.now(),
             locale=locale,
+            billing_address=address or (),
+            vat_id=vat_id,
         )
         doc = _customer_row(row)
     if json_out:
         emit_json(doc)
     else:
         say(f"customer {key} added")
+
+
+@customer_app.command("billing")
+def customer_billing(
+    key: Annotated[str, typer.Argument(help="Customer key.")],
+    address: Annotated[list[str] | None, AddressOpt] = None,
+    vat_id: Annotated[str | None, VatIdOpt] = None,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Set the billing address (all lines at once) or VAT number invoices print.
+
+    `--vat-id ""` removes the VAT number.
+    """
+    from deskctl.errors import BadInput
+    from deskctl.render.output import emit_json, say
+    from deskctl.services import masterdata
+
+    if address is None and vat_id is None:
+        raise BadInput("give --address LINE (repeated) or --vat-id N")
+    with store_session(write=True) as s:
+        row = masterdata.set_billing(s, key, billing_address=address, vat_id=vat_id)
+        doc = _customer_row(row)
+    if json_out:
+        emit_json(doc)
+    else:
+        say(f"customer {key}: billing details updated")
 
 
 @customer_app.command("list")
@@ -111,6 +151,9 @@ def customer_show(
         return
     con = stdout_console()
     con.print(f"[bold]{doc['key']}[/bold] {doc['name']} ({doc['country']})")
+    if doc["billing_address"] or doc["vat_id"]:
+        vat = f" — VAT {doc['vat_id']}" if doc["vat_id"] else ""
+        con.print(f"billing: {', '.join(doc['billing_address'])}{vat}", markup=False)
     since = doc["overdue_since"]
     con.print(f"standing: {'overdue since ' + str(since) if since else 'paid up'}")
     for k in doc["contracts"]:

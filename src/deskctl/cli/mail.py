@@ -180,7 +180,7 @@ def quarantine_open(
     """Open a held message as a ticket for a customer; prints the new id."""
     from deskctl import clock
     from deskctl.config import acting_user, paths
-    from deskctl.render.output import emit_json
+    from deskctl.render.output import emit_json, emit_text
     from deskctl.services import inbox
     from deskctl.services import tickets as svc
 
@@ -200,8 +200,6 @@ def quarantine_open(
     if json_out:
         emit_json(doc)
     else:
-        from deskctl.render.output import emit_text
-
         emit_text(ticket_id)
 
 

@@ -50,6 +50,7 @@ def queue(
     now = clock.now()
     with store_session() as s:
         groups = flow.queue(s, flt)
+        ranks = flow.severity_ranks(s) if fmt == "table" else {}
     if fmt == "json":
         filters = {"assignee": flt.assignee, "team": flt.team, "limit": flt.limit}
         emit_rows([], [], fmt, json_doc=view.queue_json(groups, now, filters))
@@ -60,18 +61,18 @@ def queue(
     elif not groups:
         say("queue is empty")
     else:
-        _print_paged(groups, now, page=not no_pager)
+        _print_paged(groups, now, ranks, page=not no_pager)
 
 
-def _print_paged(groups: list, now: object, *, page: bool) -> None:
+def _print_paged(groups: list, now: object, ranks: dict[str, int], *, page: bool) -> None:
     from deskctl.render import queue as view
     from deskctl.render.output import no_color, stdout_console
 
     console = stdout_console()
     if not page:
-        view.print_queue(console, groups, now)
+        view.print_queue(console, groups, now, ranks)
         return
     # Like git: quit if one screen, keep colours, do not clear the screen.
     os.environ.setdefault("LESS", "FRX")
     with console.pager(styles=not no_color()):
-        view.print_queue(console, groups, now)
+        view.print_queue(console, groups, now, ranks)

@@ -113,6 +113,11 @@ class ClockRules:
     start: str = "opened"  # or "info_complete"
     pause_states: tuple[str, ...] = ("awaiting_customer", "awaiting_approval")
     at_risk_share: float = 0.25  # at risk when less than this share of the target is left
+    # Reports: the share of judged metrics that must keep their contractual limit.
+    compliance_target: float = 0.95
+    # Proposing a solution answers the customer: a ticket resolved (or closed) with no
+    # response recorded has its first response then. False: only `respond` counts.
+    resolve_is_response: bool = True
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,26 @@ class MailRules:
 
 
 @dataclass(frozen=True)
+class VendorIdentity:
+    """Who issues the documents: the seller block of an invoice, the header of a report.
+
+    ``logo`` and ``templates`` are paths as written in the file; a relative one is
+    relative to the policy file's folder (the store keeps where it was loaded from).
+    """
+
+    legal_name: str = ""
+    address: tuple[str, ...] = ()
+    vat_number: str = ""
+    email: str = ""
+    phone: str = ""
+    logo: str | None = None
+    templates: str | None = None
+    payment_terms_days: int = 30
+    country: str = ""  # two letters: the paper and language of internal reports
+    locale: str = ""  # overrides the country's language (checked against deskctl.i18n)
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     vendor: str
@@ -203,6 +228,7 @@ class Policy:
     reopen_window: int | None = 14 * 86400  # seconds after closing; None: no limit
     description: str = ""
     mail: MailRules = field(default_factory=MailRules)
+    identity: VendorIdentity = field(default_factory=VendorIdentity)
 
     @property
     def opening_channel(self) -> str:

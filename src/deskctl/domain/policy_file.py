@@ -60,6 +60,7 @@ from deskctl.domain.policy import (
     ScopeRules,
     SeverityScheme,
     Target,
+    VendorIdentity,
 )
 from deskctl.errors import BadInput
 
@@ -356,6 +357,7 @@ class _Loader:
             "rates",
             "entitlement",
             "mail",
+            "vendor",
         )
         self.table(data, (), keys=tables, what="table")
         for name in ("policy", "calendars", "severities", "plans"):
@@ -392,7 +394,65 @@ class _Loader:
             entitlement=entitlement,
             reopen_window=head["reopen_window"],
             mail=mail,
+            identity=self.identity(data.get("vendor", {}), head["vendor"]),
         )
+
+    def identity(self, raw: object, vendor: str) -> VendorIdentity:
+        """``[vendor]``: the seller on invoices and the issuer on reports."""
+        path: Path = ("vendor",)
+        keys = (
+            "legal_name",
+            "address",
+            "vat_number",
+            "email",
+            "phone",
+            "logo",
+            "templates",
+            "payment_terms",
+            "country",
+            "locale",
+        )
+        t = self.table(raw, path, keys=keys)
+        text = {
+            k: self.string(t.get(k, ""), (*path, k)).strip() for k in keys[:5] if k != "address"
+        }
+        address = t.get("address", [])
+        if isinstance(address, str):
+            address = [address]
+        lines = [
+            self.string(v, (*path, "address", i)).strip()
+            for i, v in enumerate(self.array(address, (*path, "address")))
+        ]
+        terms_path = (*path, "payment_terms")
+        terms = self.duration(t.get("payment_terms", "30d"), terms_path, positive=False)
+        if terms % 86400:
+            self.fail(terms_path, 'payment terms are whole days, like "30d"')
+        return VendorIdentity(
+            legal_name=text["legal_name"] or vendor,
+            address=tuple(line for line in lines if line),
+            vat_number=text["vat_number"],
+            email=text["email"],
+            phone=text["phone"],
+            logo=self.path_text(t, "logo", path),
+            templates=self.path_text(t, "templates", path),
+            payment_terms_days=terms // 86400,
+            country=self.country(t, path),
+            locale=self.string(t.get("locale", ""), (*path, "locale")).strip(),
+        )
+
+    def country(self, t: dict[str, Any], path: Path) -> str:
+        text = self.string(t.get("country", ""), (*path, "country")).strip().upper()
+        if text and not re.fullmatch(r"[A-Z]{2}", text):
+            self.fail((*path, "country"), f"{text!r} is not a two-letter country code")
+        return text
+
+    def path_text(self, t: dict[str, Any], key: str, path: Path) -> str | None:
+        if key not in t:
+            return None
+        text = self.string(t[key], (*path, key)).strip()
+        if not text:
+            self.fail((*path, key), "give a file path, or leave the key out")
+        return text
 
     def head(self, raw: object) -> dict[str, Any]:
         path: Path = ("policy",)
@@ -621,7 +681,14 @@ class _Loader:
 
     def clock(self, raw: object, required_fields: tuple[str, ...]) -> ClockRules:
         path: Path = ("clock",)
-        t = self.table(raw, path, keys=("start", "pause_states", "at_risk_share"))
+        keys = (
+            "start",
+            "pause_states",
+            "at_risk_share",
+            "compliance_target",
+            "resolve_is_response",
+        )
+        t = self.table(raw, path, keys=keys)
         defaults = ClockRules()
         start = self.choice(
             t.get("start", defaults.start), (*path, "start"), CLOCK_STARTS, "clock start"
@@ -643,7 +710,31 @@ class _Loader:
             self.fail(share_path, f"expected a number between 0 and 1, got {_kind(share_raw)}")
         if not 0 < share_raw < 1:
             self.fail(share_path, f"must be between 0 and 1 (exclusive), got {share_raw}")
-        return ClockRules(start=start, pause_states=pause, at_risk_share=float(share_raw))
+        return ClockRules(
+            start=start,
+            pause_states=pause,
+            at_risk_share=float(share_raw),
+            compliance_target=self.share(
+                t.get("compliance_target", defaults.compliance_target),
+                (*path, "compliance_target"),
+            ),
+            resolve_is_response=self.boolean(
+                t.get("resolve_is_response", defaults.resolve_is_response),
+                (*path, "resolve_is_response"),
+            ),
+        )
+
+    def share(self, value: object, path: Path) -> float:
+        """A share written ``0.95`` or ``"95%"``, between 0 and 1 inclusive."""
+        if isinstance(value, str) and value.strip().endswith("%"):
+            number = self.decimal(value.strip().removesuffix("%"), path) / 100
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(path, f'expected a share like 0.95 or "95%", got {_kind(value)}')
+        else:
+            number = Decimal(str(value))
+        if not 0 <= number <= 1:
+            self.fail(path, f"must be between 0 and 1 (or 0% and 100%), got {value}")
+        return float(number)
 
     # -- scope, rates, entitlement -----------------------------------------------------------
 

@@ -116,9 +116,37 @@ def queue_json(groups: Sequence[Any], now: datetime, filters: Mapping[str, Any])
     }
 
 
-def print_queue(console: Any, groups: Sequence[Any], now: datetime) -> None:
-    """A heading and a table per status, most urgent first."""
+# The SLA column is what an engineer scans first: its colour says how urgent.
+SLA_STYLES = {
+    "breached": "bold red",
+    "late": "magenta",
+    "at_risk": "bold yellow",
+    "running": "cyan",
+    "paused": "blue",
+    "pending": "dim",
+    "met": "green",
+}
+# By severity rank in the ticket's own policy: 0 the most severe.
+SEVERITY_STYLES = ("bold red", "yellow")
+
+
+def cell_style(key: str, row: Mapping[str, Any], ranks: Mapping[str, int]) -> str | None:
+    """The terminal style of a cell: the SLA column by state, severity by its rank."""
+    if key == "sla":
+        return SLA_STYLES.get(str(row.get("sla_state")))
+    if key == "severity" and row.get("severity") is not None:
+        rank = ranks.get(str(row["severity"]))
+        return SEVERITY_STYLES[rank] if rank is not None and rank < len(SEVERITY_STYLES) else None
+    return None
+
+
+def print_queue(
+    console: Any, groups: Sequence[Any], now: datetime, ranks: Mapping[str, int] | None = None
+) -> None:
+    """A heading and a table per status, most urgent first; coloured by SLA state and
+    severity (the console drops colour under NO_COLOR; piped output never gets here)."""
     from rich.table import Table
+    from rich.text import Text
 
     for group in groups:
         shown = len(group.tickets)
@@ -128,6 +156,11 @@ def print_queue(console: Any, groups: Sequence[Any], now: datetime) -> None:
         for col in TABLE_COLUMNS:
             table.add_column(col.header, justify=col.justify)
         for row in flat_rows([group], now):
-            table.add_row(*(c.text(row) for c in TABLE_COLUMNS))
+            table.add_row(
+                *(
+                    Text(c.text(row), style=cell_style(c.key, row, ranks or {}) or "")
+                    for c in TABLE_COLUMNS
+                )
+            )
         console.print(table)
         console.print()

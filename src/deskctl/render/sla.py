@@ -6,7 +6,6 @@ import csv
 import sys
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from html import escape
 from typing import Any
 
 from deskctl.domain.durations import format_duration
@@ -202,116 +201,19 @@ def report_csv(doc: Mapping[str, Any]) -> None:
             writer.writerow((*base, metric, m["state"], m["due_at"] or ""))
 
 
-_CSS = """
-body { font: 11pt/1.4 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em;
-       color: #222; }
-h1 { font-size: 1.5em; margin-bottom: .2em; }
-h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #999; }
-p.meta { color: #555; margin-top: 0; }
-table { border-collapse: collapse; width: 100%; margin: .5em 0; }
-th, td { border: 1px solid #bbb; padding: .25em .5em; text-align: left; }
-th { background: #eee; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.breached { color: #b00020; font-weight: bold; }
-.late { color: #8a2be2; }
-.at_risk { color: #b36b00; }
-.met { color: #1b7a1b; }
-.paused, .pending { color: #666; }
-@media print {
-  body { margin: 0; font-size: 9pt; }
-  h2 { page-break-after: avoid; }
-  tr { page-break-inside: avoid; }
-  thead { display: table-header-group; }
-}
-"""
+def report_document(report: Mapping[str, Any], reader: Any) -> str:
+    """The printed SLA report (``templates/documents/sla_report.html``) for ``reader``
+    (a ``render.documents.Reader``): each limit in its ticket's calendar zone, named."""
+    from deskctl import i18n
+    from deskctl.domain.durations import short_span
+    from deskctl.render import documents
 
-
-def _cell(value: Any, cls: str = "") -> str:
-    text = "-" if value is None else str(value)
-    attr = f' class="{escape(cls)}"' if cls else ""
-    return f"<td{attr}>{escape(text)}</td>"
-
-
-def _summary_table(groups: list[tuple[str, Mapping[str, Any]]], label: str) -> str:
-    head = "".join(
-        f"<th>{escape(h)}</th>"
-        for h in (label, "metric", "tickets", *COUNT_COLUMNS, "judged", "compliance", "goal")
-    )
-    rows = []
-    for name, group in groups:
-        for metric, tally in group["metrics"].items():
-            cells = [_cell(name), _cell(metric), _cell(group["tickets"], "n")]
-            cells += [_cell(tally[c], "n") for c in COUNT_COLUMNS]
-            cells += [
-                _cell(tally["judged"], "n"),
-                _cell(_pct(tally["compliance_pct"]), "n"),
-                _cell(_pct(tally["goal_pct"]), "n"),
-            ]
-            rows.append("<tr>" + "".join(cells) + "</tr>")
-        if not group["metrics"]:
-            rows.append(
-                "<tr>"
-                + _cell(name)
-                + _cell("no SLA")
-                + _cell(group["tickets"], "n")
-                + "<td></td>" * (len(COUNT_COLUMNS) + 3)
-                + "</tr>"
-            )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def report_html(doc: Mapping[str, Any]) -> str:
-    """A self-contained, printable page: inline CSS, no script, no external asset."""
-    filters = doc["filters"]
-    shown = [f"customer {filters['customer']}"] if filters["customer"] else []
-    shown += [f"severity {filters['severity']}"] if filters["severity"] else []
-    shown += ["breached tickets only"] if filters["breached_only"] else []
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>SLA report {escape(doc['from'])} to {escape(doc['to'])}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>SLA report: tickets opened {escape(doc['from'])} to {escape(doc['to'])}</h1>",
-        f'<p class="meta">As of {escape(doc["at"])}. {doc["totals"]["tickets"]} ticket(s), '
-        f"{doc['breached_tickets']} with a breach."
-        + (f" Filters: {escape(', '.join(shown))}." if shown else "")
-        + " Compliance: judged metrics that kept the contractual limit (met or late);"
-        " goal: those that kept the goal.</p>",
-        "<h2>Totals</h2>",
-        _summary_table([("all", doc["totals"])], "scope"),
-        "<h2>By severity</h2>",
-        _summary_table([(g["severity"] or "-", g) for g in doc["by_severity"]], "severity"),
-        "<h2>By customer</h2>",
-        _summary_table([(g["customer"], g) for g in doc["by_customer"]], "customer"),
-        "<h2>Tickets</h2>",
-        _tickets_table(doc["tickets"]),
-        "</body></html>",
+    breaches = [
+        {
+            **b,
+            "fmt": i18n.Formatter(reader.locale, b["timezone"]),
+            "late": short_span(b["late_seconds"]),
+        }
+        for b in report["breaches"]
     ]
-    return "\n".join(parts) + "\n"
-
-
-def _tickets_table(tickets: list[Mapping[str, Any]]) -> str:
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("id", "customer", "severity", "status", "opened", "sla", "metrics")
-    )
-    rows = []
-    for t in tickets:
-        metrics = "; ".join(
-            f"{m}: {v['state']}" + (f" (due {v['due_at']})" if v["due_at"] else "")
-            for m, v in t["metrics"].items()
-        )
-        rows.append(
-            "<tr>"
-            + _cell(t["id"], "n")
-            + _cell(t["customer"])
-            + _cell(t["severity"])
-            + _cell(t["status"])
-            + _cell(t["opened_at"])
-            + _cell(t["state"] or "no SLA", t["state"] or "")
-            + _cell(metrics)
-            + "</tr>"
-        )
-    if not rows:
-        rows.append('<tr><td colspan="7">no tickets</td></tr>')
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return documents.render("sla_report", reader, {"report": {**report, "breaches": breaches}})

@@ -34,7 +34,6 @@ import hashlib
 import os
 import smtplib
 import socket
-import subprocess
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -151,31 +150,14 @@ def store_password(settings: SmtpSettings, password: str) -> None:
         ) from None
 
 
-def run_password_command(command: str, what: str) -> str:
-    """The first line a password command prints; its failure is one clear line.
-
-    The password is never echoed: an error names the command's exit status only.
-    """
-    try:
-        done = subprocess.run(
-            command, shell=True, capture_output=True, timeout=30, check=False, text=True
-        )
-    except subprocess.TimeoutExpired:
-        raise Refused(f"{what}: password_command timed out after 30 s") from None
-    if done.returncode != 0:
-        raise Refused(f"{what}: password_command exited {done.returncode}")
-    line = (done.stdout.splitlines() or [""])[0].rstrip("\r\n")
-    if not line:
-        raise Refused(f"{what}: password_command printed no password")
-    return line
-
-
 def smtp_password(settings: SmtpSettings) -> str | None:
     """``password_command``'s first line, else the keyring; a headless machine without
     either gets one line on stderr and no password."""
     if not settings.username:
         return None
     if settings.password_command:
+        from deskctl.credentials import run_password_command
+
         return run_password_command(settings.password_command, "smtp")
     try:
         import keyring

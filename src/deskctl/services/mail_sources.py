@@ -39,9 +39,9 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from deskctl.credentials import run_password_command
 from deskctl.errors import BadInput, Refused
 from deskctl.services import inbox
-from deskctl.services.mail import run_password_command
 from deskctl.store import db
 
 KEYRING_IMAP = "deskctl-imap"

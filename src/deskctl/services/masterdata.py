@@ -62,6 +62,8 @@ def add_customer(
     policy: str | None,
     now: datetime,
     locale: str | None = None,
+    billing_address: Sequence[str] = (),
+    vat_id: str | None = None,
 ) -> Customer:
     _check_key(key, "customer")
     country = country.strip().upper()
@@ -81,7 +83,42 @@ def add_customer(
         policy=policy,
         locale=_locale(locale) or i18n.locale_for_country(country),
         created_at=now,
+        billing_address=billing_text(billing_address),
+        vat_id=vat_id_text(vat_id),
     )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def billing_text(lines: Sequence[str]) -> str | None:
+    """Address lines as stored (one per line); None when there are none."""
+    kept = [" ".join(line.split()) for line in lines]
+    kept = [line for line in kept if line]
+    if any(len(line) > 200 for line in kept) or len(kept) > 8:
+        raise BadInput("--address: at most 8 lines of at most 200 characters")
+    return "\n".join(kept) or None
+
+
+def vat_id_text(value: str | None) -> str | None:
+    """A VAT identification number as printed: spaces dropped, upper case (IT01234567890)."""
+    if value is None:
+        return None
+    text = "".join(value.split()).upper()
+    if not re.fullmatch(r"[A-Z0-9.\-/]{2,40}", text):
+        raise BadInput(f"--vat-id: {value!r} is not a VAT number (letters, digits, . - /)")
+    return text
+
+
+def set_billing(
+    session: Session, key: str, *, billing_address: Sequence[str] | None, vat_id: str | None
+) -> Customer:
+    """Change the buyer block a customer's invoices print (address lines, VAT id)."""
+    row = customer_by_key(session, key)
+    if billing_address is not None:
+        row.billing_address = billing_text(billing_address)
+    if vat_id is not None:
+        row.vat_id = vat_id_text(vat_id) if vat_id.strip() else None
     session.add(row)
     session.flush()
     return row

@@ -39,10 +39,16 @@ def validate(text: str, source: str) -> Policy:
     The codes are checked here (the ``holidays`` package is slow to import) so
     a typo is refused at load time, not at the first deadline computed.
     """
+    from deskctl import i18n
     from deskctl.domain.calendar import check_holiday_codes
     from deskctl.errors import BadInput
 
     policy = parse_cached(text, source)
+    if policy.identity.locale:
+        try:
+            i18n.normalise(policy.identity.locale)
+        except ValueError as exc:
+            raise BadInput(f"{source}: vendor.locale: {exc}") from None
     for name, cal in policy.calendars.items():
         try:
             check_holiday_codes(list(cal.holidays))
@@ -100,7 +106,7 @@ def load(session: Session, text: str, *, source: str, actor: str, now: datetime)
         name=policy.name,
         version=(latest.version + 1) if latest else 1,
         digest=digest,
-        source=source[-500:],
+        source=_where(source)[-500:],
         text=text,
         loaded_at=now,
         loaded_by=actor,
@@ -109,6 +115,15 @@ def load(session: Session, text: str, *, source: str, actor: str, now: datetime)
     session.flush()
     assert row.id is not None
     return Loaded(row.name, row.version, row.id, changed=True)
+
+
+def _where(source: str) -> str:
+    """The file's absolute path when it is one: a policy's logo and template folder are
+    relative to it, whatever folder later commands run in."""
+    from pathlib import Path
+
+    path = Path(source)
+    return str(path.resolve()) if path.is_file() else source
 
 
 def _latest_row(session: Session, name: str) -> PolicyVersion | None:

@@ -33,7 +33,7 @@ from deskctl.domain.sla_facts import (
 from deskctl.errors import BadInput
 from deskctl.services import masterdata, policies
 from deskctl.services import tickets as tickets_svc
-from deskctl.store.models import Customer, Ticket, TicketEvent
+from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent
 
 # States a report counts as judged: the goal or the limit is already known missed or kept.
 JUDGED = ("met", "late", "breached")
@@ -205,6 +205,7 @@ class ReportQuery:
     customer: str | None = None
     severity: str | None = None
     breached_only: bool = False
+    policy: str | None = None  # only tickets opened under this policy (any version)
 
 
 def _tally() -> dict[str, int]:
@@ -283,6 +284,10 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
         stmt = stmt.where(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
     if q.severity:
         stmt = stmt.where(_T.severity == q.severity)
+    if q.policy:
+        name = policies.resolve_name(session, q.policy)
+        versions = select(PolicyVersion.id).where(col(PolicyVersion.name) == name)
+        stmt = stmt.where(_T.policy_version_id.in_(versions))
 
     rows: list[list[Any]] = []
     replay: list[list[Any]] = []
@@ -378,6 +383,7 @@ def _assemble(
             "customer": q.customer,
             "severity": q.severity,
             "breached_only": q.breached_only,
+            "policy": q.policy,
         },
         "breached_tickets": breached,
         "totals": total.to_json(),

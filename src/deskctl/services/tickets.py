@@ -487,15 +487,18 @@ def list_tickets(session: Session, flt: ListFilter) -> list[dict[str, Any]]:
 
 
 def _ordering(sort: str) -> list[Any]:
-    """``sla``: breached tickets first, then by the next SLA deadline (soonest first),
-    tickets without a deadline last; ties oldest first."""
+    """``sla``: open tickets already breached first (their deadline has passed), then
+    by the next SLA deadline, soonest first; open tickets without a deadline after
+    them; closed tickets last, whatever their SLA said -- nothing is owed on them any
+    more. Ties oldest first."""
     if sort == "id":
         return [col(Ticket.id).desc()]
     if sort == "sla":
         rank = case(
+            (Ticket.status == "closed", 3),
             (Ticket.sla_state == "breached", 0),
-            (col(Ticket.sla_due_at).is_(None), 2),
-            else_=1,
+            (col(Ticket.sla_due_at).is_not(None), 1),
+            else_=2,
         )
         return [rank, col(Ticket.sla_due_at), col(Ticket.id)]
     raise BadInput(f"--sort: {sort!r} is not one of {', '.join(SORTS)}")

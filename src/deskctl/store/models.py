@@ -60,6 +60,8 @@ class Customer(SQLModel, table=True):
     policy: str | None = Field(default=None, max_length=80)  # policy name; None: the default
     locale: str | None = Field(default=None, max_length=10)  # None: from the country (0007)
     created_at: datetime = _at()
+    billing_address: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    vat_id: str | None = Field(default=None, max_length=40)  # the buyer's VAT number
 
 
 class Contact(SQLModel, table=True):
