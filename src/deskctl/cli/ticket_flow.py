@@ -74,6 +74,37 @@ def _run(
     return change
 
 
+def _run_light(
+    action: Callable[[Any, Any], Any],
+    *,
+    at: str | None,
+    note: str | None,
+    if_rev: int | None,
+    json_out: bool,
+) -> Any:
+    """``_run`` for the moves of ``services.moves``: the DBAPI, no ORM on the path."""
+    from deskctl import clock
+    from deskctl.cli._base import when
+    from deskctl.config import acting_user
+    from deskctl.render.output import emit_json, say
+    from deskctl.services import views
+    from deskctl.services.moves import Ctx
+    from deskctl.store.dbapi import write
+
+    clean_note = note.strip() if note and note.strip() else None
+    ctx = Ctx(now=when(at), actor=acting_user(), note=clean_note, if_rev=if_rev)
+    with write() as w:
+        change = action(w, ctx)
+        doc = views.ticket_document(w, change.ticket_id, clock.now()) if json_out else None
+    for hint in change.hints:
+        say(f"deskctl: note: {hint}")
+    if json_out:
+        emit_json(doc)
+    else:
+        say(describe(change))
+    return change
+
+
 @ticket_app.command("triage")
 def triage(
     ticket_id: Annotated[int, IdArg],
@@ -178,10 +209,10 @@ def assign(
     json_out: bool = JsonOpt,
 ) -> None:
     """Assign the ticket to an agent (and a team)."""
-    from deskctl.services import flow
+    from deskctl.services import moves
 
-    _run(
-        lambda s, ctx: flow.assign(s, ticket_id, ctx, to, team),
+    _run_light(
+        lambda w, ctx: moves.assign(w, ticket_id, ctx, to, team),
         at=at,
         note=note,
         if_rev=if_rev,

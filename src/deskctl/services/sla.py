@@ -42,9 +42,16 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from deskctl import clock
-from deskctl.domain.events import OPENED, PLAN_CHANGED, Event
-from deskctl.domain.policy import Plan, Policy
-from deskctl.domain.sla import WORST_FIRST, MetricClock, compute_sla
+from deskctl.domain.events import Event
+from deskctl.domain.policy import Policy
+from deskctl.domain.sla_clocks import (
+    columns,
+    owed,
+    public,
+    stamp,
+    ticket_clocks,
+    worst_state,
+)
 from deskctl.errors import BadInput
 from deskctl.services import masterdata, policies
 from deskctl.services import tickets as tickets_svc
@@ -60,193 +67,6 @@ BATCH = 1000
 
 _T = Ticket.__table__.c  # type: ignore[attr-defined]
 _E = TicketEvent.__table__.c  # type: ignore[attr-defined]
-
-
-# -- stamps ------------------------------------------------------------------------------
-
-
-def stamp(at: datetime) -> str:
-    """A fixed-width UTC string: stamps compare as strings in time order."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def public(value: str | None) -> str | None:
-    """A stamp as the JSON contract writes instants (``deskctl.clock.iso_z``)."""
-    if value is None:
-        return None
-    return value[:19] + "Z" if value.endswith(".000000Z") else value[:26] + "Z"
-
-
-def _from_stamp(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-# -- one ticket --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TicketSla:
-    """A ticket's clocks and what they were computed with."""
-
-    clocks: dict[str, MetricClock]
-    plan: Plan | None = None  # the plan in force now (None: no SLA applies)
-    calendar: Any = None  # BusinessCalendar of that plan
-    running: bool = False  # the ticket's status does not pause the clock
-    stale: datetime | None = None  # first event dated after the computing instant
-
-
-_CALENDARS: dict[tuple[int, str], tuple[Policy, Any]] = {}
-
-
-def calendar_of(policy: Policy, name: str) -> Any:
-    """The business calendar ``name`` of ``policy``, built once per policy version."""
-    key = (id(policy), name)
-    hit = _CALENDARS.get(key)
-    if hit is not None and hit[0] is policy:
-        return hit[1]
-    from deskctl.domain.calendar import calendar_from_policy
-
-    calendar = calendar_from_policy(policy, name)
-    if len(_CALENDARS) > 256:
-        _CALENDARS.clear()
-    _CALENDARS[key] = (policy, calendar)
-    return calendar
-
-
-def _timeline_facts(
-    events: Sequence[Event], now: datetime
-) -> tuple[list[Event], str | None, datetime | None]:
-    """Events counted at ``now`` (as the engine replays them), the status they leave,
-    and the first event that will only count later."""
-    counted: list[Event] = []
-    status: str | None = None
-    last: datetime | None = None
-    for event in sorted(events, key=lambda e: e.seq):
-        at = event.at if last is None or event.at >= last else last
-        if at > now:
-            return counted, status, at
-        last = at
-        if event.to_status is not None:
-            status = event.to_status
-        counted.append(event)
-    return counted, status, None
-
-
-def _plans(policy: Policy, counted: Sequence[Event]) -> tuple[Plan, Plan, str] | None:
-    """(plan opened under, plan in force, its calendar name); None when no plan applies."""
-    opened = next((e for e in counted if e.kind == OPENED), None)
-    name = opened.data.get("plan") if opened else None
-    if opened is None or not name or name not in policy.plans:
-        return None
-    first = current = policy.plans[name]
-    calendar = opened.data.get("calendar") or current.calendar
-    for event in counted:
-        if event.kind == PLAN_CHANGED and event.data.get("plan") in policy.plans:
-            current = policy.plans[event.data["plan"]]
-            calendar = event.data.get("calendar") or current.calendar
-    return first, current, str(calendar)
-
-
-def ticket_clocks(policy: Policy, events: Sequence[Event], now: datetime) -> TicketSla:
-    """Every metric's clock of a ticket at ``now``; no clocks when it has no plan."""
-    counted, status, stale = _timeline_facts(events, now)
-    plans = _plans(policy, counted)
-    if plans is None:
-        return TicketSla({}, stale=stale)
-    first, current, calendar_name = plans
-    calendar = calendar_of(policy, calendar_name)
-    clocks = compute_sla(events, policy, first, calendar, now)
-    running = status not in policy.clock.pause_states
-    return TicketSla(clocks, current, calendar, running, stale)
-
-
-def owed(clocks: Mapping[str, MetricClock], policy: Policy) -> dict[str, MetricClock]:
-    """The metrics the ticket owes: all but optional ones never asked for (an on-site
-    visit or a report nobody requested owes nothing, and is left out of the row
-    columns and the reports; ``sla status`` and ``ticket show`` still list it)."""
-    return {
-        name: c
-        for name, c in clocks.items()
-        if c.started_at is not None
-        or c.stopped_at is not None
-        or policy.metrics[name].start == "clock"
-    }
-
-
-def worst_state(states: Iterable[str]) -> str | None:
-    """The state a list shows for a ticket: the worst (``WORST_FIRST``) of its metrics,
-    ``pending`` (no deadline yet) only when every metric is pending -- a met response
-    stays met while, say, a requested visit has no target for the ticket's severity."""
-    every = list(states)
-    if not every:
-        return None
-    decided = [s for s in every if s != "pending"] or every
-    return min(decided, key=WORST_FIRST.index)
-
-
-def summary_state(clocks: Mapping[str, MetricClock]) -> str | None:
-    return worst_state(c.state for c in clocks.values())
-
-
-def next_due(clocks: Mapping[str, MetricClock]) -> datetime | None:
-    """The earliest deadline still ahead: metrics not stopped, running late or sooner."""
-    dues = [
-        c.due_at
-        for c in clocks.values()
-        if c.due_at is not None and c.stopped_at is None and c.state in _AHEAD
-    ]
-    return min(dues) if dues else None
-
-
-def _risk_at(clock_: MetricClock, calendar: Any, share: float, now: datetime) -> datetime:
-    """When a running clock turns at_risk: the first instant its remaining business
-    time is under ``share`` of the limit (the engine's own comparison, unchanged)."""
-    assert clock_.target is not None
-    limit = clock_.target.limit
-    # the least business time used that leaves less than the share (start below it:
-    # float rounding must not skip the exact second)
-    used = max(0, int(limit - share * limit) - 1)
-    while not limit - used < share * limit:
-        used += 1
-    if used <= clock_.elapsed_seconds:
-        return now
-    return calendar.due(now, used - clock_.elapsed_seconds)  # type: ignore[no-any-return]
-
-
-def snapshot(sla: TicketSla, policy: Policy, now: datetime) -> dict[str, Any]:
-    """The ``sla_clocks`` document (module doc). Kept small -- a report decodes one per
-    ticket: goal and risk only for running clocks, ``stale`` only when some event is
-    dated after ``now``."""
-    metrics: dict[str, dict[str, Any]] = {}
-    for name, c in owed(sla.clocks, policy).items():
-        entry: dict[str, Any] = {"s": c.state, "due": stamp(c.due_at) if c.due_at else None}
-        ticking = c.stopped_at is None and c.started_at is not None and c.due_at is not None
-        if ticking and sla.running:
-            assert c.goal_at is not None
-            entry["run"] = True
-            entry["goal"] = stamp(c.goal_at)
-            entry["risk"] = stamp(_risk_at(c, sla.calendar, policy.clock.at_risk_share, now))
-        metrics[name] = entry
-    doc: dict[str, Any] = {"at": stamp(now), "m": metrics}
-    if sla.stale is not None:
-        doc["stale"] = stamp(sla.stale)
-    return doc
-
-
-def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> dict[str, Any]:
-    """The SLA columns of a ticket row as its events say at ``now``."""
-    if policy is None:
-        return {"sla_state": None, "sla_due_at": None, "sla_clocks": _empty(now)}
-    sla = ticket_clocks(policy, events, now)
-    return {
-        "sla_state": summary_state(owed(sla.clocks, policy)),
-        "sla_due_at": next_due(sla.clocks),
-        "sla_clocks": snapshot(sla, policy, now),
-    }
-
-
-def _empty(now: datetime) -> dict[str, Any]:
-    return {"at": stamp(now), "m": {}}
 
 
 def _policy(session: Session, ticket: Ticket) -> Policy | None:
@@ -266,48 +86,12 @@ def sla_columns(
     return columns(policy or _policy(session, ticket), events, now)
 
 
-def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
-    """``ticket show --json``'s ``sla``: metric -> clock (SPEC §10) at the program clock."""
-    policy = _policy(session, ticket)
-    if policy is None:
-        return {}
-    events = tickets_svc.load_events(session, ticket.id)
-    sla = ticket_clocks(policy, events, clock.now())
-    return {name: c.to_json() for name, c in sla.clocks.items()}
-
-
 def status(session: Session, ticket_id: int, now: datetime) -> dict[str, Any]:
-    """``sla status``: every metric with its deadlines in UTC and in the calendar's zone."""
-    ticket = tickets_svc.get(session, ticket_id)
-    policy = _policy(session, ticket)
-    events = tickets_svc.load_events(session, ticket_id)
-    sla = ticket_clocks(policy, events, now) if policy else TicketSla({})
-    zone = sla.calendar.spec.timezone if sla.calendar is not None else None
-    metrics = {}
-    for name, c in sla.clocks.items():
-        doc = c.to_json()
-        for key in ("due_at", "goal_at", "limit_at", "started_at", "stopped_at"):
-            doc[key.replace("_at", "_local")] = _local(getattr(c, key), zone)
-        metrics[name] = doc
-    return {
-        "ticket": ticket.id,
-        "status": ticket.status,
-        "severity": ticket.severity,
-        "plan": sla.plan.name if sla.plan else None,
-        "calendar": sla.calendar.spec.name if sla.calendar is not None else None,
-        "timezone": zone,
-        "at": clock.iso_z(now),
-        "state": summary_state(owed(sla.clocks, policy)) if policy else None,
-        "metrics": metrics,
-    }
+    """``sla status`` (``services.views.sla_status``) inside a transaction."""
+    from deskctl.services import views
+    from deskctl.store.dbapi import Reader
 
-
-def _local(at: datetime | None, zone: str | None) -> str | None:
-    if at is None or zone is None:
-        return None
-    from zoneinfo import ZoneInfo
-
-    return at.astimezone(ZoneInfo(zone)).isoformat()
+    return views.sla_status(Reader.over(session), ticket_id, now)
 
 
 # -- many tickets ------------------------------------------------------------------------
@@ -509,10 +293,31 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
     """Tickets opened in the period (UTC days, inclusive): per ticket and in total,
     met / late / breached and still-open counts per metric, by severity and customer.
 
-    Stored snapshots are read (columns only); tickets without a usable one are
-    replayed in batches. ``breached_only`` narrows the ticket list, not the totals.
+    ``breached_only`` narrows the ticket list, not the totals.
     """
     start, end = _period(q)
+    where = [_T.opened_at >= start, _T.opened_at < end]
+    if q.customer:
+        where.append(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
+    if q.severity:
+        where.append(_T.severity == q.severity)
+    rows, cache = cohort_states(session, where, now)
+    doc = _assemble(q, rows, now, _severity_rank(cache, {r[5] for r in rows}))
+    tally = ticket_tally(rows).to_json()
+    doc["ticket_states"] = {k: v for k, v in tally.items() if k not in ("period", "start")}
+    return doc
+
+
+def cohort_states(
+    session: Session, where: Sequence[Any], now: datetime
+) -> tuple[list[list[Any]], _PolicyCache]:
+    """Every ticket matching ``where`` with each owed metric's state at ``now``: rows of
+    [id, customer key, severity, status, opened_at, policy version id, {metric: (state,
+    due stamp)}], by id. The one SLA computation of ``sla report`` and ``report overview``.
+
+    Stored snapshots are read (columns only); tickets without a usable one are
+    replayed in batches.
+    """
     now_stamp = stamp(now)
     stmt = (
         select(
@@ -525,15 +330,10 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
             _T.sla_clocks,
         )
         .join(Customer.__table__, Customer.id == _T.customer_id)  # type: ignore[attr-defined]
-        .where(_T.opened_at >= start, _T.opened_at < end)
+        .where(*where)
         .order_by(_T.id)
         .execution_options(yield_per=5000)  # streamed: a server-side cursor on PostgreSQL
     )
-    if q.customer:
-        stmt = stmt.where(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
-    if q.severity:
-        stmt = stmt.where(_T.severity == q.severity)
-
     rows: list[list[Any]] = []
     replay: list[list[Any]] = []
     for tid, key, sev, st, opened, pvid, snap in session.execute(stmt):
@@ -543,7 +343,25 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
             replay.append(row)
     cache = _PolicyCache(session)
     _replay_states(cache, replay, now)
-    return _assemble(q, rows, now, _severity_rank(cache, {r[5] for r in rows}))
+    return rows, cache
+
+
+def ticket_worst(row: Sequence[Any]) -> str | None:
+    """A cohort row's ticket-level state: the worst of its metrics (``worst_state``)."""
+    return worst_state(s for s, _ in row[6].values())
+
+
+def ticket_tally(rows: Iterable[Sequence[Any]]) -> Any:
+    """Tickets by their worst metric state (``domain.analysis.sla_bucket``): the
+    ticket-level figures ``sla report`` and ``report overview`` both print."""
+    from deskctl.domain import analysis
+
+    counts: Counter[str] = Counter(analysis.sla_bucket(ticket_worst(row)) for row in rows)
+    return analysis.SlaPeriod(
+        period="all",
+        start=date.min,
+        **{k: counts[k] for k in ("met", "late", "breached", "open", "unknown")},
+    )
 
 
 def _severity_rank(cache: _PolicyCache, version_ids: Iterable[int | None]) -> dict[str, int]:
