@@ -169,11 +169,21 @@ def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessag
     msg["To"] = row.recipient
     msg["Subject"] = row.subject
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(row.key, sender)
+    msg["Message-ID"] = row.message_id or message_id(row.key, sender)
+    if row.in_reply_to:
+        msg["In-Reply-To"] = row.in_reply_to
+    if row.thread_refs:
+        msg["References"] = row.thread_refs
+    msg["Reply-To"] = row.reply_to or sender
+    if row.automatic:
+        # RFC 3834: the customer's auto-responder must not answer this message
+        msg["Auto-Submitted"] = "auto-generated"
     msg["X-Deskctl-Key"] = row.key
     if row.ticket_id is not None:
         msg["X-Deskctl-Ticket"] = str(row.ticket_id)
     msg.set_content(row.body)
+    if row.html:
+        msg.add_alternative(row.html, subtype="html")
     return msg
 
 
@@ -192,8 +202,16 @@ def enqueue(
     body: str,
     now: datetime,
     ticket_id: int | None = None,
+    html: str | None = None,
+    in_reply_to: str | None = None,
+    thread_refs: str | None = None,
+    reply_to: str | None = None,
+    automatic: bool = True,
 ) -> None:
-    """Add a message to the outbox (in the caller's transaction); the key is unique."""
+    """Add a message to the outbox (in the caller's transaction); the key is unique.
+
+    The Message-ID is fixed now, so a reply to it finds the ticket (services.inbox).
+    """
     from sqlalchemy import insert
 
     session.execute(
@@ -205,6 +223,12 @@ def enqueue(
             body=body,
             created_at=now,
             attempts=0,
+            message_id=message_id(key, sender_address()),
+            html=html,
+            in_reply_to=in_reply_to,
+            thread_refs=thread_refs,
+            reply_to=reply_to,
+            automatic=automatic,
         )
     )
 
@@ -501,5 +525,5 @@ def _row_json(row: OutboxMessage) -> dict[str, Any]:
         "sent_at": row.sent_at,
         "attempts": row.attempts,
         "last_error": row.last_error,
-        "message_id": message_id(row.key, sender_address()),
+        "message_id": row.message_id or message_id(row.key, sender_address()),
     }

@@ -7,8 +7,9 @@ row's ``rev`` (compare-and-set) and one INSERT per event, in one transaction.
 The SQL is written once here; a test checks that a move made here and the same
 move made through the ORM leave identical rows.
 
-A move that closes a sub-ticket (the parent must learn it) or touches billing
-stays on the ORM path (``services.flow``).
+A move with effects beyond the ticket's rows -- a close (the parent of a
+sub-ticket learns it, the customer is notified), a response or a solution
+(notifications) -- stays on the ORM path (``services.flow``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from deskctl.domain import events as ev
 from deskctl.domain import lifecycle
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
@@ -87,6 +89,8 @@ _REV_LOCKED = Query(
     "SELECT id, rev, policy_version_id FROM ticket WHERE id = :id",
     pg="SELECT id, rev, policy_version_id FROM ticket WHERE id = :id FOR UPDATE",
 )
+# Events with side effects beyond the ticket's own rows (services.notify).
+_ORM_ONLY = (ev.RESPONDED, ev.RESOLVED)
 _INSERT_EVENT = Query(
     "INSERT INTO ticket_event (ticket_id, seq, at, kind, actor, from_status, to_status, note,"
     " data) VALUES (:ticket_id, :seq, :at, :kind, :actor, :from_status, :to_status, :note,"
@@ -118,10 +122,11 @@ def _update_query(columns: Sequence[str]) -> Query:
 
 def apply(w: Writer, cur: Current, new_events: Sequence[Event], *, now: datetime) -> TicketState:
     """Append ``new_events`` and refresh the projection and SLA columns, compare-and-set."""
-    from deskctl.domain.sla_clocks import columns as sla_columns
+    from deskctl.domain.sla_facts import columns as sla_columns
 
-    if any(e.to_status == "closed" for e in new_events) and cur.state.parent_id is not None:
-        raise NotImplementedError("closing a sub-ticket goes through services.flow")
+    if any(e.kind in _ORM_ONLY or e.to_status == "closed" for e in new_events):
+        # customer notifications and the parent of a sub-ticket: services.tickets.apply
+        raise NotImplementedError("this move goes through services.flow")
     everything = [*cur.history, *new_events]
     state = lifecycle.project(everything)
     values: dict[str, Any] = projection(state)

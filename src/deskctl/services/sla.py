@@ -1,33 +1,8 @@
-"""SLA clocks of stored tickets: the row columns, ``sla status``, reports and refresh.
+"""SLA clocks of stored tickets: ``sla status``, ``ticket show``'s clocks, refresh, reports.
 
-The engine (``deskctl.domain.sla``) replays one ticket's events. This module feeds it
-the ticket's policy version, the plan it was opened under and the current plan's
-calendar, and keeps three columns of the ticket row up to date on every change:
-
-- ``sla_state``: the worst state across metrics (None when no SLA applies);
-- ``sla_due_at``: the earliest deadline still ahead of the ticket -- the ``due_at``
-  of metrics that are running, at risk, paused or running late. A metric that has
-  stopped (even one that stopped ``late``) owes nothing more, so it gives none;
-- ``sla_clocks``: a snapshot of every metric's clock, so that reports and refreshes
-  over a large store need no replay of histories.
-
-Snapshot (``ticket.sla_clocks``)::
-
-    {"at": STAMP,     # the instant the clocks were computed at
-     "stale": STAMP,  # only when an event is dated after "at" (it will count later)
-     "m": {metric: {"s": state, "due": STAMP|None,
-                    "run": true, "goal": STAMP, "risk": STAMP}}}  # running clocks only
-
-STAMPs are fixed-width UTC strings (``2026-03-06T19:30:00.000000Z``) so they compare
-as strings. Between two changes a clock moves only in ways the snapshot predicts:
-a stopped or pending metric keeps its state; a paused one stays paused (or late:
-nothing accrues, and its limit is projected from the present, so it cannot pass);
-a running one has fixed goal and limit instants and turns ``at_risk`` at the fixed
-instant ``risk`` when its remaining business time drops under the policy's share.
-So the state of every metric at any instant in ``[at, stale)`` is read off the
-snapshot with string comparisons, and agrees with a replay (tested). Outside that
-window, or without a snapshot (rows written by bulk imports), the events are
-replayed, in batches.
+The rules -- which plan and calendar a ticket is judged under, the row columns and
+the ``sla_clocks`` snapshot -- are in ``deskctl.domain.sla_facts``; this module loads
+what they need from the store and writes or aggregates what they return.
 """
 
 from __future__ import annotations
@@ -44,46 +19,27 @@ from sqlmodel import Session, col
 from deskctl import clock
 from deskctl.domain.events import Event
 from deskctl.domain.policy import Policy
-from deskctl.domain.sla_clocks import (
+from deskctl.domain.sla_facts import (
     columns,
     owed,
     public,
     stamp,
+    states_from_snapshot,
     ticket_clocks,
     worst_state,
 )
 from deskctl.errors import BadInput
 from deskctl.services import masterdata, policies
-from deskctl.services import tickets as tickets_svc
 from deskctl.store.models import Customer, Ticket, TicketEvent
 
 # States a report counts as judged: the goal or the limit is already known missed or kept.
 JUDGED = ("met", "late", "breached")
 OPEN_STATES = ("running", "at_risk", "paused", "pending")
 REPORT_STATES = (*JUDGED, *OPEN_STATES)
-# States whose deadline is still ahead (``sla_due_at``).
-_AHEAD = ("running", "at_risk", "paused", "late")
 BATCH = 1000
 
 _T = Ticket.__table__.c  # type: ignore[attr-defined]
 _E = TicketEvent.__table__.c  # type: ignore[attr-defined]
-
-
-def _policy(session: Session, ticket: Ticket) -> Policy | None:
-    if ticket.policy_version_id is None:
-        return None
-    return tickets_svc.policy_of(session, ticket)
-
-
-def sla_columns(
-    session: Session,
-    ticket: Ticket,
-    events: Sequence[Event],
-    now: datetime,
-    policy: Policy | None,
-) -> dict[str, Any]:
-    """Hook of ``services.tickets.apply``: ``sla_state``, ``sla_due_at``, ``sla_clocks``."""
-    return columns(policy or _policy(session, ticket), events, now)
 
 
 def status(session: Session, ticket_id: int, now: datetime) -> dict[str, Any]:
@@ -198,35 +154,6 @@ def refresh(
             result = session.execute(writer, params)
             done += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
     return done
-
-
-# -- reading a snapshot ------------------------------------------------------------------
-
-
-def states_from_snapshot(
-    snap: Mapping[str, Any] | None, now_stamp: str
-) -> dict[str, tuple[str, str | None]] | None:
-    """metric -> (state, due stamp) at ``now_stamp``; None when the snapshot cannot tell."""
-    if not snap or snap.get("at") is None or now_stamp < snap["at"]:
-        return None
-    stale = snap.get("stale")
-    if stale is not None and now_stamp >= stale:
-        return None
-    out = {}
-    for name, m in snap.get("m", {}).items():
-        out[name] = (_state_now(m, now_stamp), m.get("due"))
-    return out
-
-
-def _state_now(m: Mapping[str, Any], now: str) -> str:
-    state: str = m["s"]
-    if not m.get("run"):
-        return state
-    if now > m["due"]:
-        return "breached"
-    if now > m["goal"]:
-        return "late"
-    return "at_risk" if now >= m["risk"] else "running"
 
 
 # -- report ------------------------------------------------------------------------------

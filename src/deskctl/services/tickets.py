@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,12 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from deskctl.domain import lifecycle
+from deskctl.domain import lifecycle, sla_facts
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Conflict, NotFound
-from deskctl.services import masterdata, policies
+from deskctl.services import masterdata, notify, policies
 from deskctl.services.moves import PROJECTED, projection  # noqa: F401 -- re-exported
 from deskctl.services.views import SORTS, ListFilter  # noqa: F401 -- re-exported
 from deskctl.store.dbapi import Reader
@@ -53,9 +54,10 @@ class OpenRequest:
     customer: str | None
     contact: str
     title: str
-    channel: str = "portal"
+    channel: str | None = None  # None: the policy's opening channel (e-mail for an .eml)
     fields: dict[str, str | None] = field(default_factory=dict)
     attachments: list[AttachmentIn] = field(default_factory=list)
+    from_email: bool = False  # opened from an e-mail (--from-eml)
     parent_id: int | None = None
     topic: str | None = None  # case type; an always-supported one is accepted unentitled
     override: str | None = None  # a manager's reason to open an unentitled request
@@ -72,8 +74,9 @@ def read_attachment(path: str) -> AttachmentIn:
 
 def sanitize_filename(name: str) -> str:
     """A safe file name: no directories, no hidden files, plain characters only."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "attachment"
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
+    # letters of any script stay (relatório.pdf); spaces, controls and symbols do not
+    base = re.sub(r"[^\w.-]+", "_", base).strip("._") or "attachment"
     stem, dot, ext = base.rpartition(".")
     if dot and len(base) > 120:
         return stem[: 119 - len(ext)] + "." + ext
@@ -147,6 +150,11 @@ def policy_of(session: Session, ticket: Ticket) -> Policy:
     return policies.by_version_id(session, ticket.policy_version_id)[1]
 
 
+def policy_or_none(session: Session, ticket: Ticket) -> Policy | None:
+    """The policy a ticket is judged under; None for one stored without a version."""
+    return None if ticket.policy_version_id is None else policy_of(session, ticket)
+
+
 # -- writing ---------------------------------------------------------------------------
 
 
@@ -214,8 +222,9 @@ def apply(
     everything = [*history, *new_events]
     state = lifecycle.project(everything)
     updates = projection(state)
-    updates.update(_sla_columns(session, ticket, everything, now, policy))
+    updates.update(sla_facts.columns(policy or policy_or_none(session, ticket), everything, now))
     record(session, ticket, new_events, updates)
+    notify.after_events(session, ticket, state, new_events, policy, now)
     closing = next((e for e in new_events if e.to_status == "closed"), None)
     if closing is not None and state.parent_id is not None:
         _tell_parent(session, state.parent_id, ticket.id, closing, now)
@@ -239,26 +248,25 @@ def _tell_parent(
         apply(session, parent, history, new, now=now, policy=policy_of(session, parent))
 
 
-def _sla_columns(
-    session: Session,
-    ticket: Ticket,
-    events: Sequence[Event],
-    now: datetime,
-    policy: Policy | None,
-) -> dict[str, Any]:
-    """``sla_state`` and ``sla_due_at`` for sorting queues, when the SLA service exists."""
-    import importlib
+def opening_channel(policy: Policy, plan_channels: Sequence[str], *, from_email: bool) -> str:
+    """The channel of a ticket opened without --channel.
 
-    try:
-        sla = importlib.import_module("deskctl.services.sla")
-    except ImportError:
-        return {}
-    columns: dict[str, Any] = sla.sla_columns(session, ticket, events, now, policy)
-    return columns
+    An e-mail opens on ``email`` when the plan (or, planless, the policy) takes it;
+    anything else opens on the policy's ``default_channel`` (else its first channel).
+    """
+    if from_email and "email" in (plan_channels or policy.channels):
+        return "email"
+    return policy.opening_channel
 
 
 def open_ticket(
-    session: Session, req: OpenRequest, *, now: datetime, actor: str, attachments_dir: Path
+    session: Session,
+    req: OpenRequest,
+    *,
+    now: datetime,
+    actor: str,
+    attachments_dir: Path,
+    in_reply_to: str | None = None,
 ) -> Ticket:
     """Open a ticket once the contract check (SPEC §8) lets it in; nothing is written otherwise.
 
@@ -278,17 +286,19 @@ def open_ticket(
         masterdata.product_by_name(session, product)
     topic = req.topic.strip() if req.topic and req.topic.strip() else None
     override = entitlement.check_override(session, req.override, actor)
-    chk = entitlement.check_customer(
-        Reader.over(session),
-        customer,
-        entitlement.Request(
-            at=now,
-            contact=contact.email,
-            product=product or None,
-            version=(req.fields.get("version") or None) if product else None,
-            channel=req.channel,
-        ),
+    asked = entitlement.Request(
+        at=now,
+        contact=contact.email,
+        product=product or None,
+        version=(req.fields.get("version") or None) if product else None,
+        channel=req.channel,
     )
+    chk = entitlement.check_customer(Reader.over(session), customer, asked)
+    if req.channel is None:
+        channel = opening_channel(chk.policy, chk.decision.channels, from_email=req.from_email)
+        asked = replace(asked, channel=channel)
+        chk = entitlement.check_customer(Reader.over(session), customer, asked)
+    req = replace(req, channel=asked.channel)
     version_row, policy = chk.policy_row, chk.policy
     if req.channel not in policy.channels:
         raise BadInput(
@@ -338,6 +348,8 @@ def open_ticket(
     session.flush()
     apply(session, ticket, [], new, now=now, policy=policy)
     store_attachments(session, ticket.id, req.attachments, attachments_dir, now)
+    # the customer hears of the new ticket (``in_reply_to``: the mail that opened it)
+    notify.acknowledge(session, ticket, policy, now, in_reply_to)
     return ticket
 
 

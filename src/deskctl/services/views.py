@@ -128,7 +128,7 @@ def _policy(r: Reader, t: Mapping[str, Any]) -> Any:
 
 def ticket_document(r: Reader, ticket_id: int, now: datetime) -> dict[str, Any]:
     """``ticket show --json``: the ticket, its SLA clocks, attachments and full history."""
-    from deskctl.domain.sla_clocks import ticket_clocks
+    from deskctl.domain.sla_facts import ticket_clocks
 
     t = _ticket(r, ticket_id)
     events = rt.events(r, ticket_id)
@@ -154,7 +154,7 @@ def ticket_document(r: Reader, ticket_id: int, now: datetime) -> dict[str, Any]:
 def sla_status(r: Reader, ticket_id: int, now: datetime) -> dict[str, Any]:
     """``sla status``: every metric with its deadlines in UTC and in the calendar's zone."""
     from deskctl import clock
-    from deskctl.domain.sla_clocks import TicketSla, owed, summary_state, ticket_clocks
+    from deskctl.domain.sla_facts import TicketSla, owed, summary_state, ticket_clocks
 
     t = _ticket(r, ticket_id)
     policy = _policy(r, t)

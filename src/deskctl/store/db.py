@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from deskctl.errors import StoreUnavailable
-from deskctl.store.dbapi import BUSY_TIMEOUT_MS, KEYRING_SERVICE  # noqa: F401 -- cli.db uses it
+from deskctl.store.connect import BUSY_TIMEOUT_MS, KEYRING_SERVICE  # noqa: F401 -- cli.db uses it
 from deskctl.store.schema import SCHEMA_HEAD, migrations_dir
 
 
@@ -44,7 +44,7 @@ def _keyring_on_demand(engine: Engine, url: URL) -> None:
 
     @event.listens_for(engine, "do_connect")
     def _connect(dialect: Any, _rec: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
-        from deskctl.store.dbapi import keyring_password, needs_password
+        from deskctl.store.connect import keyring_password, needs_password
 
         try:
             return dialect.connect(*cargs, **cparams)
@@ -89,6 +89,13 @@ def get_engine(raw_url: str) -> Engine:
     if engine is None:
         engine = _ENGINES[raw_url] = _make_engine(raw_url)
     return engine
+
+
+def dispose(raw_url: str) -> None:
+    """Close and forget the engine of one store (its file is about to be replaced)."""
+    engine = _ENGINES.pop(raw_url, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def dispose_all() -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,10 +27,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from deskctl.errors import StoreUnavailable
+from deskctl.store.connect import BUSY_TIMEOUT_MS, keyring_password, needs_password
 
 Converter = Callable[[Any], Any]
-BUSY_TIMEOUT_MS = 30_000
-KEYRING_SERVICE = "deskctl-db"
 
 
 # -- column converters: raw DBAPI value -> the value the ORM types give -------------------
@@ -186,25 +184,6 @@ def _connect_sqlite(t: Target) -> Any:
     con.execute("PRAGMA foreign_keys = ON")
     con.execute("PRAGMA synchronous = NORMAL")
     return con
-
-
-def needs_password(exc: BaseException) -> bool:
-    message = str(exc).lower()
-    return "password" in message and ("no password" in message or "authentication" in message)
-
-
-def keyring_password(key: str) -> str | None:
-    """The store's password from the keyring; only asked when the server wants one."""
-    try:
-        import keyring
-
-        return keyring.get_password(KEYRING_SERVICE, key)
-    except Exception as exc:  # no backend on a headless machine: fall back, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass",
-            file=sys.stderr,
-        )
-        return None
 
 
 def _connect_pg(t: Target) -> Any:

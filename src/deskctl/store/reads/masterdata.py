@@ -20,7 +20,7 @@ class Row(dict[str, Any]):
 
 
 CUSTOMER_BY_KEY = Query(
-    "SELECT id, key, name, country, vat_rate, policy, created_at FROM customer WHERE key = :key",
+    "SELECT * FROM customer WHERE key = :key",
     {"vat_rate": decimal_text, "created_at": instant},
 )
 

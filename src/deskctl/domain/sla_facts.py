@@ -1,7 +1,34 @@
-"""A ticket's SLA clocks from its events and policy, and the snapshot the row keeps.
+"""SLA facts of one ticket: its clocks replayed from its events, the row columns and the
+snapshot kept in ``ticket.sla_clocks`` (pure: no store, no clock).
 
-Pure: no store. ``services.sla`` feeds it stored tickets (and documents the
-snapshot format); read commands call it with rows read through the DBAPI.
+The engine (``deskctl.domain.sla``) replays one ticket's events. This module picks
+the plan the ticket was opened under and the current plan's calendar, and derives
+three columns of the ticket row, rewritten on every change (``services.tickets.apply``):
+
+- ``sla_state``: the worst state across metrics (None when no SLA applies);
+- ``sla_due_at``: the earliest deadline still ahead of the ticket -- the ``due_at``
+  of metrics that are running, at risk, paused or running late. A metric that has
+  stopped (even one that stopped ``late``) owes nothing more, so it gives none;
+- ``sla_clocks``: a snapshot of every metric's clock, so that reports and refreshes
+  over a large store need no replay of histories.
+
+Snapshot (``ticket.sla_clocks``)::
+
+    {"at": STAMP,     # the instant the clocks were computed at
+     "stale": STAMP,  # only when an event is dated after "at" (it will count later)
+     "m": {metric: {"s": state, "due": STAMP|None,
+                    "run": true, "goal": STAMP, "risk": STAMP}}}  # running clocks only
+
+STAMPs are fixed-width UTC strings (``2026-03-06T19:30:00.000000Z``) so they compare
+as strings. Between two changes a clock moves only in ways the snapshot predicts:
+a stopped or pending metric keeps its state; a paused one stays paused (or late:
+nothing accrues, and its limit is projected from the present, so it cannot pass);
+a running one has fixed goal and limit instants and turns ``at_risk`` at the fixed
+instant ``risk`` when its remaining business time drops under the policy's share.
+So the state of every metric at any instant in ``[at, stale)`` is read off the
+snapshot with string comparisons, and agrees with a replay (tested). Outside that
+window, or without a snapshot (rows written by bulk imports), the events are
+replayed, in batches.
 """
 
 from __future__ import annotations
@@ -32,10 +59,6 @@ def public(value: str | None) -> str | None:
     if value is None:
         return None
     return value[:19] + "Z" if value.endswith(".000000Z") else value[:26] + "Z"
-
-
-def _from_stamp(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 # -- one ticket --------------------------------------------------------------------------
@@ -204,3 +227,32 @@ def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> di
 
 def _empty(now: datetime) -> dict[str, Any]:
     return {"at": stamp(now), "m": {}}
+
+
+# -- reading a snapshot ------------------------------------------------------------------
+
+
+def states_from_snapshot(
+    snap: Mapping[str, Any] | None, now_stamp: str
+) -> dict[str, tuple[str, str | None]] | None:
+    """metric -> (state, due stamp) at ``now_stamp``; None when the snapshot cannot tell."""
+    if not snap or snap.get("at") is None or now_stamp < snap["at"]:
+        return None
+    stale = snap.get("stale")
+    if stale is not None and now_stamp >= stale:
+        return None
+    out = {}
+    for name, m in snap.get("m", {}).items():
+        out[name] = (_state_now(m, now_stamp), m.get("due"))
+    return out
+
+
+def _state_now(m: Mapping[str, Any], now: str) -> str:
+    state: str = m["s"]
+    if not m.get("run"):
+        return state
+    if now > m["due"]:
+        return "breached"
+    if now > m["goal"]:
+        return "late"
+    return "at_risk" if now >= m["risk"] else "running"
