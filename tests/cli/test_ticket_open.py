@@ -280,7 +280,8 @@ def test_missing_required_fields_leave_the_ticket_incomplete(cli) -> None:
 
 def test_channel_outside_the_policy_is_usage_error(cli) -> None:
     seed = _seed_progresssoft(cli)
-    result = cli(*_open_args(seed, *ALL_REQUIRED), code=2)  # portal is not a ProgressSoft channel
+    # portal is not a ProgressSoft channel
+    result = cli(*_open_args(seed, *ALL_REQUIRED, "--channel", "portal"), code=2)
     assert "--channel" in result.stderr
     assert _ticket_count(cli) == 0
 

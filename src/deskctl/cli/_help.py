@@ -8,6 +8,7 @@ a metavar from its name or type without anyone writing one by hand; an explicit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 INSTANT_FORMAT = "ISO-8601 with offset, e.g. 2026-03-05T16:00-03:00"
@@ -15,86 +16,28 @@ DATE_FORMAT = "YYYY-MM-DD"
 
 # Option or argument name -> metavar.
 BY_NAME = {
-    "--at": "INSTANT",
-    "--from": "DATE",
-    "--to": "DATE",
-    "--start": "DATE",
-    "--end": "DATE",
-    "--activated": "DATE",
-    "--eol": "DATE",
-    "--eol-announced": "DATE",
-    "--license-issued": "DATE",
-    "--overdue-since": "DATE",
-    "--month": "YYYY-MM",
-    "--in": "DURATION",
-    "--expiring": "DURATION",
-    "--customer": "CUSTOMER",
-    "--contact": "EMAIL",
-    "--email": "EMAIL",
-    "--assignee": "AGENT",
-    "--team": "TEAM",
-    "--status": "STATUS",
-    "--severity": "SEVERITY",
-    "--category": "CATEGORY",
-    "--outcome": "OUTCOME",
-    "--on": "PARTY",
-    "--channel": "CHANNEL",
-    "--plan": "PLAN",
-    "--policy": "POLICY",
-    "--product": "PRODUCT",
-    "--version": "VERSION",
-    "--current": "VERSION",
-    "--kb": "ARTICLE",
-    "--html": "FILE",
-    "--attach": "FILE",
-    "--from-eml": "FILE",
-    "--vat-rate": "RATE",
-    "--consultancy-hours": "HOURS",
-    "--share-ratio": "RATIO",
-    "--if-rev": "REV",
-    "--role": "ROLE",
-    "--limit": "N",
-    "--seed": "N",
-    "--tickets": "N",
-    "--recur-days": "DAYS",
-    "--misuse-repeats": "N",
-    "--min-comebacks": "N",
-    "--min-defects": "N",
-    "--by": "PERIOD",
-    "--csv-table": "TABLE",
-    "--url": "URL",
-    "--kind": "KIND",
-    "--via": "VIA",
-    "--what": "WHAT",
-    "--topic": "TOPIC",
-    "--impact": "LEVEL",
-    "--urgency": "LEVEL",
-    "--country": "CC",
-    "--sort": "ORDER",
-    "--name": "NAME",
-    "--note": "TEXT",
-    "--reason": "TEXT",
-    "--solution": "TEXT",
-    "--override": "REASON",
-    "--title": "TEXT",
-    "--message": "TEXT",
-    "--body": "TEXT",
-    "--vendor": "NAME",
-    "--part": "TITLE",
-    "ticket_id": "ID",
-    "contract_id": "ID",
-    "customer": "CUSTOMER",
-    "email": "EMAIL",
-    "name": "NAME",
-    "key": "KEY",
-    "path": "FILE",
-    "file": "FILE",
-    "text": "TEXT",
-    "number": "NUMBER",
-    "hours": "HOURS",
-    "url": "URL",
-    "login": "AGENT",
-    "minutes": "MINUTES",
+    "--at": "INSTANT", "--from": "DATE", "--to": "DATE", "--start": "DATE", "--end": "DATE",
+    "--activated": "DATE", "--eol": "DATE", "--eol-announced": "DATE",
+    "--license-issued": "DATE", "--overdue-since": "DATE", "--month": "YYYY-MM",
+    "--in": "DURATION", "--expiring": "DURATION", "--customer": "CUSTOMER",
+    "--contact": "EMAIL", "--email": "EMAIL", "--assignee": "AGENT", "--team": "TEAM",
+    "--status": "STATUS", "--severity": "SEVERITY", "--category": "CATEGORY",
+    "--outcome": "OUTCOME", "--on": "PARTY", "--channel": "CHANNEL", "--plan": "PLAN",
+    "--policy": "POLICY", "--product": "PRODUCT", "--version": "VERSION",
+    "--current": "VERSION", "--kb": "ARTICLE", "--html": "FILE", "--attach": "FILE",
+    "--from-eml": "FILE", "--vat-rate": "RATE", "--consultancy-hours": "HOURS",
+    "--share-ratio": "RATIO", "--if-rev": "REV", "--role": "ROLE", "--limit": "N",
+    "--seed": "N", "--tickets": "N", "--recur-days": "DAYS", "--misuse-repeats": "N",
+    "--min-comebacks": "N", "--min-defects": "N", "--by": "PERIOD", "--csv-table": "TABLE",
+    "--url": "URL", "--kind": "KIND", "--via": "VIA", "--what": "WHAT", "--topic": "TOPIC",
+    "--impact": "LEVEL", "--urgency": "LEVEL", "--country": "CC", "--sort": "ORDER",
+    "--name": "NAME", "--note": "TEXT", "--reason": "TEXT", "--solution": "TEXT",
+    "--override": "REASON", "--title": "TEXT", "--message": "TEXT", "--body": "TEXT",
+    "--vendor": "NAME", "--part": "TITLE",
+    "ticket_id": "ID", "contract_id": "ID", "customer": "CUSTOMER", "email": "EMAIL",
+    "name": "NAME", "key": "KEY", "path": "FILE", "file": "FILE", "text": "TEXT",
+    "number": "NUMBER", "hours": "HOURS", "url": "URL", "login": "AGENT", "minutes": "MINUTES",
+    "shell": "SHELL",
 }
 # Where the same name means something else: (command path, option) -> metavar.
 BY_COMMAND = {
@@ -105,15 +48,8 @@ BY_COMMAND = {
     ("calendar elapsed", "--to"): "INSTANT",
 }
 # Typer's type names, for options nobody named above.
-BY_TYPE = {
-    "<str>": "TEXT",
-    "<int>": "INTEGER",
-    "<int range>": "INTEGER",
-    "<float>": "NUMBER",
-    "<path>": "FILE",
-    "<list[str]>": "TEXT",
-    "<list[int]>": "INTEGER",
-}
+BY_TYPE = {"<str>": "TEXT", "<int>": "INTEGER", "<int range>": "INTEGER", "<float>": "NUMBER",
+           "<path>": "FILE", "<list[str]>": "TEXT", "<list[int]>": "INTEGER"}
 
 
 # An example invocation for every command group, shown at the end of its help.
@@ -127,7 +63,7 @@ GROUP_EXAMPLES = {
     "agent": 'deskctl agent add maria --name "Maria Lima" --email maria@vendor.example',
     "contract": "deskctl contract add hosp --plan maintenance --start 2026-01-01 "
     "--product pacs; deskctl contract check hosp --contact ana@hosp.example",
-    "ticket": "id=$(deskctl ticket open --customer hosp --contact ana@hosp.example --title "
+    "ticket": 'id=$(deskctl ticket open --customer hosp --contact ana@hosp.example --title '
     '"Viewer crashes"); deskctl ticket triage $id --severity high; '
     "deskctl ticket assign $id --to maria",
     "kb": 'deskctl kb search "merge studies"',
@@ -169,7 +105,20 @@ def _no_type(ctx: Any = None) -> None:
     return None
 
 
+def _usage_name(param: Any) -> Callable[[], str]:
+    """``KEY`` for a required argument and ``[KEY]`` for an optional one, as man pages write."""
+
+    def usage() -> str:
+        name = param.metavar or param.name.upper()
+        name = name if param.required else f"[{name}]"
+        return f"{name}..." if param.nargs != 1 else name
+
+    return usage
+
+
 def _apply_param(param: Any, path: str, ctx: Any) -> None:
+    if param.param_type_name == "argument":
+        param._usage_display_name = _usage_name(param)
     if param.param_type_name == "argument" or getattr(param, "is_flag", False):
         # Rich help's type column would show <str> next to an argument's NAME and <bool>
         # for a flag; the name (or the flag itself) already says it.

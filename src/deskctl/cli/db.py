@@ -23,7 +23,9 @@ def init(
     ] = None,
     example: Annotated[
         str | None,
-        typer.Option("--example", metavar="NAME", help="Also load this shipped example policy."),
+        typer.Option(
+            "--example", metavar="NAME", help="Also load this shipped example policy."
+        ),
     ] = None,
     json_out: bool = JsonOpt,
 ) -> None:

@@ -343,6 +343,7 @@ def _open(
     root: Path,
     *,
     parent: int | None,
+    channel: str = "email",
 ) -> Result:
     customer = session.get(Customer, contact.customer_id)
     assert customer is not None
@@ -350,7 +351,7 @@ def _open(
         customer=customer.key,
         contact=contact.email,
         title=_title(p.subject),
-        channel="email",
+        channel=channel,
         fields={"description": reply_text(p.body) or None},
         attachments=p.attachments,
         parent_id=parent,
@@ -472,7 +473,11 @@ def _follow_up(
         contact = session.get(Contact, ticket.contact_id)
     if contact is None:
         raise NotFound(f"ticket {ticket.id} has no contact to open a follow-up for")
-    return _open(session, p, box, contact, now, root, parent=int(ticket.id))
+    # a follow-up continues the old request: where the policy takes no requests by
+    # e-mail (IMEXHS: the portal), it keeps the old ticket's channel
+    policy = tickets.policy_of(session, ticket)
+    channel = "email" if "email" in policy.channels else ticket.channel
+    return _open(session, p, box, contact, now, root, parent=int(ticket.id), channel=channel)
 
 
 def _tell_engineer(

@@ -20,10 +20,11 @@ name is derived from the key too and an existing file means "already delivered".
 
 Settings (``[smtp]`` in config.toml): ``host``, ``port`` (default 587, 465 with
 ``ssl``), ``starttls`` (default true unless ``ssl``), ``ssl``, ``username``,
-``from``, ``timeout`` (seconds, default 30). The password is never in the file:
-``deskctl mail login`` puts it in the system keyring. Without an ``[smtp]`` host,
-messages are written into the Maildir ``<data dir>/outbox`` (``new/``), which any
-mail reader opens.
+``from``, ``timeout`` (seconds, default 30), ``password_command``. The password is
+never in the file: ``password_command`` prints it (its first line is used: ``pass
+show mail/desk``), or ``deskctl mail login`` puts it in the system keyring. Without
+an ``[smtp]`` host, messages are written into the Maildir ``<data dir>/outbox``
+(``new/``), which any mail reader opens.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class SmtpSettings:
     username: str | None = None
     sender: str = DEFAULT_FROM
     timeout: float = 30.0
+    password_command: str | None = None
 
     def keyring_key(self) -> str:
         return f"{self.username or ''}@{self.host}:{self.port}"
@@ -104,7 +106,19 @@ def smtp_settings(cfg: dict[str, Any] | None = None) -> SmtpSettings | None:
         username=str(table["username"]) if table.get("username") else None,
         sender=str(table.get("from") or DEFAULT_FROM),
         timeout=float(timeout),
+        password_command=_password_command(table),
     )
+
+
+def _password_command(table: dict[str, Any]) -> str | None:
+    if "password" in table:
+        raise BadInput("config: smtp.password: never write a password here: use password_command")
+    value = table.get("password_command")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise BadInput("config: smtp.password_command must be a command line")
+    return value.strip()
 
 
 def _flag(table: dict[str, Any], name: str, default: bool) -> bool:
@@ -138,9 +152,14 @@ def store_password(settings: SmtpSettings, password: str) -> None:
 
 
 def smtp_password(settings: SmtpSettings) -> str | None:
-    """The password from the keyring; a headless machine gets one line and no password."""
+    """``password_command``'s first line, else the keyring; a headless machine without
+    either gets one line on stderr and no password."""
     if not settings.username:
         return None
+    if settings.password_command:
+        from deskctl.services.mail_sources import run_password_command
+
+        return run_password_command(settings.password_command, "smtp")
     try:
         import keyring
 
@@ -271,6 +290,8 @@ class SmtpTransport:
                 conn.login(s.username, password)
         except (OSError, smtplib.SMTPException) as exc:
             raise TransportDown(f"{self.name}: {_one_line(exc)}") from None
+        except Refused as exc:  # the password command failed: the outbox waits
+            raise TransportDown(f"{self.name}: {exc.message}") from None
         return conn
 
     def send(self, msg: EmailMessage) -> None:

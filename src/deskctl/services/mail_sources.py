@@ -109,11 +109,11 @@ def mailboxes(cfg: dict[str, Any] | None = None) -> dict[str, BoxConfig]:
 def _box(name: str, t: Any) -> BoxConfig:
     if not isinstance(t, dict):
         raise BadInput(f"config: mailboxes.{name} must be a table")
+    if "password" in t:
+        raise _fail(name, "password", "never write a password here: use password_command")
     for key in t:
         if key not in BOX_KEYS:
             raise _fail(name, key, f"unknown key (one of {', '.join(BOX_KEYS)})")
-    if "password" in t:
-        raise _fail(name, "password", "never write a password here: use password_command")
     if bool(t.get("maildir")) == bool(t.get("imap_host")):
         raise BadInput(f"config: mailboxes.{name}: give either maildir or imap_host")
     text = {

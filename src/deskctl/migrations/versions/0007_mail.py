@@ -70,10 +70,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_outbox_message_message_id", "outbox_message")
     for table, columns in (
-        (
-            "outbox_message",
-            ("message_id", "in_reply_to", "thread_refs", "reply_to", "html", "automatic"),
-        ),
+        ("outbox_message", ("message_id", "in_reply_to", "thread_refs", "reply_to", "html",
+                            "automatic")),
         ("customer", ("locale",)),
         ("contact", ("locale",)),
     ):
