@@ -128,3 +128,10 @@ def store_session(*, write: bool = False) -> Any:
     from deskctl.store import db
 
     return db.session(db.ready_engine(), write=write)
+
+
+def read_store() -> Any:
+    """A read-only transaction through the DBAPI: no SQLAlchemy on the read path."""
+    from deskctl.store.dbapi import read
+
+    return read()

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from deskctl.cli._base import AtOpt, CsvOpt, DeskGroup, JsonOpt, store_session, sub_app
+from deskctl.cli._base import (
+    AtOpt,
+    CsvOpt,
+    DeskGroup,
+    JsonOpt,
+    read_store,
+    store_session,
+    sub_app,
+)
 
 bill_app = typer.Typer(
     cls=DeskGroup,
@@ -172,11 +180,11 @@ def list_(
     """Invoices in number order, void ones included."""
     from deskctl.render.invoice import INVOICE_COLUMNS
     from deskctl.render.output import choose_format, emit_rows
-    from deskctl.services import billing
+    from deskctl.services import views
 
     fmt = choose_format(json_out=json_out, csv_out=csv_out)
-    with store_session() as s:
-        rows = billing.list_invoices(s, customer)
+    with read_store() as r:
+        rows = views.list_invoices(r, customer)
     emit_rows(rows, INVOICE_COLUMNS, fmt, empty="no invoices")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from deskctl.cli._base import CsvOpt, JsonOpt, optional_date, store_session, sub_app
+from deskctl.cli._base import CsvOpt, JsonOpt, optional_date, read_store, store_session, sub_app
 
 contract_app = sub_app("Support contracts, account standing and entitlement.")
 
@@ -245,8 +245,8 @@ def contract_check(
         version=version,
         channel=channel,
     )
-    with store_session() as s:
-        doc = entitlement.check(s, customer, request).to_json()
+    with read_store() as r:
+        doc = entitlement.check(r, customer, request).to_json()
     if json_out:
         emit_json(doc)
     else:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from deskctl.cli._base import CsvOpt, JsonOpt, store_session, sub_app
+from deskctl.cli._base import CsvOpt, JsonOpt, read_store, store_session, sub_app
 
 kb_app = sub_app("Knowledge base: articles a misuse ticket is redirected to.")
 
@@ -73,11 +73,12 @@ def search(
     """Full-text search over key, title, topic and body; best match first."""
     from deskctl.errors import BadInput
     from deskctl.render.output import choose_format, emit_rows
-    from deskctl.services import kb
+    from deskctl.services import views
 
     fmt = choose_format(json_out=json_out, csv_out=csv_out)
-    if not kb.words(text):
+    terms = views.kb_words(text)
+    if not terms:
         raise BadInput("search needs at least one word")
-    with store_session() as s:
-        rows = kb.search(s, text, limit=limit)
+    with read_store() as r:
+        rows = views.kb_search(r, terms, limit=limit)
     emit_rows(rows, _columns(), fmt, id_key="key", empty="no matching articles")

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from deskctl.cli._base import CsvOpt, JsonOpt, store_session
+from deskctl.cli._base import CsvOpt, JsonOpt, read_store
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +39,7 @@ def queue(
     from deskctl.errors import BadInput
     from deskctl.render import queue as view
     from deskctl.render.output import choose_format, emit_rows, say
-    from deskctl.services import flow
+    from deskctl.services import views as flow
 
     if mine and assignee:
         raise BadInput("give --mine or --assignee, not both")
@@ -48,9 +48,9 @@ def queue(
     fmt = choose_format(json_out=json_out, csv_out=csv_out)
     flt = flow.QueueFilter(assignee=acting_user() if mine else assignee, team=team, limit=limit)
     now = clock.now()
-    with store_session() as s:
-        groups = flow.queue(s, flt)
-        ranks = flow.severity_ranks(s) if fmt == "table" else {}
+    with read_store() as r:
+        groups = flow.queue(r, flt)
+        ranks = flow.severity_ranks(flow.policy_texts(r)) if fmt == "table" else {}
     if fmt == "json":
         filters = {"assignee": flt.assignee, "team": flt.team, "limit": flt.limit}
         emit_rows([], [], fmt, json_doc=view.queue_json(groups, now, filters))

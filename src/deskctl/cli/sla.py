@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from deskctl.cli._base import CsvOpt, JsonOpt, store_session, sub_app
+from deskctl.cli._base import CsvOpt, JsonOpt, read_store, store_session, sub_app
 
 sla_app = sub_app("SLA clocks: a ticket's status, breach reports, refreshing the queue columns.")
 
@@ -26,10 +26,10 @@ def status(
     from deskctl import clock
     from deskctl.render.output import emit_json
     from deskctl.render.sla import print_status
-    from deskctl.services import sla as svc
+    from deskctl.services import views
 
-    with store_session() as s:
-        doc = svc.status(s, ticket_id, clock.now())
+    with read_store() as r:
+        doc = views.sla_status(r, ticket_id, clock.now())
     if json_out:
         emit_json(doc)
     else:

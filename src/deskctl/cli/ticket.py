@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from deskctl.cli._base import CsvOpt, JsonOpt, store_session, sub_app
+from deskctl.cli._base import CsvOpt, JsonOpt, read_store, store_session, sub_app
 
 ticket_app = sub_app("Tickets: open, list, show, and move them through their lifecycle.")
 
@@ -152,7 +152,7 @@ def list_(
     from deskctl.errors import BadInput
     from deskctl.render.output import choose_format, emit_rows
     from deskctl.render.tickets import LIST_COLUMNS, add_countdown, list_json
-    from deskctl.services import tickets as svc
+    from deskctl.services import views as svc
 
     fmt = choose_format(json_out=json_out, csv_out=csv_out, ids=quiet)
     for st in status or []:
@@ -172,8 +172,8 @@ def list_(
         limit=limit,
         sort=sort,
     )
-    with store_session() as s:
-        rows = svc.list_tickets(s, flt)
+    with read_store() as r:
+        rows = svc.list_tickets(r, flt)
     add_countdown(rows, clock.now(), markup=fmt == "table")
     emit_rows(rows, LIST_COLUMNS, fmt, json_doc=list_json(rows), empty="no tickets")
 
@@ -183,11 +183,13 @@ def show(
     ticket_id: Annotated[int, typer.Argument(help="Ticket id.")], json_out: bool = JsonOpt
 ) -> None:
     """Show a ticket with its history."""
+    from deskctl import clock
     from deskctl.render.output import emit_json
-    from deskctl.render.tickets import print_ticket, ticket_document
+    from deskctl.render.tickets import print_ticket
+    from deskctl.services import views
 
-    with store_session() as s:
-        doc = ticket_document(s, ticket_id)
+    with read_store() as r:
+        doc = views.ticket_document(r, ticket_id, clock.now())
     if json_out:
         emit_json(doc)
     else:

@@ -42,7 +42,7 @@ from deskctl.errors import BadInput
 
 PERIODS = ("week", "month")
 DECIDED = ("met", "late", "breached")
-OPEN_SLA = ("running", "paused", "at_risk")
+OPEN_SLA = ("running", "paused", "at_risk", "pending")  # as ``sla report`` counts them
 # Wall-clock age of an open ticket: (label, from days, to days or None)
 BACKLOG_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("< 1 day", 0, 1),

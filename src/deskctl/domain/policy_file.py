@@ -33,6 +33,7 @@ import tomllib
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -118,6 +119,12 @@ MAX_SPAN_SECONDS = 366 * 86400
 def policy_digest(text: str) -> str:
     """SHA-256 hex of the exact text; the store uses it to skip reloading a same version."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def parse_cached(text: str, source: str) -> Policy:
+    """A stored policy version parsed once per process (many tickets share one)."""
+    return parse_policy(text, source=source)
 
 
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:

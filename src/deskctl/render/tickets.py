@@ -98,18 +98,12 @@ def list_json(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def ticket_document(session: Any, ticket_id: int) -> dict[str, Any]:
-    """``ticket show --json``: the ticket, its attachments and its full history."""
-    from deskctl.services import sla
-    from deskctl.services import tickets as svc
+    """``ticket show --json`` from inside a write transaction (after a move)."""
+    from deskctl import clock
+    from deskctl.services import views
+    from deskctl.store.dbapi import Reader
 
-    ticket = svc.get(session, ticket_id)
-    doc = svc.ticket_json(session, ticket, sla=sla.ticket_sla_json(session, ticket))
-    doc["attachments"] = [
-        {"filename": a.filename, "size": a.size, "sha256": a.sha256, "path": a.stored_path}
-        for a in svc.attachments_of(session, ticket_id)
-    ]
-    doc["events"] = [svc.event_json(e) for e in svc.load_events(session, ticket_id)]
-    return doc
+    return views.ticket_document(Reader.over(session), ticket_id, clock.now())
 
 
 def print_ticket(doc: Mapping[str, Any]) -> None:

@@ -984,26 +984,8 @@ def invoice_json(session: Session, number: str) -> dict[str, Any]:
 
 
 def list_invoices(session: Session, customer: str | None = None) -> list[dict[str, Any]]:
-    """Stored invoices, oldest number first."""
-    stmt = (
-        select(
-            _INV.c.number,
-            _CU.c.key.label("customer"),
-            _INV.c.period_from,
-            _INV.c.period_to,
-            _INV.c.status,
-            _INV.c.currency,
-            _INV.c.subtotal,
-            _INV.c.vat_rate,
-            _INV.c.vat,
-            _INV.c.total,
-            _INV.c.finalized_at,
-            _INV.c.voided_at,
-            _INV.c.void_reason,
-        )
-        .select_from(_INV.join(_CU, _CU.c.id == _INV.c.customer_id))
-        .order_by(_INV.c.finalized_at, _INV.c.id)
-    )
-    if customer:
-        stmt = stmt.where(_INV.c.customer_id == masterdata.customer_by_key(session, customer).id)
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    """Stored invoices, oldest number first (``services.views.list_invoices``)."""
+    from deskctl.services import views
+    from deskctl.store.dbapi import Reader
+
+    return views.list_invoices(Reader.over(session), customer)

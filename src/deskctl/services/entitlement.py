@@ -35,9 +35,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
-
 from deskctl.clock import iso_z
 from deskctl.domain.entitlement import (
     ContactFacts,
@@ -49,16 +46,8 @@ from deskctl.domain.entitlement import (
 )
 from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Refused
-from deskctl.services import masterdata, policies
-from deskctl.store.models import (
-    Contact,
-    ContactNaming,
-    Contract,
-    ContractProduct,
-    Customer,
-    PolicyVersion,
-    Product,
-)
+from deskctl.store.dbapi import Reader
+from deskctl.store.reads import masterdata as md
 
 OVERRIDE_ROLES = ("manager", "admin")
 
@@ -78,7 +67,7 @@ class Request:
 class Check:
     customer: str
     request: Request
-    policy_row: PolicyVersion
+    policy_row: Any  # the policy_version row: id, name, version
     policy: Policy
     decision: Decision
 
@@ -104,23 +93,28 @@ class Check:
         }
 
 
-def check(session: Session, customer_key: str, request: Request) -> Check:
+def check(r: Reader, customer_key: str, request: Request) -> Check:
     """The contract check of docs/rules.md §8 for a customer key (NotFound when unknown)."""
-    return check_customer(session, masterdata.customer_by_key(session, customer_key), request)
+    return check_customer(r, md.customer_by_key(r, customer_key), request)
 
 
-def check_customer(session: Session, customer: Customer, request: Request) -> Check:
+def check_customer(r: Reader, customer: Any, request: Request) -> Check:
+    """The check for a customer row (an ORM ``Customer`` or a read row: id, key, policy).
+
+    Reads through ``r``: a DBAPI reader for ``contract check``, ``Reader.over(session)``
+    inside the transaction that opens a ticket.
+    """
     assert customer.id is not None
-    contracts = masterdata.contracts_of(session, customer.id)
-    overdue_since = masterdata.current_overdue_since(session, customer.id, request.at)
-    contact = contact_facts(session, customer.id, request.contact) if request.contact else None
-    product = product_facts(session, request.product) if request.product else None
+    contracts = md.contracts_of(r, customer.id)
+    overdue_since = md.current_overdue_since(r, customer.id, request.at)
+    contact = contact_facts(r, customer.id, request.contact) if request.contact else None
+    product = product_facts(r, request.product) if request.product else None
     checks = []
-    for name in _policy_order(session, customer, contracts):
-        row, policy = policies.latest(session, name)
+    for name in _policy_order(r, customer, contracts):
+        row, policy = md.latest_policy(r, name)
         decision = check_entitlement(
             policy,
-            contract_facts(session, [c for c in contracts if c.policy == name]),
+            contract_facts(r, [c for c in contracts if c.policy == name]),
             at=request.at,
             overdue_since=overdue_since,
             contact=contact,
@@ -134,26 +128,20 @@ def check_customer(session: Session, customer: Customer, request: Request) -> Ch
     return next((c for c in checks if c.entitled), checks[0])
 
 
-def _policy_order(session: Session, customer: Customer, contracts: Sequence[Contract]) -> list[str]:
+def _policy_order(r: Reader, customer: Any, contracts: Sequence[Any]) -> list[str]:
     """Policies to judge under, preferred first (see the module docstring)."""
     names = list(dict.fromkeys(c.policy for c in reversed(contracts)))  # latest contract first
     if customer.policy in names:
         names.remove(customer.policy)
         names.insert(0, customer.policy)
-    return names or [policies.resolve_name(session, customer.policy)]
+    return names or [md.resolve_policy_name(r, customer.policy)]
 
 
-def contract_facts(session: Session, contracts: Sequence[Contract]) -> list[ContractFacts]:
-    ids = [c.id for c in contracts]
-    covered: dict[int, list[str]] = {i: [] for i in ids if i is not None}
+def contract_facts(r: Reader, contracts: Sequence[Any]) -> list[ContractFacts]:
+    ids = [c.id for c in contracts if c.id is not None]
+    covered: dict[int, list[str]] = {i: [] for i in ids}
     if ids:
-        stmt = (
-            select(ContractProduct.contract_id, Product.name)
-            .join(Product, Product.id == ContractProduct.product_id)
-            .where(col(ContractProduct.contract_id).in_(ids))
-            .order_by(Product.name)
-        )
-        for contract_id, name in session.execute(stmt):
+        for contract_id, name in md.contract_products(r, ids):
             covered[contract_id].append(name)
     return [
         ContractFacts(
@@ -170,20 +158,17 @@ def contract_facts(session: Session, contracts: Sequence[Contract]) -> list[Cont
     ]
 
 
-def contact_facts(session: Session, customer_id: int, email: str) -> ContactFacts | None:
+def contact_facts(r: Reader, customer_id: int, email: str) -> ContactFacts | None:
     """The contact's naming periods; None when the customer has no such contact."""
-    stmt = select(Contact).where(
-        Contact.customer_id == customer_id, Contact.email == email.strip().lower()
-    )
-    contact = session.execute(stmt).scalars().first()
+    contact = md.contact(r, customer_id, email.strip().lower())
     if contact is None or contact.id is None:
         return None
-    history = masterdata.naming_history(session, contact.id)
+    history = md.naming_history(r, contact.id)
     return ContactFacts(contact.email, naming_periods(history, named_now=contact.named))
 
 
 def naming_periods(
-    history: Sequence[ContactNaming], *, named_now: bool
+    history: Sequence[Any], *, named_now: bool
 ) -> tuple[tuple[date, date | None], ...]:
     """[named_from, named_until) day periods from the naming history (oldest first)."""
     if not history:
@@ -203,15 +188,12 @@ def naming_periods(
     return tuple(periods)
 
 
-def product_facts(session: Session, name: str) -> ProductFacts | None:
+def product_facts(r: Reader, name: str) -> ProductFacts | None:
     """The registered product (names compare case-insensitively); None when unknown."""
-    stmt = select(Product).where(Product.name == name)
-    row = session.execute(stmt).scalars().first()
+    row = md.product_by_name(r, name)
     if row is None:
         folded = name.casefold()
-        row = next(
-            (p for p in masterdata.list_products(session) if p.name.casefold() == folded), None
-        )
+        row = next((p for p in md.products(r) if p.name.casefold() == folded), None)
     if row is None:
         return None
     return ProductFacts(row.name, row.current_version, row.eol, row.eol_announced)
@@ -241,12 +223,14 @@ class Acceptance:
         }
 
 
-def check_override(session: Session, reason: str | None, actor: str) -> str | None:
+def check_override(session: Any, reason: str | None, actor: str) -> str | None:
     """The override reason, once the acting user is known to be a manager or an admin."""
     if reason is None:
         return None
     if not reason.strip():
         raise BadInput("--override needs a reason")
+    from deskctl.services import masterdata
+
     role = masterdata.role_of(session, actor)
     if role not in OVERRIDE_ROLES:
         who = f"{actor} is {'an agent' if role else 'not a registered agent'}"

@@ -35,44 +35,24 @@ Decisions on points the spec leaves open:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from deskctl.domain import closure, lifecycle, validate
 from deskctl.domain import events as ev
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
-from deskctl.domain.policy import STATES, Policy
+from deskctl.domain.policy import Policy
 from deskctl.domain.triage import check_misuse_repeat, classify_topic
 from deskctl.errors import BadInput, Conflict, NotFound, Refused
 from deskctl.services import kb, masterdata, tickets
-from deskctl.store.models import Agent, Contact, Customer, PolicyVersion, Ticket
-
-
-@dataclass(frozen=True)
-class Ctx:
-    """Who acts, when, with which note, and the rev the caller expects (``--if-rev``)."""
-
-    now: datetime
-    actor: str
-    note: str | None = None
-    if_rev: int | None = None
-
-
-@dataclass
-class Change:
-    """What a command did: the ticket, its status before and its state after."""
-
-    ticket_id: int
-    before: str
-    state: TicketState
-    events: list[Event]
-    children: list[int] = field(default_factory=list)
-    hints: list[str] = field(default_factory=list)
+from deskctl.services.moves import Change, Ctx
+from deskctl.services.views import QueueFilter, QueueGroup
+from deskctl.store.dbapi import Reader
+from deskctl.store.models import Agent, Contact, Ticket
 
 
 @dataclass
@@ -568,119 +548,9 @@ def update(session: Session, ticket_id: int, ctx: Ctx, fields: Mapping[str, str 
 
 # -- the queue -------------------------------------------------------------------------
 
-# The order an engineer works through: to triage, to work on, then the waits.
-QUEUE_STATES = (
-    "draft",
-    "queued",
-    "in_progress",
-    "awaiting_verification",
-    "awaiting_customer",
-    "forwarded",
-    "awaiting_approval",
-    "awaiting_subticket",
-)
-assert set(QUEUE_STATES) == set(STATES) - {"closed"}
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    assignee: str | None = None
-    team: str | None = None
-    limit: int = 20  # per status; 0 for all
-
-
-@dataclass
-class QueueGroup:
-    status: str
-    total: int
-    tickets: list[dict[str, Any]]
-
-
-def severity_ranks(session: Session) -> dict[str, int]:
-    """Severity name -> rank (0 most severe) over every loaded policy version.
-
-    A name two policies rank differently takes its most severe rank, so an
-    urgent ticket is never pushed down by another vendor's scale. Stored
-    policies were validated when loaded, so only their severity order is read
-    here (the full parser costs more than the whole queue query).
-    """
-    ranks: dict[str, int] = {}
-    for row in session.execute(select(PolicyVersion.text)).scalars():
-        for rank, name in enumerate(_severity_order(row)):
-            ranks[name] = min(rank, ranks.get(name, rank))
-    return ranks
-
-
-def _severity_order(policy_text: str) -> list[str]:
-    import tomllib
-
-    order = tomllib.loads(policy_text).get("severities", {}).get("order", [])
-    return [str(name) for name in order]
-
-
-def _queue_where(flt: QueueFilter) -> list[Any]:
-    conditions: list[Any] = []
-    if flt.assignee:
-        conditions.append(Ticket.assignee == flt.assignee)
-    if flt.team:
-        conditions.append(Ticket.team == flt.team)
-    return conditions
-
 
 def queue(session: Session, flt: QueueFilter) -> list[QueueGroup]:
-    """Open tickets by status, most urgent first: severity rank, SLA due, age."""
-    if flt.limit < 0:
-        raise BadInput("--limit must be 0 or more")
-    where = _queue_where(flt)
-    totals: dict[str, int] = dict(
-        session.execute(
-            select(Ticket.status, func.count())
-            .where(col(Ticket.status).in_(QUEUE_STATES), *where)
-            .group_by(Ticket.status)
-        ).all()
-    )
-    ranks = severity_ranks(session)
-    rank = case(ranks, value=Ticket.severity, else_=len(ranks) + 1) if ranks else None
-    groups = []
-    for status in QUEUE_STATES:
-        total = int(totals.get(status, 0))
-        if total:
-            ids = _top_ids(session, status, where, rank, flt.limit)
-            groups.append(QueueGroup(status, total, _queue_rows(session, ids)))
-    return groups
+    """Open tickets by status, most urgent first (``services.views.queue``)."""
+    from deskctl.services import views
 
-
-def _top_ids(session: Session, status: str, where: list[Any], rank: Any, limit: int) -> list[int]:
-    # Ids first, from the (status, severity, sla_due_at, opened_at, id) index; details after.
-    order = [] if rank is None else [rank]
-    order += [col(Ticket.sla_due_at).asc().nulls_last(), Ticket.opened_at, Ticket.id]
-    stmt = select(Ticket.id).where(Ticket.status == status, *where).order_by(*order)
-    if limit:
-        stmt = stmt.limit(limit)
-    return [int(i) for i in session.execute(stmt).scalars()]
-
-
-_QUEUE_COLUMNS = (
-    Ticket.id,
-    Ticket.status,
-    Ticket.severity,
-    Ticket.title,
-    Ticket.assignee,
-    Ticket.team,
-    Ticket.opened_at,
-    Ticket.sla_state,
-    Ticket.sla_due_at,
-    Ticket.parent_id,
-)
-
-
-def _queue_rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    stmt = (
-        select(*_QUEUE_COLUMNS, col(Customer.key).label("customer"))
-        .join(Customer, Customer.id == Ticket.customer_id)
-        .where(col(Ticket.id).in_(ids))
-    )
-    by_id = {r.id: dict(r._mapping) for r in session.execute(stmt)}
-    return [by_id[i] for i in ids]
+    return views.queue(Reader.over(session), flt)

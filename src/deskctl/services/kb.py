@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlmodel import Session, col
+from sqlalchemy import select
+from sqlmodel import Session
 
 from deskctl.errors import BadInput, NotFound
 from deskctl.store.models import KbArticle
@@ -97,48 +97,19 @@ def article_json(row: KbArticle) -> dict[str, Any]:
 
 
 def words(query: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(query)]
+    from deskctl.services.views import kb_words
+
+    return kb_words(query)
 
 
 def search(
     session: Session, query: str, *, limit: int = 20, any_word: bool = False
 ) -> list[dict[str, Any]]:
     """Articles matching ``query``, best first; [] when the query has no words."""
-    terms = words(query)
-    if not terms:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        ids = _search_pg(session, terms, limit, any_word)
-    else:
-        ids = _search_sqlite(session, terms, limit, any_word)
-    if not ids:
-        return []
-    rows = {
-        r.id: r
-        for r in session.execute(select(KbArticle).where(col(KbArticle.id).in_(ids))).scalars()
-    }
-    return [article_json(rows[i]) for i in ids if i in rows]
+    from deskctl.services.views import kb_search
+    from deskctl.store.dbapi import Reader
 
-
-def _search_sqlite(session: Session, terms: list[str], limit: int, any_word: bool) -> list[int]:
-    # Every term is quoted, so FTS5 operators typed by the user are plain words.
-    joiner = " OR " if any_word else " "
-    match = joiner.join(f'"{t}"*' for t in terms)
-    stmt = text(
-        "SELECT rowid FROM kb_article_fts WHERE kb_article_fts MATCH :q "
-        "ORDER BY bm25(kb_article_fts, 10.0, 5.0, 3.0, 1.0), rowid LIMIT :n"
-    )
-    return [int(r[0]) for r in session.execute(stmt, {"q": match, "n": limit})]
-
-
-def _search_pg(session: Session, terms: list[str], limit: int, any_word: bool) -> list[int]:
-    joiner = " | " if any_word else " & "
-    query = joiner.join(f"{t}:*" for t in terms)
-    stmt = text(
-        "SELECT id FROM kb_article, to_tsquery('simple', :q) AS q WHERE search @@ q "
-        "ORDER BY ts_rank(search, q) DESC, id LIMIT :n"
-    )
-    return [int(r[0]) for r in session.execute(stmt, {"q": query, "n": limit})]
+    return kb_search(Reader.over(session), words(query), limit=limit, any_word=any_word)
 
 
 def suggest(session: Session, *texts: str | None, limit: int = 3) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -26,11 +25,10 @@ class Loaded:
         return {"name": self.name, "version": self.version, "id": self.id, "changed": self.changed}
 
 
-@lru_cache(maxsize=64)
 def parse_cached(text: str, source: str) -> Policy:
-    from deskctl.domain.policy_file import parse_policy
+    from deskctl.domain import policy_file
 
-    return parse_policy(text, source=source)
+    return policy_file.parse_cached(text, source)
 
 
 def validate(text: str, source: str) -> Policy:

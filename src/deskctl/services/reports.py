@@ -17,7 +17,8 @@ Decisions on points the spec leaves open:
   solution proposed), or to ``closed_at`` for a ticket closed ``resolved``
   without a verification step. Pauses are not deducted: this is the business
   time the customer waited; SLA compliance (which does deduct them) comes
-  from the ``sla_state`` column the SLA service keeps.
+  from each ticket's metric states at the report's instant, computed as
+  ``sla report`` computes them (``services.sla.cohort_states``).
 - A ticket opened without a plan (no contract) has no plan calendar; it is
   measured on its policy's first calendar, the vendor's main desk hours.
 - Backlog at ``--to``: tickets opened before the end of that day and not
@@ -126,7 +127,7 @@ def overview(session: Session, scope: Scope, *, by: str, now: datetime) -> dict[
         raise BadInput(f"--by: {by!r} is not one of {', '.join(analysis.PERIODS)}")
     by_dimension = volumes(session, scope)
     tickets = sum(r["tickets"] for r in by_dimension["channel"])
-    trend = analysis.sla_trend(sla_day_counts(session, scope), scope.first, scope.last, by)
+    trend = analysis.sla_trend(sla_day_counts(session, scope, now), scope.first, scope.last, by)
     overall = analysis.overall_sla(trend)
     times = business_times(session, scope)
     quality = quality_rates(session, scope)
@@ -247,14 +248,18 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def sla_day_counts(session: Session, scope: Scope) -> list[tuple[date, str | None, int]]:
-    day = _day(session, Ticket.opened_at).label("day")
-    stmt = (
-        select(day, Ticket.sla_state, func.count())
-        .where(*scope.cohort())
-        .group_by(day, Ticket.sla_state)
+def sla_day_counts(
+    session: Session, scope: Scope, now: datetime
+) -> list[tuple[date, str | None, int]]:
+    """(day opened, ticket SLA state at ``now``, tickets): the states ``sla report``
+    computes (``services.sla.cohort_states``), so the two reports agree."""
+    from deskctl.services import sla
+
+    rows, _ = sla.cohort_states(session, scope.cohort(), now)
+    counts: Counter[tuple[date, str | None]] = Counter(
+        (row[4].date(), sla.ticket_worst(row)) for row in rows
     )
-    return [(_as_date(d), state, int(n)) for d, state, n in session.execute(stmt)]
+    return [(day, state, n) for (day, state), n in counts.items()]
 
 
 def backlog(session: Session, scope: Scope) -> list[dict[str, Any]]:

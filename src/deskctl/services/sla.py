@@ -20,13 +20,11 @@ from deskctl import clock
 from deskctl.domain.events import Event
 from deskctl.domain.policy import Policy
 from deskctl.domain.sla_facts import (
-    TicketSla,
     columns,
     owed,
     public,
     stamp,
     states_from_snapshot,
-    summary_state,
     ticket_clocks,
     worst_state,
 )
@@ -56,37 +54,11 @@ def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
 
 
 def status(session: Session, ticket_id: int, now: datetime) -> dict[str, Any]:
-    """``sla status``: every metric with its deadlines in UTC and in the calendar's zone."""
-    ticket = tickets_svc.get(session, ticket_id)
-    policy = tickets_svc.policy_or_none(session, ticket)
-    events = tickets_svc.load_events(session, ticket_id)
-    sla = ticket_clocks(policy, events, now) if policy else TicketSla({})
-    zone = sla.calendar.spec.timezone if sla.calendar is not None else None
-    metrics = {}
-    for name, c in sla.clocks.items():
-        doc = c.to_json()
-        for key in ("due_at", "goal_at", "limit_at", "started_at", "stopped_at"):
-            doc[key.replace("_at", "_local")] = _local(getattr(c, key), zone)
-        metrics[name] = doc
-    return {
-        "ticket": ticket.id,
-        "status": ticket.status,
-        "severity": ticket.severity,
-        "plan": sla.plan.name if sla.plan else None,
-        "calendar": sla.calendar.spec.name if sla.calendar is not None else None,
-        "timezone": zone,
-        "at": clock.iso_z(now),
-        "state": summary_state(owed(sla.clocks, policy)) if policy else None,
-        "metrics": metrics,
-    }
+    """``sla status`` (``services.views.sla_status``) inside a transaction."""
+    from deskctl.services import views
+    from deskctl.store.dbapi import Reader
 
-
-def _local(at: datetime | None, zone: str | None) -> str | None:
-    if at is None or zone is None:
-        return None
-    from zoneinfo import ZoneInfo
-
-    return at.astimezone(ZoneInfo(zone)).isoformat()
+    return views.sla_status(Reader.over(session), ticket_id, now)
 
 
 # -- many tickets ------------------------------------------------------------------------
@@ -260,10 +232,36 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
     """Tickets opened in the period (UTC days, inclusive): per ticket and in total,
     met / late / breached and still-open counts per metric, by severity and customer.
 
-    Stored snapshots are read (columns only); tickets without a usable one are
-    replayed in batches. ``breached_only`` narrows the ticket list, not the totals.
+    ``breached_only`` narrows the ticket list, not the totals.
     """
     start, end = _period(q)
+    where = [_T.opened_at >= start, _T.opened_at < end]
+    if q.customer:
+        where.append(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
+    if q.severity:
+        policies.check_severities(session, [q.severity])
+        where.append(_T.severity == q.severity)
+    if q.policy:
+        name = policies.resolve_name(session, q.policy)
+        versions = select(PolicyVersion.id).where(col(PolicyVersion.name) == name)
+        where.append(_T.policy_version_id.in_(versions))
+    rows, cache = cohort_states(session, where, now)
+    doc = _assemble(q, rows, now, _severity_rank(cache, {r[5] for r in rows}))
+    tally = ticket_tally(rows).to_json()
+    doc["ticket_states"] = {k: v for k, v in tally.items() if k not in ("period", "start")}
+    return doc
+
+
+def cohort_states(
+    session: Session, where: Sequence[Any], now: datetime
+) -> tuple[list[list[Any]], _PolicyCache]:
+    """Every ticket matching ``where`` with each owed metric's state at ``now``: rows of
+    [id, customer key, severity, status, opened_at, policy version id, {metric: (state,
+    due stamp)}], by id. The one SLA computation of ``sla report`` and ``report overview``.
+
+    Stored snapshots are read (columns only); tickets without a usable one are
+    replayed in batches.
+    """
     now_stamp = stamp(now)
     stmt = (
         select(
@@ -276,20 +274,10 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
             _T.sla_clocks,
         )
         .join(Customer.__table__, Customer.id == _T.customer_id)  # type: ignore[attr-defined]
-        .where(_T.opened_at >= start, _T.opened_at < end)
+        .where(*where)
         .order_by(_T.id)
         .execution_options(yield_per=5000)  # streamed: a server-side cursor on PostgreSQL
     )
-    if q.customer:
-        stmt = stmt.where(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
-    if q.severity:
-        policies.check_severities(session, [q.severity])
-        stmt = stmt.where(_T.severity == q.severity)
-    if q.policy:
-        name = policies.resolve_name(session, q.policy)
-        versions = select(PolicyVersion.id).where(col(PolicyVersion.name) == name)
-        stmt = stmt.where(_T.policy_version_id.in_(versions))
-
     rows: list[list[Any]] = []
     replay: list[list[Any]] = []
     for tid, key, sev, st, opened, pvid, snap in session.execute(stmt):
@@ -299,7 +287,25 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
             replay.append(row)
     cache = _PolicyCache(session)
     _replay_states(cache, replay, now)
-    return _assemble(q, rows, now, _severity_rank(cache, {r[5] for r in rows}))
+    return rows, cache
+
+
+def ticket_worst(row: Sequence[Any]) -> str | None:
+    """A cohort row's ticket-level state: the worst of its metrics (``worst_state``)."""
+    return worst_state(s for s, _ in row[6].values())
+
+
+def ticket_tally(rows: Iterable[Sequence[Any]]) -> Any:
+    """Tickets by their worst metric state (``domain.analysis.sla_bucket``): the
+    ticket-level figures ``sla report`` and ``report overview`` both print."""
+    from deskctl.domain import analysis
+
+    counts: Counter[str] = Counter(analysis.sla_bucket(ticket_worst(row)) for row in rows)
+    return analysis.SlaPeriod(
+        period="all",
+        start=date.min,
+        **{k: counts[k] for k in ("met", "late", "breached", "open", "unknown")},
+    )
 
 
 def _severity_rank(cache: _PolicyCache, version_ids: Iterable[int | None]) -> dict[str, int]:

@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
-from sqlmodel import Session, col
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
 
 from deskctl import clock, files
 from deskctl.domain import lifecycle, sla_facts, validate
@@ -27,6 +27,9 @@ from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Conflict, NotFound
 from deskctl.services import masterdata, notify, policies
+from deskctl.services.moves import PROJECTED, projection  # noqa: F401 -- re-exported
+from deskctl.services.views import SORTS, ListFilter  # noqa: F401 -- re-exported
+from deskctl.store.dbapi import Reader
 from deskctl.store.models import (
     Attachment,
     Contact,
@@ -250,32 +253,6 @@ def record(
     return ticket
 
 
-PROJECTED = (
-    "status",
-    "outcome",
-    "severity",
-    "category",
-    "topic",
-    "assignee",
-    "team",
-    "plan",
-    "calendar",
-    "parent_id",
-    "responded_at",
-    "resolved_at",
-    "closed_at",
-    "info_complete_at",
-)
-
-
-def projection(state: TicketState) -> dict[str, Any]:
-    """The ticket row's columns as the event log says they are."""
-    values = {name: getattr(state, name) for name in PROJECTED}
-    for name in TICKET_FIELDS:
-        values[name] = state.fields.get(name)
-    return values
-
-
 def current(
     session: Session, ticket_id: int, *, for_update: bool = True
 ) -> tuple[Ticket, list[Event], TicketState]:
@@ -405,11 +382,11 @@ def open_ticket(
         version=(req.fields.get("version") or None) if product else None,
         channel=req.channel,
     )
-    chk = entitlement.check_customer(session, customer, asked)
+    chk = entitlement.check_customer(Reader.over(session), customer, asked)
     if req.channel is None:
         channel = opening_channel(chk.policy, chk.decision.channels, from_email=req.from_email)
         asked = replace(asked, channel=channel)
-        chk = entitlement.check_customer(session, customer, asked)
+        chk = entitlement.check_customer(Reader.over(session), customer, asked)
     req = replace(req, channel=asked.channel)
     version_row, policy = chk.policy_row, chk.policy
     if req.channel not in policy.channels:
@@ -526,82 +503,12 @@ def _unique(name: str, taken: set[str]) -> str:
 
 # -- listing ---------------------------------------------------------------------------
 
-LIST_COLUMNS = (
-    Ticket.id,
-    Ticket.status,
-    Ticket.outcome,
-    Ticket.severity,
-    Ticket.category,
-    Ticket.title,
-    Ticket.assignee,
-    Ticket.team,
-    Ticket.parent_id,
-    Ticket.opened_at,
-    Ticket.updated_at,
-    Ticket.sla_state,
-    Ticket.sla_due_at,
-)
-
-
-@dataclass
-class ListFilter:
-    statuses: Sequence[str] = ()
-    severities: Sequence[str] = ()
-    customer: str | None = None
-    assignee: str | None = None
-    team: str | None = None
-    open_only: bool = False
-    limit: int = 100
-    sort: str = "id"  # "id": newest first; "sla": SLA deadline first (see list_tickets)
-
-
-SORTS = ("id", "sla")
-
 
 def list_tickets(session: Session, flt: ListFilter) -> list[dict[str, Any]]:
-    stmt = (
-        select(
-            *LIST_COLUMNS, col(Customer.key).label("customer"), col(Contact.email).label("contact")
-        )
-        .join(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(Contact, Contact.id == Ticket.contact_id)
-    )
-    if flt.statuses:
-        stmt = stmt.where(col(Ticket.status).in_(flt.statuses))
-    elif flt.open_only:
-        stmt = stmt.where(Ticket.status != "closed")
-    policies.check_severities(session, list(flt.severities))
-    if flt.severities:
-        stmt = stmt.where(col(Ticket.severity).in_(flt.severities))
-    if flt.customer:
-        customer = masterdata.customer_by_key(session, flt.customer)
-        stmt = stmt.where(Ticket.customer_id == customer.id)
-    if flt.assignee:
-        stmt = stmt.where(Ticket.assignee == flt.assignee)
-    if flt.team:
-        stmt = stmt.where(Ticket.team == flt.team)
-    stmt = stmt.order_by(*_ordering(flt.sort))
-    if flt.limit > 0:
-        stmt = stmt.limit(flt.limit)
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    """``ticket list`` inside a transaction: the read query of ``services.views``."""
+    from deskctl.services import views
 
-
-def _ordering(sort: str) -> list[Any]:
-    """``sla``: open tickets already breached first (their deadline has passed), then
-    by the next SLA deadline, soonest first; open tickets without a deadline after
-    them; closed tickets last, whatever their SLA said -- nothing is owed on them any
-    more. Ties oldest first."""
-    if sort == "id":
-        return [col(Ticket.id).desc()]
-    if sort == "sla":
-        rank = case(
-            (Ticket.status == "closed", 3),
-            (Ticket.sla_state == "breached", 0),
-            (col(Ticket.sla_due_at).is_not(None), 1),
-            else_=2,
-        )
-        return [rank, col(Ticket.sla_due_at), col(Ticket.id)]
-    raise BadInput(f"--sort: {sort!r} is not one of {', '.join(SORTS)}")
+    return views.list_tickets(Reader.over(session), flt)
 
 
 def children_of(session: Session, ticket_id: int) -> list[int]:

@@ -25,25 +25,15 @@ from sqlalchemy.exc import (
 from sqlmodel import Session
 
 from deskctl import files
-from deskctl.errors import BadInput, Conflict, DeskctlError, StoreUnavailable, notice
+from deskctl.errors import BadInput, Conflict, DeskctlError, StoreUnavailable
+from deskctl.store.connect import BUSY_TIMEOUT_MS, KEYRING_SERVICE  # noqa: F401 -- cli.db uses it
+from deskctl.store.schema import SCHEMA_HEAD, migrations_dir
 
-KEYRING_SERVICE = "deskctl-db"
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
-BUSY_TIMEOUT_MS = 30_000
 
 
 def keyring_key(url: URL) -> str:
     return f"{url.username or ''}@{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
-
-
-def _password_from_keyring(url: URL) -> str | None:
-    try:
-        import keyring
-
-        return keyring.get_password(KEYRING_SERVICE, keyring_key(url))
-    except Exception as exc:  # no backend on a headless machine: fall back, never crash
-        notice(f"keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass")
-        return None
 
 
 def resolve_url(raw: str) -> URL:
@@ -55,11 +45,32 @@ def resolve_url(raw: str) -> URL:
             f"DESKCTL_DB: {url.drivername}:// is not supported; use a SQLite file path or "
             "postgresql://user@host/db"
         )
-    if url.drivername.startswith("postgresql") and url.password is None:
-        password = _password_from_keyring(url)
-        if password:
-            url = url.set(password=password)
     return url
+
+
+def _keyring_on_demand(engine: Engine, url: URL) -> None:
+    """Ask the keyring only when the server wants a password the URL does not give.
+
+    Probing it on every connect cost about half a second on a machine without a
+    keyring backend, for stores that use trust, peer, PGPASSWORD or ~/.pgpass.
+    """
+    if url.password is not None:
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _rec: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        from deskctl.store.connect import keyring_password, needs_password
+
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            if not needs_password(exc):
+                raise
+            password = keyring_password(keyring_key(url))
+            if not password:
+                raise
+            cparams["password"] = password
+            return None  # SQLAlchemy connects again, with the password
 
 
 def redacted(url: URL | str) -> str:
@@ -132,7 +143,9 @@ def _make_engine(raw_url: str) -> Engine:
             event.listen(engine, "do_connect", lambda *_: _create_sqlite_file(path))
         _sqlite_setup(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    _keyring_on_demand(engine, url)
+    return engine
 
 
 def _create_sqlite_file(path: Path) -> None:
@@ -231,24 +244,6 @@ def current_revision(engine: Engine) -> str | None:
 def _is_missing_table(exc: Exception) -> bool:
     message = str(getattr(exc, "orig", exc)).lower()
     return "no such table" in message or "does not exist" in message
-
-
-def migrations_dir() -> Path:
-    """The Alembic scripts shipped inside the package (an installed wheel included)."""
-    from importlib.resources import files
-
-    return Path(str(files("deskctl") / "migrations"))
-
-
-def _head_from_files() -> str:
-    # Revisions are numbered in the order they apply (a test checks the chain), so the
-    # highest number is the head; reading file names costs nothing next to importing alembic.
-    names = [p.name for p in (migrations_dir() / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
-    return max(name[:4] for name in names)
-
-
-# The revision this code expects: the head of the shipped migrations.
-SCHEMA_HEAD = _head_from_files()
 
 
 def alembic_config(engine: Engine) -> Any:

@@ -1,0 +1,28 @@
+"""What both ways of connecting share (``store.db`` with SQLAlchemy, ``store.dbapi``
+without): the SQLite busy timeout and the keyring, asked only on demand."""
+
+from __future__ import annotations
+
+import sys
+
+BUSY_TIMEOUT_MS = 30_000
+KEYRING_SERVICE = "deskctl-db"
+
+
+def needs_password(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return "password" in message and ("no password" in message or "authentication" in message)
+
+
+def keyring_password(key: str) -> str | None:
+    """The store's password from the keyring; only asked when the server wants one."""
+    try:
+        import keyring
+
+        return keyring.get_password(KEYRING_SERVICE, key)
+    except Exception as exc:  # no backend on a headless machine: fall back, never crash
+        print(
+            f"deskctl: keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass",
+            file=sys.stderr,
+        )
+        return None
