@@ -34,6 +34,14 @@ class Refused(DeskctlError):
     exit_status = ExitStatus.REFUSED
 
 
+class AnsweredNo(Refused):
+    """The command printed its answer and the answer is no (``contract check``: not
+    entitled): exit 1 with nothing more on stderr."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+
 class BadInput(DeskctlError):
     """The request itself is malformed: bad date, unknown option value, invalid file."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -143,10 +144,13 @@ def candidates(name: str, locale: str) -> list[str]:
     return list(dict.fromkeys(tries))
 
 
+@lru_cache(maxsize=16)
 def environment(override: Path | None = None) -> Any:
     """A Jinja2 environment over the policy's folder (if any), then the shipped templates.
 
-    HTML is autoescaped; text templates are not (they are never shown as HTML).
+    HTML is autoescaped; text templates are not (they are never shown as HTML). One
+    environment per folder for the process: it keeps the compiled templates (a mail
+    fetch renders the same few thousands of times).
     """
     import jinja2
 

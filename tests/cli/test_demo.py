@@ -301,8 +301,8 @@ def test_failed_load_still_rebuilds_the_indexes(cli, monkeypatch) -> None:
     schema = _indexes()
     monkeypatch.setattr(bulk, "BULK_INDEX_TICKETS", 10)
     monkeypatch.setattr(demo, "_write_batch", _failing_write)
-    result = cli("demo", "--tickets", "60", code=None)
-    assert isinstance(result.exception, RuntimeError)
+    result = cli("demo", "--tickets", "60", code=70)
+    assert "internal error: RuntimeError: disk full" in result.stderr
     assert _indexes() == schema
 
 

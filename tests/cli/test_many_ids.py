@@ -11,12 +11,29 @@ from tests.cli.test_flow import show, snapshot, ticket_in
 
 fast_cli, imexhs = flow.fast_cli, flow.imexhs  # the shared fixtures
 
-# Every command that changes one ticket, and arguments that make it valid on a queued one
-# (or at least reach the ticket): the shared options must be on each.
+# Every command that changes one ticket: each takes the ids and the shared options.
 CHANGES = [
-    "triage", "approve", "decline", "assign", "respond", "start", "wait", "resume", "forward",
-    "split", "resolve", "close", "reopen", "redirect", "comment", "update", "confirm",
-    "reject-solution", "contact", "onsite", "report",
+    "triage",
+    "approve",
+    "decline",
+    "assign",
+    "respond",
+    "start",
+    "wait",
+    "resume",
+    "forward",
+    "split",
+    "resolve",
+    "close",
+    "reopen",
+    "redirect",
+    "comment",
+    "update",
+    "confirm",
+    "reject-solution",
+    "contact",
+    "onsite",
+    "report",
 ]
 
 

@@ -77,8 +77,9 @@ def test_draft_bill_in_english_on_letter_for_a_us_customer(cli, dms, tmp_path) -
 def test_totals_never_stand_alone_on_a_page(cli, dms, tmp_path) -> None:
     """However many lines, the page holding the totals holds invoice lines too."""
     for n in range(1, 15):
-        log(cli, open_dms(cli, dms, title=f"Richiesta numero {n} del mese"), f"{20 + 7 * n}m",
-            at=f"2026-03-{n:02d}T09:00:00Z")  # fmt: skip
+        ticket = open_dms(cli, dms, title=f"Richiesta numero {n} del mese",
+                          at=f"2026-03-{n:02d}T08:00:00Z")  # fmt: skip
+        log(cli, ticket, f"{20 + 7 * n}m", at=f"2026-03-{n:02d}T09:00:00Z")
     seen_pages = set()
     for last in range(8, 15):
         pdf = tmp_path / f"bill-{last}.pdf"

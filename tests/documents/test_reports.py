@@ -89,3 +89,15 @@ def test_trend_compares_with_the_previous_period(cli, demo, tmp_path) -> None:
     page = html.read_text(encoding="utf-8")
     assert "previous period" in page.lower() or "periodo anterior" in page
     assert re.search(r"[▲▼=]\d", page)
+
+
+def test_overview_and_findings_fit_on_paper(cli, demo, tmp_path) -> None:
+    overview = tmp_path / "overview.pdf"
+    cli("report", "overview", *MONTH, "--pdf", overview)
+    assert tools.pages(overview) <= 5  # sections flow; no page per section (was 7)
+    assert re.search(r"1 ?/ ?\d", tools.text(overview, 1))  # page numbers
+    findings = tmp_path / "findings.pdf"
+    cli("report", "findings", "--from", "2026-01-01", "--to", "2026-11-30", "--pdf", findings)
+    text = tools.text(findings)
+    assert "threshold" not in text.lower()
+    assert tools.pages(findings) <= 13  # 37 findings; 21 pages with an evidence table each

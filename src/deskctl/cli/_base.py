@@ -13,7 +13,8 @@ from deskctl.errors import DeskctlError, ExitStatus
 
 
 def _fail(message: str, status: ExitStatus) -> None:
-    sys.stderr.write(f"deskctl: {message}\n")
+    if message:  # errors.AnsweredNo: the command's output already said why
+        sys.stderr.write(f"deskctl: {message}\n")
     sys.exit(int(status))
 
 

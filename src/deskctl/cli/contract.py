@@ -252,7 +252,9 @@ def contract_check(
     else:
         _print_check(doc)
     if not doc["entitled"]:
-        raise typer.Exit(1)
+        from deskctl.errors import AnsweredNo
+
+        raise AnsweredNo()
 
 
 def _target_text(target: dict[str, int]) -> str:

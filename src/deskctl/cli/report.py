@@ -23,6 +23,7 @@ ToOpt = typer.Option("--to", help="Last day (YYYY-MM-DD, UTC), included.")
 HtmlOpt = typer.Option(
     "--html", help="Write a self-contained printable HTML report to FILE.", metavar="FILE"
 )
+PdfOpt = typer.Option("--pdf", help="Write the report as a PDF to FILE.", metavar="FILE")
 CsvTableOpt = typer.Option(
     "--csv-table", help="Print this table as CSV (see the JSON keys); default the main one."
 )
@@ -72,13 +73,14 @@ def overview(
     csv_out: bool = CsvOpt,
     csv_table: Annotated[str | None, CsvTableOpt] = None,
     html: Annotated[str | None, HtmlOpt] = None,
+    pdf: Annotated[str | None, PdfOpt] = None,
 ) -> None:
     """Tickets opened in a period: volumes, business times, SLA trend, backlog, quality, billing."""
     from deskctl import clock
     from deskctl.domain.analysis import PERIODS
     from deskctl.errors import BadInput
     from deskctl.render import report as render
-    from deskctl.render.output import emit_json, say
+    from deskctl.render.output import emit_json
     from deskctl.services import reports as svc
 
     fmt = _output_format(json_out, csv_out, csv_table, html)
@@ -93,8 +95,8 @@ def overview(
         render.emit_csv(render.pick_table(tables, csv_table))
     elif fmt == "json":
         emit_json(doc)
-    elif fmt == "html":
-        render.write_html(html or "", render.overview_html(doc), say)
+    elif fmt == "html" or pdf:
+        _write(render.overview_html(doc), html, pdf)
     else:
         render.print_overview(doc)
 
@@ -128,12 +130,13 @@ def findings(
     json_out: bool = JsonOpt,
     csv_out: bool = CsvOpt,
     html: Annotated[str | None, HtmlOpt] = None,
+    pdf: Annotated[str | None, PdfOpt] = None,
 ) -> None:
     """Findings: where users need training, and which software or equipment needs updating."""
     from deskctl import clock
     from deskctl.domain.analysis import Thresholds
     from deskctl.render import report as render
-    from deskctl.render.output import emit_json, say
+    from deskctl.render.output import emit_json
     from deskctl.services import reports as svc
 
     fmt = _output_format(json_out, csv_out, None, html)
@@ -147,7 +150,21 @@ def findings(
         render.emit_csv(render.findings_tables(doc)[0])
     elif fmt == "json":
         emit_json(doc)
-    elif fmt == "html":
-        render.write_html(html or "", render.findings_html(doc), say)
+    elif fmt == "html" or pdf:
+        _write(render.findings_html(doc), html, pdf)
     else:
         render.print_findings(doc)
+
+
+def _write(page: str, html: str | None, pdf: str | None) -> None:
+    """The report as HTML and/or PDF; with --pdf alone nothing else is printed."""
+    from pathlib import Path
+
+    from deskctl.render import documents
+    from deskctl.render.output import say
+
+    html_path, pdf_path = (Path(html) if html else None), (Path(pdf) if pdf else None)
+    documents.check_target(html_path, "--html")
+    documents.check_target(pdf_path, "--pdf")
+    for path in documents.write(page, html_path=html_path, pdf_path=pdf_path):
+        say(f"wrote {path}")

@@ -52,7 +52,7 @@ def _shared(note_help: str) -> tuple[list[inspect.Parameter], list[inspect.Param
     ids = inspect.Parameter(
         "ticket_ids",
         kw,
-        annotation=Annotated[list[str], typer.Argument(help=IDS_HELP, metavar="ID...")],
+        annotation=Annotated[list[str], typer.Argument(help=IDS_HELP)],
     )
     options = [
         (

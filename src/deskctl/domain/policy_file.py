@@ -375,8 +375,8 @@ class _Loader:
         head = self.head(data["policy"])
         calendars = self.calendars(data["calendars"])
         severities = self.severities(data["severities"])
-        metrics = self.metrics(data.get("metrics", {}))
         clock = self.clock(data.get("clock", {}), head["required_fields"])
+        metrics = self.metrics(data.get("metrics", {}), clock.resolve_is_response)
         scope = self.scope(data.get("scope", {}))
         rates = self.rates(data["rates"], scope) if "rates" in data else None
         entitlement = self.entitlement(data.get("entitlement", {}))
@@ -663,9 +663,12 @@ class _Loader:
                 )
         return matrix
 
-    def metrics(self, raw: object) -> dict[str, MetricSpec]:
+    def metrics(self, raw: object, resolve_is_response: bool = True) -> dict[str, MetricSpec]:
         t = self.names_table(raw, ("metrics",), "metric")
-        metrics = {"response": MetricSpec("response")}
+        # Proposing a solution answers the customer: unless the policy says otherwise
+        # (clock.resolve_is_response = false), `resolve` is a first response too.
+        first = (events.RESPONDED, events.RESOLVED) if resolve_is_response else (events.RESPONDED,)
+        metrics = {"response": MetricSpec("response", stop=first)}
         for name, value in t.items():
             path: Path = ("metrics", name)
             known = KNOWN_METRICS.get(name)
@@ -673,6 +676,8 @@ class _Loader:
                 value, path, keys=("start", "stop"), required=() if known else ("stop",)
             )
             start_default, stop_default = known or ("clock", ())
+            if name == "response":
+                stop_default = first
             start = self.choice(
                 spec.get("start", start_default),
                 (*path, "start"),
@@ -1004,13 +1009,10 @@ class _Loader:
             steps.append(ProtocolStep(offset=offset, action=action, outcome=outcome, note=note))
         return ClosureProtocol(clock=clock, steps=tuple(steps))
 
-
     def mail(self, raw: object) -> MailRules:
         path: Path = ("mail",)
         t = self.table(raw, path, keys=("notify", "templates", "address"))
-        notify = self.names(
-            t.get("notify", []), (*path, "notify"), "notification", NOTIFICATIONS
-        )
+        notify = self.names(t.get("notify", []), (*path, "notify"), "notification", NOTIFICATIONS)
         templates = self.string(t["templates"], (*path, "templates")) if "templates" in t else None
         address = self.string(t["address"], (*path, "address")) if "address" in t else None
         if address is not None and "@" not in address:

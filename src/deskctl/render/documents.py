@@ -55,7 +55,7 @@ def render(name: str, reader: Reader, context: Mapping[str, Any]) -> str:
 def check_target(path: Path | None, option: str) -> None:
     """Refuse before any work a file that cannot be written (no such folder)."""
     if path is not None and not path.parent.is_dir():
-        raise BadInput(f"{option}: no directory {path.parent}")
+        raise BadInput(f"{option}: cannot write {path}: no directory {path.parent}")
 
 
 def write(html: str, *, html_path: Path | None = None, pdf_path: Path | None = None) -> list[Path]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from deskctl.domain.durations import format_duration
 from deskctl.errors import BadInput
 from deskctl.render import charts
 from deskctl.render.output import to_jsonable
@@ -53,10 +52,12 @@ class Table:
 
 
 def hours(seconds: int | None) -> str:
-    """Business time for people: whole minutes, ``1h30m``; a dash when unknown."""
+    """Business time for people, like every other span on screen: ``2h04m``, ``58h14m``,
+    ``45m`` (hours, not days: 24 business hours are several days); a dash when unknown."""
     if seconds is None:
         return "—"
-    return format_duration(round(seconds / 60) * 60)
+    h, m = divmod(round(seconds / 60), 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m"
 
 
 def pct(share: float | None) -> str:
@@ -296,7 +297,8 @@ def _ticket_list(ids: Sequence[int], limit: int = 30) -> str:
 # -- HTML ------------------------------------------------------------------------------------
 
 _CSS = """
-@page { size: A4; margin: 14mm 12mm; }
+@page { size: A4; margin: 14mm 12mm;
+  @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #666; } }
 * { box-sizing: border-box; }
 body { font-family: "Liberation Sans", "Helvetica Neue", Arial, sans-serif; color: #1a1a1a;
        margin: 0 auto; max-width: 190mm; font-size: 10.5pt; line-height: 1.35; }
@@ -305,8 +307,7 @@ h2 { font-size: 14pt; border-bottom: 1.5pt solid #37648c; padding-bottom: 1mm; m
      break-after: avoid; page-break-after: avoid; }
 h3 { font-size: 11.5pt; margin: 4mm 0 2mm; break-after: avoid; page-break-after: avoid; }
 p.meta { color: #555; margin: 0 0 4mm; }
-section { break-inside: avoid; page-break-inside: avoid; }
-.part { break-before: page; page-break-before: always; }
+.part { margin-top: 4mm; }
 .figures { display: grid; grid-template-columns: repeat(4, 1fr); gap: 3mm; }
 .figure { border: 0.5pt solid #b0bec5; border-radius: 2mm; padding: 2mm 3mm; }
 .figure .n { font-size: 15pt; font-weight: bold; display: block; }
@@ -318,8 +319,9 @@ th { background: #eceff1; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 svg.chart { display: block; max-width: 100%; height: auto; margin: 2mm 0; }
+article.finding svg.chart { max-width: 60%; max-height: 40mm; }
 svg text { font-family: inherit; fill: #1a1a1a; }
-article.finding { border-left: 1.5mm solid #37648c; padding: 1mm 0 1mm 4mm; margin: 0 0 5mm;
+article.finding { border-left: 1.5mm solid #37648c; padding: 1mm 0 1mm 4mm; margin: 0 0 3mm;
                   break-inside: avoid; page-break-inside: avoid; }
 article.finding p { margin: 1mm 0; }
 .tickets { color: #333; font-size: 9.5pt; }
@@ -388,7 +390,7 @@ def overview_html(doc: Mapping[str, Any]) -> str:
         (pct(s["reopen_rate"]), "reopen rate"),
         (pct(s["rejected_solution_rate"]), "rejected solutions"),
         (s["billable_minutes"], "billable minutes"),
-        (s["revenue"], "revenue (VAT excl.)"),
+        (s["revenue"], "invoiced: finalised invoices, VAT excl. (drafts not counted)"),
     ]
     body = [
         "<header><h1>Helpdesk overview</h1>",
@@ -559,13 +561,24 @@ def _finding_html(f: Mapping[str, Any]) -> str:
             label=f"shares of {f['subject']}",
             value_text=[pct(evidence["defect_share"]), pct(evidence["ticket_share"])],
         )
-    rows = [(k, _evidence_text(v)) for k, v in evidence.items()]
+    # The figures behind the finding on one line, not the knobs that raised it
+    # (thresholds stay in --json) nor what the heading already names.
+    figures = [
+        f"{k.replace('_', ' ')}: {_evidence_text(v)}"
+        for k, v in evidence.items()
+        if not _internal_key(k) and _evidence_text(v) not in f["subject"]
+    ]
+    line = f'<p class="tickets">{escape(" · ".join(figures))}</p>' if figures and not chart else ""
     return (
         f'<article class="finding"><h3>{escape(f["subject"])}</h3><p>{escape(f["message"])}</p>'
         + chart
-        + _html_table(("evidence", "figure"), rows)
-        + f'<p class="tickets">Tickets: {escape(_ticket_list(f["tickets"], 200))}</p></article>'
+        + line
+        + f'<p class="tickets">Tickets: {escape(_ticket_list(f["tickets"], 40))}</p></article>'
     )
+
+
+def _internal_key(key: str) -> bool:
+    return "threshold" in key or key in {"ratio", "min_defects", "misuse_repeats", "recur_days"}
 
 
 def _evidence_text(value: Any) -> str:

@@ -7,7 +7,7 @@ fetchmail, mbsync or Postfix deliver) or an IMAP folder::
     imap_host = "imap.medisoft.com.br"   # TLS on port 993 unless tls = false
     # imap_port = 993, tls = true, starttls = false (with tls = false: STARTTLS on 143)
     username = "suporte@medisoft.com.br"
-    password_command = "pass show mail/suporte"   # or: deskctl mail login --imap NAME
+    password_command = "pass show mail/suporte"   # or the keyring (service deskctl-imap)
     folder = "INBOX"
     move_to = "deskctl/done"   # optional: move handled mail there instead of flagging \\Seen
     address = "suporte@medisoft.com.br"           # our address: mail from it is a loop

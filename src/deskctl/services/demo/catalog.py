@@ -40,6 +40,17 @@ VAT = {
         _words("BR|CO|PE|IT|ES|JO|AE"), _words("0|0.19|0.18|0.22|0.21|0.16|0.05"), strict=True
     )
 }
+# Billing blocks of the demo's customers: a street, a city line and the country, and
+# the country prefix of its VAT number (invented numbers, made from the key).
+ADDRESSES = {
+    "BR": ("Rua das Flores", "01310-100 São Paulo SP", "Brasil", "BR"),
+    "CO": ("Calle 93", "110221 Bogotá D.C.", "Colombia", "CO"),
+    "PE": ("Av. Larco", "15074 Lima", "Perú", "PE"),
+    "IT": ("Via Garibaldi", "20121 Milano MI", "Italia", "IT"),
+    "ES": ("Calle Mayor", "28013 Madrid", "España", "ES"),
+    "JO": ("Zahran Street", "11183 Amman", "Jordan", "JO"),
+    "AE": ("Sheikh Zayed Road", "Dubai", "United Arab Emirates", "AE"),
+}
 CUSTOMER_NAMES = {
     "BR": _words(
         "Hospital São Lucas | Clínica Santa Clara | Laboratório Vida | Centro Médico Ipê | "

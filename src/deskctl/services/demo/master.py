@@ -12,6 +12,7 @@ from typing import Any
 
 from deskctl.domain.policy import Policy
 from deskctl.services.demo.catalog import (
+    ADDRESSES,
     AGENTS,
     CUSTOMER_NAMES,
     DAY,
@@ -187,6 +188,7 @@ class MasterData:
             vat_rate=VAT[country],
             policy=pname,
             created_at=self.now - timedelta(days=1000),
+            **billing_block(country, key),
         )
         contacts = self.contacts(cid, key, team, pname)
         windows = self.contracts(cid, pname, rank)
@@ -312,3 +314,16 @@ class MasterData:
             actor=MANAGER,
             note="invoice overdue" if overdue_since else "paid up",
         )
+
+
+def billing_block(country: str, key: str) -> dict[str, Any]:
+    """An invented billing address and VAT number, fixed by the key (no draw from the
+    random stream, so the rest of a seeded demo stays as it was)."""
+    import zlib
+
+    street, city, land, prefix = ADDRESSES[country]
+    number = zlib.crc32(key.encode("utf-8"))
+    return {
+        "billing_address": f"{street} {number % 900 + 10}\n{city}\n{land}",
+        "vat_id": f"{prefix}{number % 10**11:011d}",
+    }
