@@ -64,7 +64,7 @@ def test_a_password_in_the_config_file_is_refused(cli, tmp_path, monkeypatch) ->
     config.write_text('[smtp]\nhost = "mail.example"\npassword = "hunter2"\n')
     monkeypatch.setenv("DESKCTL_CONFIG", str(config))
     err = one_line(cli("sweep", code=2))
-    assert "[smtp] password: passwords never go in the config file" in err
+    assert "smtp.password: never write a password here" in err
     assert "hunter2" not in err
 
 
