@@ -9,8 +9,12 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 
-from deskctl.domain.validate import EARLIEST, LATEST, instant_in_range
 from deskctl.errors import BadInput
+
+# Instants deskctl accepts (docs/robustness.md): anything else is a typo, and far edges
+# would overflow date arithmetic with an offset.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 _SANE_YEARS = (EARLIEST.year - 1, LATEST.year)
 
@@ -72,3 +76,11 @@ def iso_z(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def instant_in_range(value: datetime, what: str) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise BadInput(
+            f"{what}: {value.isoformat()} is outside {EARLIEST.year}-{LATEST.year - 1}"
+        )
+    return value

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import getpass
 import os
-import sys
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from deskctl.errors import BadInput
+from deskctl.errors import BadInput, notice
 
 APP = "deskctl"
 
@@ -76,9 +75,7 @@ def _checked(path: str) -> dict[str, Any]:
                 continue  # refused where the table is read (services.mail), never echoed
             if table in KNOWN_KEYS and key not in KNOWN_KEYS[table]:
                 known = ", ".join(sorted(KNOWN_KEYS[table]))
-                sys.stderr.write(
-                    f"deskctl: warning: {path}: [{table}] {key} is unknown (known: {known})\n"
-                )
+                notice(f"warning: {path}: [{table}] {key} is unknown (known: {known})")
     return cfg
 
 

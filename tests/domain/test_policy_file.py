@@ -63,7 +63,8 @@ def test_minimal_policy_takes_documented_defaults() -> None:
     assert policy.vendor == "Acme Software"
     assert policy.channels == ("portal", "email", "phone")
     assert policy.reopen_window == 14 * 86400
-    assert policy.metrics == {"response": MetricSpec("response")}
+    # resolve counts as the first response unless [clock] resolve_is_response = false
+    assert policy.metrics == {"response": MetricSpec("response", stop=("responded", "resolved"))}
     assert policy.clock == ClockRules()
     assert policy.closure is None and policy.rates is None
     office = policy.calendars["office"]

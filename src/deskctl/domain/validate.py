@@ -22,24 +22,15 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from deskctl.clock import EARLIEST, LATEST, instant_in_range  # noqa: F401 -- re-exported
 from deskctl.errors import BadInput
 
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 FUTURE_SKEW = timedelta(minutes=5)
 MAX_ID = 2**63 - 1
 
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_~-]*$")
-
-
-def instant_in_range(value: datetime, what: str) -> datetime:
-    if not EARLIEST <= value < LATEST:
-        raise BadInput(
-            f"{what}: {value.isoformat()} is outside {EARLIEST.year}-{LATEST.year - 1}"
-        )
-    return value
 
 
 def event_time(at: datetime, *, now: datetime, opened_at: datetime | None) -> None:

@@ -3,7 +3,7 @@ without): the SQLite busy timeout and the keyring, asked only on demand."""
 
 from __future__ import annotations
 
-import sys
+from deskctl.errors import notice
 
 BUSY_TIMEOUT_MS = 30_000
 KEYRING_SERVICE = "deskctl-db"
@@ -21,8 +21,5 @@ def keyring_password(key: str) -> str | None:
 
         return keyring.get_password(KEYRING_SERVICE, key)
     except Exception as exc:  # no backend on a headless machine: fall back, never crash
-        print(
-            f"deskctl: keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass",
-            file=sys.stderr,
-        )
+        notice(f"keyring unavailable ({type(exc).__name__}); using PGPASSWORD or ~/.pgpass")
         return None
