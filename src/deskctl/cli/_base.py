@@ -39,8 +39,11 @@ def _map_store_error(exc: Exception) -> DeskctlError | None:
         return None
     from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-    from deskctl.errors import Conflict, StoreUnavailable
+    from deskctl.errors import Conflict, Refused, StoreUnavailable
 
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "42501":
+        first = (str(exc.orig).strip().splitlines() or ["permission denied"])[0]
+        return Refused(f"refused by the database: {first}")
     if isinstance(exc, IntegrityError):
         return Conflict("changed by someone else meanwhile; try again")
     if isinstance(exc, OperationalError) or (

@@ -61,8 +61,10 @@ def _run(
     from deskctl.services.flow import Ctx
 
     clean_note = note.strip() if note and note.strip() else None
-    ctx = Ctx(now=when(at), actor=acting_user(), note=clean_note, if_rev=if_rev)
+    now = when(at)
     with store_session(write=True) as s:
+        # inside the transaction: the acting agent is the one the store decided
+        ctx = Ctx(now=now, actor=acting_user(), note=clean_note, if_rev=if_rev)
         change = action(s, ctx)
         doc = ticket_document(s, change.ticket_id) if json_out else None
     for hint in change.hints:

@@ -48,8 +48,10 @@ from deskctl.domain.entitlement import (
     check_entitlement,
 )
 from deskctl.domain.policy import Policy
+from deskctl.domain.roles import Act
 from deskctl.errors import BadInput, Refused
 from deskctl.services import masterdata, policies
+from deskctl.store import identity
 from deskctl.store.models import (
     Contact,
     ContactNaming,
@@ -59,8 +61,6 @@ from deskctl.store.models import (
     PolicyVersion,
     Product,
 )
-
-OVERRIDE_ROLES = ("manager", "admin")
 
 
 @dataclass(frozen=True)
@@ -242,15 +242,12 @@ class Acceptance:
 
 
 def check_override(session: Session, reason: str | None, actor: str) -> str | None:
-    """The override reason, once the acting user is known to be a manager or an admin."""
+    """The override reason, once the acting user is known to be a manager (domain.roles)."""
     if reason is None:
         return None
     if not reason.strip():
         raise BadInput("--override needs a reason")
-    role = masterdata.role_of(session, actor)
-    if role not in OVERRIDE_ROLES:
-        who = f"{actor} is {'an agent' if role else 'not a registered agent'}"
-        raise Refused(f"--override needs the manager or admin role; {who}")
+    identity.require(session, Act.OVERRIDE)
     return reason.strip()
 
 

@@ -46,7 +46,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
-from deskctl.errors import BadInput, Refused
+from deskctl.errors import BadInput
 from deskctl.store import db
 from deskctl.store.models import OutboxMessage
 
@@ -125,16 +125,12 @@ def sender_address() -> str:
 
 
 def store_password(settings: SmtpSettings, password: str) -> None:
-    """Put the SMTP password in the system keyring (``deskctl mail login``)."""
-    try:
-        import keyring
+    """Put the SMTP password in the system keyring (``deskctl mail login``), or refuse."""
+    from deskctl import keyring_secrets
 
-        keyring.set_password(KEYRING_SERVICE, settings.keyring_key(), password)
-    except Exception as exc:
-        raise Refused(
-            f"keyring unavailable ({type(exc).__name__}): no password stored; "
-            "install a keyring backend or use an SMTP relay that needs none"
-        ) from None
+    keyring_secrets.save(
+        KEYRING_SERVICE, settings.keyring_key(), password, instead=keyring_secrets.SMTP_HINT
+    )
 
 
 def smtp_password(settings: SmtpSettings) -> str | None:

@@ -7,9 +7,6 @@ updates the projection row in one transaction, guarded by the row's ``rev``
 
 from __future__ import annotations
 
-import hashlib
-import re
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +21,8 @@ from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Conflict, NotFound
-from deskctl.services import masterdata, policies
+from deskctl.services import attachments, masterdata, policies
+from deskctl.services.attachments import AttachmentIn
 from deskctl.store.models import (
     Attachment,
     Contact,
@@ -34,15 +32,6 @@ from deskctl.store.models import (
 )
 
 TICKET_FIELDS = ("product", "version", "os", "server", "hardware", "task", "error", "description")
-
-
-@dataclass
-class AttachmentIn:
-    """An attachment to store: read fully before anything is written."""
-
-    filename: str
-    content: bytes
-    content_type: str | None = None
 
 
 @dataclass
@@ -65,16 +54,6 @@ def read_attachment(path: str) -> AttachmentIn:
     except OSError as exc:
         raise BadInput(f"--attach: cannot read {path}: {exc.strerror or exc}") from None
     return AttachmentIn(filename=p.name, content=content)
-
-
-def sanitize_filename(name: str) -> str:
-    """A safe file name: no directories, no hidden files, plain characters only."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "attachment"
-    stem, dot, ext = base.rpartition(".")
-    if dot and len(base) > 120:
-        return stem[: 119 - len(ext)] + "." + ext
-    return base[:120]
 
 
 def parse_eml(path: str) -> tuple[str, str, str, list[AttachmentIn]]:
@@ -281,7 +260,7 @@ def _sla_columns(
 
 
 def open_ticket(
-    session: Session, req: OpenRequest, *, now: datetime, actor: str, attachments_dir: Path
+    session: Session, req: OpenRequest, *, now: datetime, actor: str
 ) -> Ticket:
     """Open a ticket once the contract check (SPEC §8) lets it in; nothing is written otherwise.
 
@@ -360,57 +339,8 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     apply(session, ticket, [], new, now=now, policy=policy)
-    store_attachments(session, ticket.id, req.attachments, attachments_dir, now)
+    attachments.store(session, ticket.id, req.attachments, now)
     return ticket
-
-
-def store_attachments(
-    session: Session, ticket_id: int, files: Sequence[AttachmentIn], root: Path, now: datetime
-) -> list[Attachment]:
-    """Copy files into the data dir; if the transaction fails the caller removes the folder."""
-    if not files:
-        return []
-    folder = root / str(ticket_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    taken = {p.name for p in folder.iterdir()}
-    rows = []
-    for item in files:
-        name = _unique(sanitize_filename(item.filename), taken)
-        taken.add(name)
-        target = folder / name
-        target.write_bytes(item.content)
-        row = Attachment(
-            ticket_id=ticket_id,
-            filename=name,
-            stored_path=str(target),
-            size=len(item.content),
-            sha256=hashlib.sha256(item.content).hexdigest(),
-            content_type=item.content_type,
-            added_at=now,
-        )
-        session.add(row)
-        rows.append(row)
-    session.flush()
-    return rows
-
-
-def discard_attachments(root: Path, ticket_id: int | None) -> None:
-    if ticket_id is not None:
-        shutil.rmtree(root / str(ticket_id), ignore_errors=True)
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    if name not in taken:
-        return name
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    n = 2
-    while True:
-        candidate = f"{stem}-{n}{'.' + ext if ext else ''}"
-        if candidate not in taken:
-            return candidate
-        n += 1
 
 
 # -- listing ---------------------------------------------------------------------------
@@ -495,8 +425,7 @@ def children_of(session: Session, ticket_id: int) -> list[int]:
 
 
 def attachments_of(session: Session, ticket_id: int) -> list[Attachment]:
-    stmt = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
-    return list(session.execute(stmt).scalars())
+    return attachments.list_for(session, ticket_id)
 
 
 def count(session: Session) -> int:

@@ -18,10 +18,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
-from deskctl.errors import StoreUnavailable
+from deskctl.errors import Refused, StoreUnavailable
 
 KEYRING_SERVICE = "deskctl-db"
 BUSY_TIMEOUT_MS = 30_000
+# A GRANT or one of migration 0007's triggers said no: refused (exit 1), not a crash.
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def keyring_key(url: URL) -> str:
@@ -118,6 +120,8 @@ def store_errors() -> Iterator[None]:
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise StoreUnavailable(f"store unavailable: {_first_line(exc)}") from None
+        if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+            raise Refused(f"refused by the database: {_first_line(exc)}") from None
         raise
 
 
@@ -127,17 +131,36 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def session(engine: Engine | None = None, *, write: bool = False) -> Iterator[Session]:
-    """One transaction. ``write=True`` takes SQLite's write lock up front."""
+def session(
+    engine: Engine | None = None, *, write: bool = False, act_as: bool = False
+) -> Iterator[Session]:
+    """One transaction. ``write=True`` takes SQLite's write lock up front.
+
+    A write transaction first checks who is acting (store.identity): a read-only
+    role or a forged ``DESKCTL_USER`` is refused before anything is written, and
+    inside the block ``config.acting_user()`` names the identity found.
+    ``act_as``: the command writes history in other agents' names (demo, imports).
+    """
+    from deskctl import config
+    from deskctl.domain.roles import Act
+    from deskctl.store import identity
+
     engine = engine or default_engine()
     bind = engine.execution_options(begin="IMMEDIATE") if write else engine
     with store_errors(), Session(bind, expire_on_commit=False) as s:
+        token = None
         try:
+            if write:
+                who = identity.require(s, Act.WORK, act_as=act_as)
+                token = config.ACTING.set(who.login)
             yield s
             s.commit()
         except BaseException:
             s.rollback()
             raise
+        finally:
+            if token is not None:
+                config.ACTING.reset(token)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -190,6 +213,11 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     before = current_revision(engine)
     with store_errors():
         command.upgrade(alembic_config(engine), revision)
+        if engine.dialect.name == "postgresql":
+            from deskctl.store import teams
+
+            with engine.begin() as conn:  # tables added by this upgrade get their GRANTs
+                teams.apply_if_possible(conn)
     return before, current_revision(engine)
 
 
