@@ -50,9 +50,9 @@ def parse_date(text: str, *, what: str = "date") -> date:
 
 
 def iso_z(value: datetime | None) -> str | None:
-    """Render an instant as ISO-8601 UTC with ``Z`` (the JSON contract)."""
+    """Render an instant as ISO-8601 UTC with ``Z``, in whole seconds (the JSON contract)."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

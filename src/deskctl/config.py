@@ -53,9 +53,22 @@ def database_url() -> str:
     raw = os.environ.get("DESKCTL_DB") or config().get("database", {}).get("url")
     if not raw:
         return f"sqlite:///{data_dir() / 'deskctl.db'}"
-    if "://" in raw:
-        return raw
-    return f"sqlite:///{Path(raw).expanduser().resolve()}"
+    return _url_from(raw)
+
+
+def _url_from(raw: str) -> str:
+    return raw if "://" in raw else f"sqlite:///{Path(raw).expanduser().resolve()}"
+
+
+def explicit_database_url() -> str | None:
+    """The store named by ``DESKCTL_DB`` alone (the demo honours it, never the config's)."""
+    raw = os.environ.get("DESKCTL_DB")
+    return _url_from(raw) if raw else None
+
+
+def demo_store_path() -> Path:
+    """Where `deskctl demo` builds its own store when DESKCTL_DB is not set."""
+    return data_dir() / "demo.db"
 
 
 # The identity a write transaction established (store.db.session): on PostgreSQL the

@@ -12,6 +12,8 @@ class ExitStatus(IntEnum):
     NOT_FOUND = 3
     CONFLICT = 4  # changed by someone else meanwhile
     STORE_UNAVAILABLE = 5
+    INTERNAL = 70  # a bug: an exception nobody expected (sysexits EX_SOFTWARE)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class DeskctlError(Exception):

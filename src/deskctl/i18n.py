@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+Day = date  # the type, under a name the Formatter.date method does not shadow
+
 SUPPORTED = ("pt-BR", "es-CO", "it-IT", "pt-PT", "en")
 DEFAULT = "en"
 COUNTRY_LOCALES = {
@@ -103,6 +105,12 @@ class Formatter:
         if isinstance(value, datetime):
             value = self.local(value).date()
         return str(format_date(value, format=width, locale=_babel(self.locale)))
+
+    def day(self, value: Day) -> str:
+        """A day as the locale names it in a list: ``ter., 10 de março``, ``Tue, March 10``."""
+        from babel.dates import format_skeleton
+
+        return str(format_skeleton("MMMMEEEEd", value, locale=_babel(self.locale)))
 
     def local(self, instant: datetime) -> datetime:
         return instant.astimezone(ZoneInfo(self.timezone))

@@ -113,15 +113,36 @@ def test_bad_input_is_one_line_and_exit_code(medisoft, args, code, message) -> N
     assert len(lines) == 1 and message in lines[0]
 
 
-def test_several_policies_need_policy_option(cli) -> None:
+def test_a_unique_calendar_name_needs_no_policy(cli) -> None:
     cli("init", "--policy", str(EXAMPLES / "medisoft.toml"))
     cli("policy", "load", str(EXAMPLES / "dms.toml"))
-    cli("calendar", "due", "rome", "--from", "2026-03-05T09:00Z", "--in", "1h", code=2)
+    doc = cli.json("calendar", "due", "rome", "--from", "2026-03-05T09:00:00+01:00", "--in", "1h")
+    assert doc == {"due_at": "2026-03-05T09:00:00Z"}
+    assert cli.json("calendar", "show", "medisoft", "--month", "2026-04")["days"]
+    rows = cli.json("calendar", "list")
+    assert {(r["policy"], r["name"]) for r in rows} >= {("dms", "rome"), ("medisoft", "medisoft")}
+    assert cli("calendar", "list").stdout.splitlines()[0].split("\t")[0] == "dms"
+
+
+def test_a_calendar_name_in_two_policies_needs_policy(cli, tmp_path) -> None:
+    cli("init", "--policy", str(EXAMPLES / "dms.toml"))
+    twin = tmp_path / "twin.toml"
+    twin.write_text((EXAMPLES / "dms.toml").read_text().replace('name = "dms"', 'name = "twin"', 1))
+    cli("policy", "load", str(twin))
+    result = cli("calendar", "due", "rome", "--from", "2026-03-05T09:00Z", "--in", "1h", code=2)
+    assert "calendar 'rome' is in the policies dms, twin: name one with --policy" in result.stderr
     doc = cli.json(
         "calendar", "due", "rome", "--from", "2026-03-05T09:00:00+01:00", "--in", "1h",
         "--policy", "dms",
     )  # fmt: skip
     assert doc == {"due_at": "2026-03-05T09:00:00Z"}
+
+
+def test_an_unknown_calendar_among_several_policies_is_not_found(cli) -> None:
+    cli("init", "--policy", str(EXAMPLES / "medisoft.toml"))
+    cli("policy", "load", str(EXAMPLES / "dms.toml"))
+    result = cli("calendar", "show", "paris", code=3)
+    assert "no calendar 'paris' in the policies dms, medisoft" in result.stderr
 
 
 def test_show_month_names_holidays_and_counts_open_time(medisoft) -> None:

@@ -283,22 +283,23 @@ def _indexes() -> list[tuple[str, str, tuple[str, ...], bool]]:
 
 def test_large_demo_rebuilds_its_indexes(cli, monkeypatch, store) -> None:
     """Big demos build the ticket indexes after the load; the schema ends up unchanged."""
-    from deskctl.services import demo
+    from deskctl.services.demo import bulk
 
     cli("init")
     schema = _indexes()
     assert any(ix[1] == "ix_ticket_status_opened" for ix in schema)
-    monkeypatch.setattr(demo, "BULK_INDEX_TICKETS", 10)
+    monkeypatch.setattr(bulk, "BULK_INDEX_TICKETS", 10)
     cli("demo", "--tickets", "60")
     assert _indexes() == schema
 
 
 def test_failed_load_still_rebuilds_the_indexes(cli, monkeypatch) -> None:
     from deskctl.services import demo
+    from deskctl.services.demo import bulk
 
     cli("init")
     schema = _indexes()
-    monkeypatch.setattr(demo, "BULK_INDEX_TICKETS", 10)
+    monkeypatch.setattr(bulk, "BULK_INDEX_TICKETS", 10)
     monkeypatch.setattr(demo, "_write_batch", _failing_write)
     result = cli("demo", "--tickets", "60", code=None)
     assert isinstance(result.exception, RuntimeError)
@@ -322,3 +323,30 @@ def test_terminal_shows_the_top_of_the_queue_and_the_counts(cli, monkeypatch) ->
     assert f"in_progress ({in_progress}" in out  # the queue groups open tickets by status
     assert "closed (" not in out
     assert "tickets" in out and "400" in out
+
+
+def test_demo_rows_follow_the_columns_derived_from_the_tables(cli, monkeypatch) -> None:
+    """The bulk writer's column lists come from the tables; every row the maker makes has
+    one value per column, in the table's order (a kind lands in ``kind``, a seq in ``seq``)."""
+    from deskctl.domain import events
+    from deskctl.services import demo
+    from deskctl.services.demo import bulk
+    from deskctl.store.models import SQLModel
+
+    seen: list[Any] = []
+
+    def checking_write(engine: Any, batch: Any) -> None:
+        seen.append(batch)
+        bulk._write_batch(engine, batch)
+
+    monkeypatch.setattr(demo, "_write_batch", checking_write)
+    cli("demo", "--tickets", "40")
+    ticket, event = bulk.table_columns("ticket"), bulk.table_columns("ticket_event")
+    left = set(SQLModel.metadata.tables["ticket"].columns.keys()) - set(ticket)
+    assert left == set(bulk.LEFT_TO_DEFAULTS["ticket"])
+    kinds = {v for k, v in vars(events).items() if k.isupper() and isinstance(v, str)}
+    for batch in seen:
+        assert {len(row) for row in batch.tickets} == {len(ticket)}
+        assert {len(row) for row in batch.events} == {len(event)}
+        assert {row[event.index("kind")] for row in batch.events} <= kinds
+        assert all(isinstance(row[event.index("seq")], int) for row in batch.events)

@@ -77,7 +77,7 @@ def test_customer_add_list_and_duplicate(cli, store) -> None:
     rows = cli.json("customer", "list")
     assert rows == [
         {"key": "acme", "name": "ACME Srl", "country": "IT", "vat_rate": "0.22", "policy": None,
-         "created_at": rows[0]["created_at"]}
+         "locale": "it-IT", "created_at": rows[0]["created_at"]}
     ]
     dup = cli("customer", "add", "acme", "--name", "Other", "--country", "IT", code=2)
     assert dup.stderr.strip() == "deskctl: customer 'acme' already exists"

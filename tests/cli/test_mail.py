@@ -98,7 +98,9 @@ def test_agenda_mail_is_delivered_over_smtp_once(cli, monkeypatch, smtp_port) ->
     assert msg["From"] == "support@vendor.example"
     assert msg["Message-ID"] == message_id(f"protocol:{tid}:1:4", "support@vendor.example")
     assert msg["Message-ID"].endswith("@vendor.example>")
-    assert "Tue 10 Mar: 09:15-18:00" in msg.get_content()
+    # in the Colombian contact's language, the agenda in Bogotá time
+    assert "mar, 10 de marzo: 09:15-18:00" in msg.get_body(("plain",)).get_content()
+    assert msg["Auto-Submitted"] == "auto-generated"
     [row] = cli.json("mail", "outbox")
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 1, None)
     assert row["message_id"] == msg["Message-ID"]
@@ -224,7 +226,8 @@ def test_a_broken_smtp_config_stops_the_sweep_before_anything(cli, monkeypatch, 
 def test_outbox_lists_newest_first_and_checks_its_options(cli, monkeypatch) -> None:
     seed = prepare(cli)
     tid = new_verifying(cli, seed, bog(MONDAY_10))
-    sweep_at(cli, monkeypatch, bog("2026-03-16 09:00"))  # both agenda e-mails, to the Maildir
+    sweep_at(cli, monkeypatch, bog(TUESDAY))  # the first agenda e-mail, to the Maildir
+    sweep_at(cli, monkeypatch, bog("2026-03-11 11:05"))  # the second one
     rows = cli.json("mail", "outbox")
     assert [r["key"] for r in rows] == [f"protocol:{tid}:1:5", f"protocol:{tid}:1:4"]
     assert {r["status"] for r in rows} == {"sent"}

@@ -250,19 +250,26 @@ def test_agenda_emails_go_to_the_contact_maildir_without_smtp(cli, monkeypatch, 
     new_verifying(cli, seed, bog("2026-03-10 09:00"))
     sweep_at(cli, monkeypatch, bog("2026-03-10 09:05"))
 
+    import email
+    import email.policy
+
     box = mailbox.Maildir(str(isolated / "deskctl-data" / "outbox"), create=False)
-    messages = [m for m in box if m["X-Deskctl-Ticket"] == str(tid)]
+    parsed = [email.message_from_bytes(box.get_bytes(k), policy=email.policy.default)
+              for k in box.iterkeys()]
+    messages = [m for m in parsed if m["X-Deskctl-Ticket"] == str(tid)]
     assert len(messages) == 1
     msg = messages[0]
     assert msg["To"] == "luis@clinic.example"
-    assert msg["Subject"] == f"[#{tid}] Please confirm the solution: PACS viewer hangs"
-    body = msg.get_payload(decode=True).decode()
+    # in the Colombian contact's language (es-CO), times in Bogotá
+    assert str(msg["Subject"]) == f"[#{tid}] Confirme la solución: PACS viewer hangs"
+    body = msg.get_body(("plain",)).get_content()
     assert "Restarted the DICOM router" in body
-    # free slots from the next quarter hour, less alice's other calls, three open days
-    assert "Tue 10 Mar: 09:15-12:00, 12:15-15:00, 15:15-18:00" in body
-    assert "Wed 11 Mar: 08:00-18:00" in body and "Thu 12 Mar: 08:00-18:00" in body
-    assert "Fri 13 Mar" not in body
-    assert "Thu 12 Mar 2026 13:00" in body  # when it closes as accepted
+    # free slots from the next quarter hour, less alice's other calls, and none after
+    # the automatic close (Thu 12 Mar 13:00)
+    assert "mar, 10 de marzo: 09:15-12:00, 12:15-15:00, 15:15-18:00" in body
+    assert "mié, 11 de marzo: 08:00-18:00" in body and "jue, 12 de marzo: 08:00-13:00" in body
+    assert "13 de marzo" not in body
+    assert "12/03/2026 13:00 (America/Bogota -05)" in body  # when it closes as accepted
     rows = [r for r in table("outbox_message") if r["key"].startswith(f"protocol:{tid}:")]
     assert len(rows) == 1 and rows[0]["sent_at"] is not None and rows[0]["attempts"] == 1
 

@@ -318,7 +318,8 @@ def test_missing_required_fields_leave_the_ticket_incomplete(cli) -> None:
 
 def test_channel_outside_the_policy_is_usage_error(cli) -> None:
     seed = _seed_progresssoft(cli)
-    result = cli(*_open_args(seed, *ALL_REQUIRED), code=2)  # portal is not a ProgressSoft channel
+    # portal is not a ProgressSoft channel
+    result = cli(*_open_args(seed, *ALL_REQUIRED, "--channel", "portal"), code=2)
     assert "--channel" in result.stderr
     assert _ticket_count(cli) == 0
 
@@ -459,7 +460,7 @@ def test_db_backup_contains_the_attachments(cli, tmp_path: Path) -> None:
     assert content == shot.read_bytes()
 
 
-def test_attachments_saved_as_files_before_0007_are_still_read(cli, tmp_path: Path) -> None:
+def test_attachments_saved_as_files_before_0008_are_still_read(cli, tmp_path: Path) -> None:
     from sqlalchemy import text
 
     from deskctl.store import db

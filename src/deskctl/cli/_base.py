@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -16,21 +17,50 @@ def _fail(message: str, status: ExitStatus) -> None:
     sys.exit(int(status))
 
 
+DEBUG_VAR = "DESKCTL_DEBUG"
+
+
 class DeskGroup(TyperGroup):
-    """Every command runs inside this: one line on stderr and the SPEC §10 exit code."""
+    """Every command runs inside this: one line on stderr and the SPEC §10 exit code.
+
+    An exception nobody expected is a bug: one line and exit 70 (the traceback with
+    DESKCTL_DEBUG=1), so exit 1 keeps meaning "refused by a rule". Ctrl-C exits 130.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from deskctl.cli import _help
+
+        _help.apply(self)
+        if not sys.stderr.isatty():
+            self.rich_markup_mode = None  # usage errors in a log or a pipe: plain text, no boxes
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
+        from typer.exceptions import Abort, Exit, TyperException
+
         try:
             return super().invoke(ctx)
         except DeskctlError as exc:
             _fail(exc.message, exc.exit_status)
         except KeyboardInterrupt:
-            _fail("interrupted", ExitStatus.REFUSED)
+            _fail("interrupted", ExitStatus.INTERRUPTED)
+        except (TyperException, Exit, Abort):  # usage errors, --help, typer.Exit: typer's own
+            raise
+        except BrokenPipeError:
+            raise  # `deskctl ... | head`: typer's main exits quietly
         except Exception as exc:
             mapped = _map_store_error(exc)
-            if mapped is None:
+            if mapped is not None:
+                _fail(mapped.message, mapped.exit_status)
+            if os.environ.get(DEBUG_VAR):
                 raise
-            _fail(mapped.message, mapped.exit_status)
+            _fail(_internal(exc), ExitStatus.INTERNAL)
+
+
+def _internal(exc: Exception) -> str:
+    detail = (str(exc).strip().splitlines() or [""])[0]
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return f"internal error: {what}; run with {DEBUG_VAR}=1 for the traceback"
 
 
 def _map_store_error(exc: Exception) -> DeskctlError | None:

@@ -25,12 +25,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _calendar(name: str, policy_name: str | None) -> Any:
-    """The named calendar of the loaded policy (the only one, or --policy)."""
+    """The named calendar: of --policy, else of the one policy that has a calendar so named."""
     from deskctl.domain.calendar import calendar_from_policy
     from deskctl.services import policies
 
     with store_session() as s:
-        _, policy = policies.latest(s, policy_name)
+        policy = policies.with_calendar(s, name, policy_name)
     return calendar_from_policy(policy, name)
 
 
@@ -64,15 +64,19 @@ def list_(
     json_out: bool = JsonOpt,
     csv_out: bool = CsvOpt,
 ) -> None:
-    """List the calendars of the policy: zone, weekly hours, holidays, plans using them."""
+    """List the calendars (of every policy, or of --policy): zone, weekly hours, holidays, plans.
+
+    Examples: `deskctl calendar list`, `deskctl calendar due medisoft --in 8h`.
+    """
     from deskctl.render.calendar import calendar_rows, print_calendar_list
     from deskctl.render.output import choose_format
     from deskctl.services import policies
 
     fmt = choose_format(json_out=json_out, csv_out=csv_out)
     with store_session() as s:
-        _, loaded = policies.latest(s, policy)
-    print_calendar_list(calendar_rows(loaded), fmt)
+        chosen: list[str | None] = [policy] if policy else [*policies.names(s)] or [None]
+        loaded = [policies.latest(s, name)[1] for name in chosen]
+    print_calendar_list([row for p in loaded for row in calendar_rows(p)], fmt)
 
 
 @calendar_app.command("show")

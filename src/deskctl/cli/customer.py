@@ -24,8 +24,12 @@ def _customer_row(c: Any) -> dict:
         "country": c.country,
         "vat_rate": c.vat_rate,
         "policy": c.policy,
+        "locale": c.locale,
         "created_at": c.created_at,
     }
+
+
+LOCALE_HELP = "Language of its e-mails: pt-BR, es-CO, it-IT, pt-PT or en."
 
 
 @customer_app.command("add")
@@ -39,9 +43,10 @@ def customer_add(
     policy: Annotated[
         str | None, typer.Option("--policy", help="Policy name, when several are loaded.")
     ] = None,
+    locale: Annotated[str | None, typer.Option("--locale", help=LOCALE_HELP)] = None,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Add a customer."""
+    """Add a customer; its e-mails are in --locale, by default its country's language."""
     from deskctl import clock
     from deskctl.domain.billing import parse_vat_rate
     from deskctl.render.output import emit_json, say
@@ -50,7 +55,14 @@ def customer_add(
     rate = parse_vat_rate(vat_rate) if vat_rate else None
     with store_session(write=True) as s:
         row = masterdata.add_customer(
-            s, key, name=name, country=country, vat_rate=rate, policy=policy, now=clock.now()
+            s,
+            key,
+            name=name,
+            country=country,
+            vat_rate=rate,
+            policy=policy,
+            now=clock.now(),
+            locale=locale,
         )
         doc = _customer_row(row)
     if json_out:
@@ -116,6 +128,9 @@ def contact_add(
     named: Annotated[
         bool, typer.Option("--named", help="A support contact named by the customer.")
     ] = False,
+    locale: Annotated[
+        str | None, typer.Option("--locale", help="Their e-mails' language (else the customer's).")
+    ] = None,
     json_out: bool = JsonOpt,
 ) -> None:
     """Add a contact to a customer."""
@@ -126,9 +141,22 @@ def contact_add(
 
     with store_session(write=True) as s:
         row = masterdata.add_contact(
-            s, customer, email, name=name, named=named, now=clock.now(), actor=acting_user()
+            s,
+            customer,
+            email,
+            name=name,
+            named=named,
+            now=clock.now(),
+            actor=acting_user(),
+            locale=locale,
         )
-        doc = {"customer": customer, "email": row.email, "name": row.name, "named": row.named}
+        doc = {
+            "customer": customer,
+            "email": row.email,
+            "name": row.name,
+            "named": row.named,
+            "locale": masterdata.contact_locale(s, row),
+        }
     if json_out:
         emit_json(doc)
     else:

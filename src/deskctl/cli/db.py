@@ -19,17 +19,32 @@ def register(app: typer.Typer) -> None:
 
 def init(
     policy_file: Annotated[
-        str | None, typer.Option("--policy", help="Also load this policy file.")
+        str | None, typer.Option("--policy", metavar="FILE", help="Also load this policy file.")
+    ] = None,
+    example: Annotated[
+        str | None,
+        typer.Option(
+            "--example", metavar="NAME", help="Also load this shipped example policy."
+        ),
     ] = None,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Create or upgrade the store (idempotent), and optionally load a policy."""
+    """Create or upgrade the store (idempotent), and optionally load a policy.
+
+    Examples: `deskctl init`, `deskctl init --example medisoft`, `deskctl init --policy acme.toml`.
+    """
     from deskctl import clock
     from deskctl.config import acting_user
     from deskctl.render.output import emit_json, say
     from deskctl.services import policies
     from deskctl.store import db
 
+    if policy_file and example:
+        from deskctl.errors import BadInput
+
+        raise BadInput("give --policy FILE or --example NAME, not both")
+    if example:
+        policy_file = policies.example_path(example)
     engine = db.default_engine()
     text = policies.read_policy_file(policy_file) if policy_file else None
     if text is not None:

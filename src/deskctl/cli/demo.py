@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -34,15 +35,20 @@ def demo(
     knowledge-base articles and N tickets opened over the last 12 months, each
     with a full event history, work log and sub-tickets where split.
 
-    Writes into DESKCTL_DB (created if needed). Refuses, with exit 1, a store
-    that already holds tickets, customers, products or KB articles: there is no
+    Without DESKCTL_DB it builds its own store, demo.db in the data dir, replaced
+    on each run (your real store is never touched), and prints the line that
+    points other commands at it: `export DESKCTL_DB=...`. With DESKCTL_DB set it
+    writes there (created if needed) and refuses, with exit 1, a store that
+    already holds tickets, customers, products or KB articles: there is no
     --force, point DESKCTL_DB at a new file instead. Times are relative to now
     (DESKCTL_NOW).
+
+    Examples: `deskctl demo`, `deskctl demo --tickets 100000 --seed 7`.
     """
     import time
 
     from deskctl import clock
-    from deskctl.config import acting_user
+    from deskctl.config import acting_user, demo_store_path, explicit_database_url
     from deskctl.errors import BadInput
     from deskctl.render.output import emit_json, is_terminal, say
     from deskctl.services import demo as svc
@@ -51,10 +57,18 @@ def demo(
     if not 0 <= tickets <= MAX_TICKETS:
         raise BadInput(f"--tickets must be between 0 and {MAX_TICKETS:,}, not {tickets}")
     now = clock.now()
-    engine = db.default_engine()
+    explicit = explicit_database_url()
+    fresh = None if explicit else _fresh_file(demo_store_path())
+    engine = db.get_engine(explicit or f"sqlite:///{fresh}")
     started = time.perf_counter()
     result = svc.build_demo(engine, tickets=tickets, seed=seed, now=now, actor=acting_user())
     seconds = time.perf_counter() - started
+    if fresh is not None:
+        engine.dispose()  # closes the last connection, so SQLite folds its WAL into the file
+        final_url = f"sqlite:///{demo_store_path()}"
+        db.dispose(final_url)
+        _replace(fresh, demo_store_path())
+        engine = db.get_engine(final_url)
     with db.session(engine) as s:
         doc = svc.summary(s)
         queue = _queue(s) if not json_out and is_terminal() else []
@@ -62,6 +76,8 @@ def demo(
         f"demo: {result.tickets:,} tickets, {result.events:,} events, "
         f"{result.worklog:,} work-log entries in {seconds:.1f} s into {db.redacted(engine.url)}"
     )
+    if fresh is not None:
+        say(f"export DESKCTL_DB={demo_store_path()}")
     if json_out:
         emit_json(
             {
@@ -75,6 +91,25 @@ def demo(
         )
         return
     _show(doc, queue)
+
+
+_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def _fresh_file(final: Path) -> Path:
+    """An empty path next to ``final`` to build in: a failed demo leaves the last one whole."""
+    import os
+
+    fresh = final.with_name(f"{final.name}.{os.getpid()}.new")
+    for path in [fresh, *(Path(f"{fresh}{s}") for s in _SIDECARS)]:
+        path.unlink(missing_ok=True)
+    return fresh
+
+
+def _replace(fresh: Path, final: Path) -> None:
+    for suffix in _SIDECARS:  # the old demo's sidecars would not match the new file
+        Path(f"{final}{suffix}").unlink(missing_ok=True)
+    fresh.replace(final)
 
 
 def _queue(session: Any) -> list[Any]:

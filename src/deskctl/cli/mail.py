@@ -9,7 +9,7 @@ import typer
 
 from deskctl.cli._base import CsvOpt, JsonOpt, store_session, sub_app
 
-mail_app = sub_app("Outgoing e-mail: SMTP password, the outbox.")
+mail_app = sub_app("E-mail: fetch incoming mail, the quarantine, the outbox, passwords.")
 
 
 def register(app: typer.Typer) -> None:
@@ -72,3 +72,147 @@ def outbox(
         Column("last_error", "LAST ERROR"),
     ]
     emit_rows(rows, columns, fmt, empty="the outbox is empty")
+
+
+FETCH_HELP = "Only this mailbox of config.toml (repeat); default: all."
+
+
+@mail_app.command("fetch")
+def fetch(
+    mailbox: Annotated[list[str] | None, typer.Option("--mailbox", help=FETCH_HELP)] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most this many messages per mailbox.")
+    ] = None,
+    deliver: Annotated[
+        bool, typer.Option("--deliver/--no-deliver", help="Send the outbox afterwards.")
+    ] = True,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Read new mail ([mailboxes.*] in config.toml) into tickets; for cron, before sweep.
+
+    Each message is handled once however often or concurrently this runs: a reply
+    threads onto its ticket, a known contact's new mail opens one, a stranger's is
+    quarantined (`mail quarantine list`), auto-replies and bounces are only counted.
+    """
+    from deskctl import clock
+    from deskctl.config import paths
+    from deskctl.errors import BadInput
+    from deskctl.render.output import emit_json, say
+    from deskctl.services import mail_sources
+    from deskctl.store import db
+
+    if limit is not None and limit < 1:
+        raise BadInput("--limit must be 1 or more")
+    boxes = mail_sources.mailboxes()
+    names = list(mailbox or boxes)
+    unknown = [n for n in names if n not in boxes]
+    if unknown:
+        known = ", ".join(boxes) or "none configured"
+        raise BadInput(f"--mailbox: no mailbox {', '.join(unknown)} ({known})")
+    if not names:
+        raise BadInput("no [mailboxes.NAME] in config.toml: see docs/mail.md")
+    engine = db.ready_engine()
+    reports = []
+    for name in names:
+        box = boxes[name]
+        report = mail_sources.fetch(
+            engine,
+            box,
+            now=clock.now,
+            attachments_dir=paths().attachments,
+            own=mail_sources.own_addresses(box, boxes),
+            limit=limit,
+        )
+        reports.append(report)
+        if not json_out:
+            counts = ", ".join(f"{n} {k}" for k, n in sorted(report.counts.items()))
+            say(f"{name}: {report.total} message(s){': ' + counts if counts else ''}")
+    sent = None
+    if deliver:
+        from deskctl.services import mail
+
+        sent = mail.deliver_pending(engine, now=clock.now())
+        if not json_out and sent.deliveries:
+            say(f"outbox: {sent.sent} sent, {sent.failed} failed, {sent.pending} pending")
+    if json_out:
+        outbox = sent.to_json() if sent is not None else None
+        emit_json({"mailboxes": [r.to_json() for r in reports], "outbox": outbox})
+
+
+quarantine_app = sub_app("Mail from unknown senders, held until opened or discarded.")
+mail_app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    all_: Annotated[bool, typer.Option("--all", help="Also opened and discarded ones.")] = False,
+    json_out: bool = JsonOpt,
+    csv_out: bool = CsvOpt,
+) -> None:
+    """Held messages, oldest first."""
+    from deskctl.render.output import Column, choose_format, emit_rows
+    from deskctl.services import inbox
+
+    fmt = choose_format(json_out=json_out, csv_out=csv_out)
+    with store_session() as s:
+        rows = inbox.quarantine_rows(s, all_=all_, limit=0)
+    columns = [
+        Column("id", "ID", "right"),
+        Column("status", "STATUS"),
+        Column("received_at", "RECEIVED"),
+        Column("sender", "FROM"),
+        Column("subject", "SUBJECT"),
+        Column("reason", "WHY"),
+    ]
+    emit_rows(rows, columns, fmt, empty="the quarantine is empty")
+
+
+@quarantine_app.command("open")
+def quarantine_open(
+    qid: Annotated[int, typer.Argument(help="Quarantine id (mail quarantine list).")],
+    customer: Annotated[str, typer.Option("--customer", help="The customer it is for.")],
+    contact: Annotated[
+        str | None,
+        typer.Option("--contact", help="Their contact (default: the sender, added if new)."),
+    ] = None,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Open a held message as a ticket for a customer; prints the new id."""
+    from deskctl import clock
+    from deskctl.config import acting_user, paths
+    from deskctl.render.output import emit_json
+    from deskctl.services import inbox
+    from deskctl.services import tickets as svc
+
+    root = paths().attachments
+    with store_session(write=True) as s:
+        ticket = inbox.open_quarantined(
+            s,
+            qid,
+            customer=customer,
+            contact=contact,
+            now=clock.now(),
+            actor=acting_user(),
+            attachments_dir=root,
+        )
+        doc = svc.ticket_json(s, ticket) if json_out else None
+        ticket_id = ticket.id
+    if json_out:
+        emit_json(doc)
+    else:
+        typer.echo(ticket_id)
+
+
+@quarantine_app.command("discard")
+def quarantine_discard(
+    qid: Annotated[int, typer.Argument(help="Quarantine id (mail quarantine list).")],
+) -> None:
+    """Discard a held message (kept as discarded, never deleted)."""
+    from deskctl import clock
+    from deskctl.config import acting_user
+    from deskctl.render.output import say
+    from deskctl.services import inbox
+
+    with store_session(write=True) as s:
+        inbox.discard_quarantined(s, qid, now=clock.now(), actor=acting_user())
+    say(f"quarantined message {qid} discarded")

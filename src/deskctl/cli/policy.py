@@ -17,15 +17,32 @@ def register(app: typer.Typer) -> None:
 
 @policy_app.command("load")
 def load(
-    path: Annotated[str, typer.Argument(help="The policy file (TOML).")],
+    path: Annotated[
+        str | None, typer.Argument(help="The policy file (TOML).", show_default=False)
+    ] = None,
+    example: Annotated[
+        str | None,
+        typer.Option(
+            "--example",
+            metavar="NAME",
+            help="Load a shipped example policy instead of a file (see `policy examples`).",
+        ),
+    ] = None,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Validate a policy file and store it as a new version (unchanged files store nothing)."""
+    """Validate a policy file and store it as a new version (unchanged files store nothing).
+
+    Examples: `deskctl policy load acme.toml`, `deskctl policy load --example medisoft`.
+    """
     from deskctl import clock
     from deskctl.config import acting_user
+    from deskctl.errors import BadInput
     from deskctl.render.output import emit_json, say
     from deskctl.services import policies
 
+    if (path is None) == (example is None):
+        raise BadInput("name a policy file or --example NAME (one of them)")
+    path = path or policies.example_path(str(example))
     text = policies.read_policy_file(path)
     policies.validate(text, path)  # a bad file never opens a write transaction
     with store_session(write=True) as s:
@@ -36,6 +53,16 @@ def load(
         say(f"policy {loaded.name} loaded as version {loaded.version}")
     else:
         say(f"policy {loaded.name} unchanged (version {loaded.version})")
+
+
+@policy_app.command("examples")
+def examples(json_out: bool = JsonOpt) -> None:
+    """The example policies shipped with deskctl (load one with `policy load --example NAME`)."""
+    from deskctl.render.output import Column, choose_format, emit_rows
+    from deskctl.services import policies
+
+    cols = [Column("name", "NAME"), Column("vendor", "VENDOR"), Column("file", "FILE")]
+    emit_rows(policies.examples(), cols, choose_format(json_out=json_out))
 
 
 @policy_app.command("show")

@@ -20,7 +20,14 @@ def open_(
     title: Annotated[str | None, typer.Option("--title", help="Short summary.")] = None,
     customer: Annotated[str | None, typer.Option("--customer", help="Customer key.")] = None,
     contact: Annotated[str | None, typer.Option("--contact", help="Contact e-mail.")] = None,
-    channel: Annotated[str, typer.Option("--channel", help="portal, email, phone...")] = "portal",
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            "--channel",
+            help="portal, email, phone...; default the policy's default_channel (its first), "
+            "email for --from-eml when the plan takes e-mail.",
+        ),
+    ] = None,
     product: Annotated[str | None, typer.Option("--product", help="Product name.")] = None,
     version: Annotated[str | None, typer.Option("--version", help="Software version.")] = None,
     os_: Annotated[str | None, typer.Option("--os", help="Operating system and version.")] = None,
@@ -70,7 +77,6 @@ def open_(
         contact = contact or sender
         title = title or subject
         description = description or body
-        channel = "email" if channel == "portal" else channel
         files.extend(eml_files)
     if not contact:
         raise BadInput("--contact is required (or --from-eml)")
@@ -81,6 +87,7 @@ def open_(
         contact=contact,
         title=title,
         channel=channel,
+        from_email=bool(from_eml),
         fields={
             "product": product,
             "version": version,

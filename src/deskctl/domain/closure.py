@@ -21,7 +21,9 @@ Choices the spec leaves open:
   returned, as the ticket is closed by then.
 - The customer's answer ends the round: CONFIRMED (closed ``resolved``) or
   SOLUTION_REJECTED (back to ``in_progress``), as does any move out of
-  ``awaiting_verification``.
+  ``awaiting_verification``. A CUSTOMER_REPLIED (an e-mail that says neither yes
+  nor no) ends it too: no later step fires, and the engineer, who has read the
+  reply, confirms or rejects.
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from deskctl.domain.events import CONFIRMED, PROTOCOL_STEP, SOLUTION_REJECTED, Event
+from deskctl.domain.events import (
+    CONFIRMED,
+    CUSTOMER_REPLIED,
+    PROTOCOL_STEP,
+    SOLUTION_REJECTED,
+    Event,
+)
 from deskctl.domain.policy import ClosureProtocol
 from deskctl.domain.sla import CalendarLike
 from deskctl.errors import BadInput
@@ -104,7 +112,9 @@ def current_round(events: Sequence[Event]) -> tuple[int, datetime] | None:
                 entered_at = event.at
                 answered = False
             status = event.to_status
-        if event.kind in (CONFIRMED, SOLUTION_REJECTED):
+        # a reply while awaiting verification is an answer: the engineer reads it
+        replied = event.kind == CUSTOMER_REPLIED and status == AWAITING_VERIFICATION
+        if event.kind in (CONFIRMED, SOLUTION_REJECTED) or replied:
             answered = True
     if status != AWAITING_VERIFICATION or answered or entered_at is None:
         return None

@@ -41,6 +41,7 @@ ONSITE_ARRIVED = "onsite_arrived"
 REPORT_REQUESTED = "report_requested"
 REPORT_DELIVERED = "report_delivered"
 PLAN_CHANGED = "plan_changed"  # data: plan, calendar
+CUSTOMER_REPLIED = "customer_replied"  # data: text, message_id, attachments (mail fetch)
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,18 @@ class EntitlementRules:
     eol_notice_days: int = 365  # seed 003: 12 months' notice
 
 
+NOTIFICATIONS = ("acknowledgement", "response", "solution", "closure")
+
+
+@dataclass(frozen=True)
+class MailRules:
+    """What the policy e-mails customers (``[mail]``); nothing unless it says so."""
+
+    notify: tuple[str, ...] = ()  # of NOTIFICATIONS
+    templates: str | None = None  # a folder of templates overriding the shipped ones
+    address: str | None = None  # the support address: Reply-To of every message
+
+
 @dataclass(frozen=True)
 class Policy:
     name: str
@@ -182,6 +194,7 @@ class Policy:
     )
     clock: ClockRules = field(default_factory=ClockRules)
     channels: tuple[str, ...] = ("portal", "email", "phone")
+    default_channel: str = ""  # a ticket opened without --channel; "" means channels[0]
     required_fields: tuple[str, ...] = ()  # intake fields a ticket needs to leave draft
     scope: ScopeRules = field(default_factory=ScopeRules)
     closure: ClosureProtocol | None = None
@@ -189,3 +202,9 @@ class Policy:
     entitlement: EntitlementRules = field(default_factory=EntitlementRules)
     reopen_window: int | None = 14 * 86400  # seconds after closing; None: no limit
     description: str = ""
+    mail: MailRules = field(default_factory=MailRules)
+
+    @property
+    def opening_channel(self) -> str:
+        """The channel of a ticket opened without one: ``default_channel``, else the first."""
+        return self.default_channel or self.channels[0]

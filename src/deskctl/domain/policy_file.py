@@ -41,6 +41,7 @@ from deskctl.domain.durations import format_duration, parse_duration
 from deskctl.domain.policy import (
     BILLING_MODES,
     INTAKE_FIELDS,
+    NOTIFICATIONS,
     OUTCOMES,
     STATES,
     WEEKDAYS,
@@ -50,6 +51,7 @@ from deskctl.domain.policy import (
     EntitlementRules,
     Interval,
     InterventionRate,
+    MailRules,
     MetricSpec,
     Plan,
     Policy,
@@ -353,6 +355,7 @@ class _Loader:
             "closure",
             "rates",
             "entitlement",
+            "mail",
         )
         self.table(data, (), keys=tables, what="table")
         for name in ("policy", "calendars", "severities", "plans"):
@@ -370,6 +373,7 @@ class _Loader:
             data["plans"], calendars, severities, metrics, head["channels"], rates, entitlement
         )
         closure = self.closure(data["closure"]) if "closure" in data else None
+        mail = self.mail(data.get("mail", {}))
         return Policy(
             name=head["name"],
             vendor=head["vendor"],
@@ -380,23 +384,41 @@ class _Loader:
             metrics=metrics,
             clock=clock,
             channels=head["channels"],
+            default_channel=head["default_channel"],
             required_fields=head["required_fields"],
             scope=scope,
             closure=closure,
             rates=rates,
             entitlement=entitlement,
             reopen_window=head["reopen_window"],
+            mail=mail,
         )
 
     def head(self, raw: object) -> dict[str, Any]:
         path: Path = ("policy",)
-        keys = ("name", "vendor", "description", "channels", "required_fields", "reopen_window")
+        keys = (
+            "name",
+            "vendor",
+            "description",
+            "channels",
+            "default_channel",
+            "required_fields",
+            "reopen_window",
+        )
         t = self.table(raw, path, keys=keys, required=("name", "vendor"))
         channels = self.names(
             t.get("channels", list(DEFAULT_CHANNELS)), (*path, "channels"), "channel"
         )
         if not channels:
             self.fail((*path, "channels"), "list at least one channel")
+        default_channel = self.string(
+            t.get("default_channel", channels[0]), (*path, "default_channel")
+        )
+        if default_channel not in channels:
+            self.fail(
+                (*path, "default_channel"),
+                f"{default_channel!r} is not one of the channels ({', '.join(channels)})",
+            )
         window_raw = t.get("reopen_window", "14d")
         window_path = (*path, "reopen_window")
         if window_raw is True:
@@ -409,6 +431,7 @@ class _Loader:
             "vendor": self.string(t["vendor"], (*path, "vendor")),
             "description": self.string(t.get("description", ""), (*path, "description")),
             "channels": channels,
+            "default_channel": default_channel,
             "required_fields": self.names(
                 t.get("required_fields", []),
                 (*path, "required_fields"),
@@ -880,6 +903,19 @@ class _Loader:
             note = self.string(s.get("note", ""), (*step_path, "note"))
             steps.append(ProtocolStep(offset=offset, action=action, outcome=outcome, note=note))
         return ClosureProtocol(clock=clock, steps=tuple(steps))
+
+
+    def mail(self, raw: object) -> MailRules:
+        path: Path = ("mail",)
+        t = self.table(raw, path, keys=("notify", "templates", "address"))
+        notify = self.names(
+            t.get("notify", []), (*path, "notify"), "notification", NOTIFICATIONS
+        )
+        templates = self.string(t["templates"], (*path, "templates")) if "templates" in t else None
+        address = self.string(t["address"], (*path, "address")) if "address" in t else None
+        if address is not None and "@" not in address:
+            self.fail((*path, "address"), f"{address!r} is not an e-mail address")
+        return MailRules(notify=notify, templates=templates or None, address=address or None)
 
 
 def _span(start: int, end: int) -> str:

@@ -1,6 +1,6 @@
 """Who may do what: the one role table, checked by the program on every backend.
 
-PostgreSQL enforces the same table itself (GRANTs, triggers: migration 0007), so
+PostgreSQL enforces the same table itself (GRANTs, triggers: migration 0008), so
 a client that skips these checks gets nowhere; on SQLite (a single-user file)
 this table is the whole enforcement.
 

@@ -195,7 +195,9 @@ def print_calendar_list(rows: Sequence[Mapping[str, Any]], fmt: str) -> None:
     def joined(value: Any) -> str:
         return ", ".join(value) if value else ""
 
+    several = len({row["policy"] for row in rows}) > 1
     columns = [
+        *([Column("policy", "POLICY")] if several else []),
         Column("name", "CALENDAR"),
         Column("timezone", "ZONE"),
         Column("summary", "HOURS"),

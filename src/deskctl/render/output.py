@@ -105,10 +105,16 @@ def stderr_console() -> Any:
     return Console(stderr=True, no_color=no_color(), highlight=False, soft_wrap=True)
 
 
+# Wide enough that no value is ever cut or wrapped when stdout is a file or a pipe.
+PIPE_WIDTH = 10_000
+
+
 def stdout_console() -> Any:
+    """A terminal gets its width; a pipe or a file gets every value whole."""
     from rich.console import Console
 
-    return Console(no_color=no_color(), highlight=False)
+    width = None if is_terminal() else PIPE_WIDTH
+    return Console(no_color=no_color(), highlight=False, width=width)
 
 
 def say(message: str) -> None:

@@ -100,11 +100,9 @@ def _pct(value: float | None) -> str:
 
 def _console() -> Any:
     """The terminal's width on a terminal; wide when piped, so no cell is cut or wrapped."""
-    from rich.console import Console
+    from deskctl.render.output import stdout_console
 
-    from deskctl.render.output import is_terminal, no_color
-
-    return Console(no_color=no_color(), highlight=False, width=None if is_terminal() else 250)
+    return stdout_console()
 
 
 def print_report(doc: Mapping[str, Any]) -> None:

@@ -99,10 +99,11 @@ def list_json(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def ticket_document(session: Any, ticket_id: int) -> dict[str, Any]:
     """``ticket show --json``: the ticket, its attachments and its full history."""
+    from deskctl.services import sla
     from deskctl.services import tickets as svc
 
     ticket = svc.get(session, ticket_id)
-    doc = svc.ticket_json(session, ticket, sla=_sla(session, ticket))
+    doc = svc.ticket_json(session, ticket, sla=sla.ticket_sla_json(session, ticket))
     doc["attachments"] = [
         {"filename": a.filename, "size": a.size, "sha256": a.sha256,
          "content_type": a.content_type}
@@ -110,18 +111,6 @@ def ticket_document(session: Any, ticket_id: int) -> dict[str, Any]:
     ]
     doc["events"] = [svc.event_json(e) for e in svc.load_events(session, ticket_id)]
     return doc
-
-
-def _sla(session: Any, ticket: Any) -> dict[str, Any]:
-    """The SLA clocks, when the SLA engine is available for this ticket."""
-    import importlib
-
-    try:
-        sla = importlib.import_module("deskctl.services.sla")
-    except ImportError:
-        return {}
-    result: dict[str, Any] = sla.ticket_sla_json(session, ticket)
-    return result
 
 
 def print_ticket(doc: Mapping[str, Any]) -> None:

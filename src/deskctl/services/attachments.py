@@ -3,13 +3,14 @@
 So every member of a team reads what a colleague attached, ``db backup`` holds
 it, and a ticket moves between stores whole. ``store`` is the one way in: ticket
 open and mail fetch both call it. Attachments written as files before migration
-0007 (``attachment.stored_path``, no blob) are still read from their file.
+0008 (``attachment.stored_path``, no blob) are still read from their file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,8 +34,9 @@ class AttachmentIn:
 
 def sanitize_filename(name: str) -> str:
     """A safe file name: no directories, no hidden files, plain characters only."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "attachment"
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
+    # letters of any script stay (relatório.pdf); spaces, controls and symbols do not
+    base = re.sub(r"[^\w.-]+", "_", base).strip("._") or "attachment"
     stem, dot, ext = base.rpartition(".")
     if dot and len(base) > 120:
         return stem[: 119 - len(ext)] + "." + ext
@@ -104,6 +106,6 @@ def _legacy(row: Attachment) -> bytes:
         return Path(row.stored_path).read_bytes()
     except OSError:
         raise NotFound(
-            f"attachment {row.filename!r} was stored as a file before 0007 and {row.stored_path} "
+            f"attachment {row.filename!r} was stored as a file before 0008 and {row.stored_path} "
             "is not readable here"
         ) from None

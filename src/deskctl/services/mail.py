@@ -20,10 +20,11 @@ name is derived from the key too and an existing file means "already delivered".
 
 Settings (``[smtp]`` in config.toml): ``host``, ``port`` (default 587, 465 with
 ``ssl``), ``starttls`` (default true unless ``ssl``), ``ssl``, ``username``,
-``from``, ``timeout`` (seconds, default 30). The password is never in the file:
-``deskctl mail login`` puts it in the system keyring. Without an ``[smtp]`` host,
-messages are written into the Maildir ``<data dir>/outbox`` (``new/``), which any
-mail reader opens.
+``from``, ``timeout`` (seconds, default 30), ``password_command``. The password is
+never in the file: ``password_command`` prints it (its first line is used: ``pass
+show mail/desk``), or ``deskctl mail login`` puts it in the system keyring. Without
+an ``[smtp]`` host, messages are written into the Maildir ``<data dir>/outbox``
+(``new/``), which any mail reader opens.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
-from deskctl.errors import BadInput
+from deskctl.errors import BadInput, Refused
 from deskctl.store import db
 from deskctl.store.models import OutboxMessage
 
@@ -67,6 +68,7 @@ class SmtpSettings:
     username: str | None = None
     sender: str = DEFAULT_FROM
     timeout: float = 30.0
+    password_command: str | None = None
 
     def keyring_key(self) -> str:
         return f"{self.username or ''}@{self.host}:{self.port}"
@@ -104,7 +106,19 @@ def smtp_settings(cfg: dict[str, Any] | None = None) -> SmtpSettings | None:
         username=str(table["username"]) if table.get("username") else None,
         sender=str(table.get("from") or DEFAULT_FROM),
         timeout=float(timeout),
+        password_command=_password_command(table),
     )
+
+
+def _password_command(table: dict[str, Any]) -> str | None:
+    if "password" in table:
+        raise BadInput("config: smtp.password: never write a password here: use password_command")
+    value = table.get("password_command")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise BadInput("config: smtp.password_command must be a command line")
+    return value.strip()
 
 
 def _flag(table: dict[str, Any], name: str, default: bool) -> bool:
@@ -134,9 +148,14 @@ def store_password(settings: SmtpSettings, password: str) -> None:
 
 
 def smtp_password(settings: SmtpSettings) -> str | None:
-    """The password from the keyring; a headless machine gets one line and no password."""
+    """``password_command``'s first line, else the keyring; a headless machine without
+    either gets one line on stderr and no password."""
     if not settings.username:
         return None
+    if settings.password_command:
+        from deskctl.services.mail_sources import run_password_command
+
+        return run_password_command(settings.password_command, "smtp")
     try:
         import keyring
 
@@ -165,11 +184,21 @@ def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessag
     msg["To"] = row.recipient
     msg["Subject"] = row.subject
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(row.key, sender)
+    msg["Message-ID"] = row.message_id or message_id(row.key, sender)
+    if row.in_reply_to:
+        msg["In-Reply-To"] = row.in_reply_to
+    if row.thread_refs:
+        msg["References"] = row.thread_refs
+    msg["Reply-To"] = row.reply_to or sender
+    if row.automatic:
+        # RFC 3834: the customer's auto-responder must not answer this message
+        msg["Auto-Submitted"] = "auto-generated"
     msg["X-Deskctl-Key"] = row.key
     if row.ticket_id is not None:
         msg["X-Deskctl-Ticket"] = str(row.ticket_id)
     msg.set_content(row.body)
+    if row.html:
+        msg.add_alternative(row.html, subtype="html")
     return msg
 
 
@@ -188,8 +217,16 @@ def enqueue(
     body: str,
     now: datetime,
     ticket_id: int | None = None,
+    html: str | None = None,
+    in_reply_to: str | None = None,
+    thread_refs: str | None = None,
+    reply_to: str | None = None,
+    automatic: bool = True,
 ) -> None:
-    """Add a message to the outbox (in the caller's transaction); the key is unique."""
+    """Add a message to the outbox (in the caller's transaction); the key is unique.
+
+    The Message-ID is fixed now, so a reply to it finds the ticket (services.inbox).
+    """
     from sqlalchemy import insert
 
     session.execute(
@@ -201,6 +238,12 @@ def enqueue(
             body=body,
             created_at=now,
             attempts=0,
+            message_id=message_id(key, sender_address()),
+            html=html,
+            in_reply_to=in_reply_to,
+            thread_refs=thread_refs,
+            reply_to=reply_to,
+            automatic=automatic,
         )
     )
 
@@ -243,6 +286,8 @@ class SmtpTransport:
                 conn.login(s.username, password)
         except (OSError, smtplib.SMTPException) as exc:
             raise TransportDown(f"{self.name}: {_one_line(exc)}") from None
+        except Refused as exc:  # the password command failed: the outbox waits
+            raise TransportDown(f"{self.name}: {exc.message}") from None
         return conn
 
     def send(self, msg: EmailMessage) -> None:
@@ -497,5 +542,5 @@ def _row_json(row: OutboxMessage) -> dict[str, Any]:
         "sent_at": row.sent_at,
         "attempts": row.attempts,
         "last_error": row.last_error,
-        "message_id": message_id(row.key, sender_address()),
+        "message_id": row.message_id or message_id(row.key, sender_address()),
     }

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session
 
+from deskctl import i18n
 from deskctl.domain import roles
 from deskctl.domain.roles import Act
 from deskctl.errors import BadInput, NotFound, Refused
@@ -62,6 +63,7 @@ def add_customer(
     vat_rate: Decimal | None,
     policy: str | None,
     now: datetime,
+    locale: str | None = None,
 ) -> Customer:
     _check_key(key, "customer")
     country = country.strip().upper()
@@ -79,6 +81,7 @@ def add_customer(
         country=country,
         vat_rate=vat_rate,
         policy=policy,
+        locale=_locale(locale) or i18n.locale_for_country(country),
         created_at=now,
     )
     session.add(row)
@@ -102,16 +105,23 @@ def add_contact(
     named: bool,
     now: datetime,
     actor: str,
+    locale: str | None = None,
 ) -> Contact:
     customer = customer_by_key(session, customer_key)
     email = _check_email(email)
+    locale = _locale(locale)
     existing = session.execute(
         select(Contact.id).where(Contact.customer_id == customer.id, Contact.email == email)
     ).first()
     if existing:
         raise BadInput(f"contact {email} already exists for {customer_key}")
     row = Contact(
-        customer_id=customer.id, email=email, name=name.strip(), named=named, created_at=now
+        customer_id=customer.id,
+        email=email,
+        name=name.strip(),
+        named=named,
+        locale=locale,
+        created_at=now,
     )
     session.add(row)
     session.flush()
@@ -144,6 +154,25 @@ def contact_by_email(session: Session, email: str, customer_key: str | None = No
     if len(rows) > 1:
         raise BadInput(f"contact {email} belongs to several customers: give --customer")
     return rows[0]
+
+
+def _locale(tag: str | None) -> str | None:
+    if tag is None or not tag.strip():
+        return None
+    try:
+        return i18n.normalise(tag.strip())
+    except ValueError as exc:
+        raise BadInput(f"--locale: {exc}") from None
+
+
+def contact_locale(session: Session, contact: Contact) -> str:
+    """The language a contact reads: theirs, else their customer's, else the country's."""
+    customer = session.get(Customer, contact.customer_id)
+    return i18n.resolve(
+        contact.locale,
+        customer.locale if customer else None,
+        country=customer.country if customer else None,
+    )
 
 
 def list_contacts(session: Session, customer_key: str | None = None) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -62,6 +63,31 @@ def read_policy_file(path: str) -> str:
         raise BadInput(f"policy file {path} is not UTF-8 text") from None
 
 
+def examples_dir() -> Path:
+    """The example policies shipped inside the package (an installed wheel included)."""
+    from importlib.resources import files
+
+    return Path(str(files("deskctl") / "examples"))
+
+
+def examples() -> list[dict]:
+    """The shipped example policies: name, vendor and file, for `policy examples`."""
+    rows = []
+    for path in sorted(examples_dir().glob("*.toml")):
+        policy = parse_cached(path.read_text(encoding="utf-8"), str(path))
+        rows.append({"name": path.stem, "vendor": policy.vendor, "file": str(path)})
+    return rows
+
+
+def example_path(name: str) -> str:
+    """The file of the shipped example policy ``name``; unknown names list the choices."""
+    path = examples_dir() / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted(examples_dir().glob("*.toml")))
+        raise NotFound(f"no example policy {name!r}; the examples are: {known}")
+    return str(path)
+
+
 def load(session: Session, text: str, *, source: str, actor: str, now: datetime) -> Loaded:
     """Validate and store a new version (a manager's act); an unchanged file stores nothing."""
     from deskctl.domain.policy_file import policy_digest
@@ -96,6 +122,28 @@ def _latest_row(session: Session, name: str) -> PolicyVersion | None:
         .limit(1)
     )
     return session.execute(stmt).scalars().first()
+
+
+def with_calendar(session: Session, calendar: str, policy: str | None) -> Policy:
+    """The policy whose calendar ``calendar`` is meant: --policy, else the one that has it.
+
+    ``--policy`` is needed only when two loaded policies have a calendar of that name.
+    """
+    loaded = names(session)
+    if policy is not None or len(loaded) <= 1:
+        return latest(session, policy)[1]
+    owners = [p for p in (latest(session, n)[1] for n in loaded) if calendar in p.calendars]
+    if len(owners) == 1:
+        return owners[0]
+    if not owners:
+        raise NotFound(
+            f"no calendar {calendar!r} in the policies {', '.join(loaded)}; "
+            "see `deskctl calendar list`"
+        )
+    raise BadInput(
+        f"calendar {calendar!r} is in the policies {', '.join(p.name for p in owners)}: "
+        "name one with --policy"
+    )
 
 
 def names(session: Session) -> list[str]:

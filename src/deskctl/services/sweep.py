@@ -515,6 +515,10 @@ class _ProtocolRun:
 
     def perform(self, step: closure.ScheduledStep) -> Action:
         now = self.ctx.now
+        skipped = self.skip_reason(step)
+        recorded: dict[str, Any] = {"round": self.round, "index": step.index}
+        if skipped:
+            recorded["skipped"] = skipped
         self.s.execute(
             insert(table_of(SweepStep)).values(
                 key=step.key,
@@ -522,7 +526,7 @@ class _ProtocolRun:
                 action=step.action,
                 due_at=step.due_at,
                 done_at=now,
-                data={"round": self.round, "index": step.index},
+                data=recorded,
             )
         )
         data: dict[str, Any] = {
@@ -535,9 +539,15 @@ class _ProtocolRun:
         }
         if step.note:
             data["note"] = step.note
+        if skipped:
+            data["skipped"] = skipped
         self._append(
             Event(self.state.version + 1, step.due_at, PROTOCOL_STEP, self.ctx.actor, data=data)
         )
+        if skipped:
+            return Action(
+                self.ticket_id, step.action, step.due_at, step.key, f"skipped ({skipped})"
+            )
         detail = getattr(self, f"_do_{step.action}", self._do_other)(step)
         return Action(self.ticket_id, step.action, step.due_at, step.key, detail)
 
@@ -575,19 +585,43 @@ class _ProtocolRun:
         contact = self._contact()
         if contact is None:
             return "no contact e-mail: nothing sent"
-        subject, body = agenda_mail(
+        composed = agenda_mail(
             self.ctx, self.s, self.ticket, self.state, self.policy, self.schedule, contact
         )
-        mail.enqueue(
+        if composed is None:
+            return "no contact e-mail: nothing sent"
+        from deskctl.services import notify
+
+        subject, text, html = composed
+        notify.send(
             self.s,
             key=step.key,
+            ticket=self.ticket,
+            policy=self.policy,
             recipient=contact.email,
             subject=subject,
-            body=body,
+            text=text,
+            html=html,
             now=self.ctx.now,
-            ticket_id=self.ticket_id,
         )
         return f"agenda e-mail to {contact.email} queued"
+
+    def skip_reason(self, step: closure.ScheduledStep) -> str | None:
+        """Why a catch-up must not send this e-mail: a later step (the next e-mail or
+        the close) is already due, so its deadline and its agenda have passed."""
+        if step.action != "email":
+            return None
+        later = [
+            st
+            for st in self.schedule
+            if (st.due_at, st.index) > (step.due_at, step.index)
+            and st.action in ("email", closure.CLOSE)
+        ]
+        nxt = min(later, key=lambda st: (st.due_at, st.index), default=None)
+        if nxt is None or nxt.due_at > self.ctx.now:
+            return None
+        what = "the automatic close" if nxt.action == closure.CLOSE else "the next e-mail"
+        return f"late: {what} was due {iso_z(nxt.due_at)} before this sweep ran"
 
     def _do_close(self, step: closure.ScheduledStep) -> str:
         outcome = step.outcome or closure.DEFAULT_CLOSE_OUTCOME
@@ -660,54 +694,43 @@ def agenda_mail(
     policy: Policy,
     schedule: Sequence[closure.ScheduledStep],
     contact: Contact,
-) -> tuple[str, str]:
-    """Subject and body of a protocol e-mail: the question, the agenda, the deadline.
+) -> tuple[str, str, str] | None:
+    """Subject, text and HTML of a protocol e-mail in the contact's language: the
+    question, the engineer's agenda, the deadline (None: the ticket has no reader).
 
     The agenda shows free slots only (no other customer's ticket is named): the
-    calendar's open hours of the next business days from now, less the slots of
-    the engineer's own protocol calls on other tickets.
+    calendar's open hours of the next business days from now and before the automatic
+    close, less the slots of the engineer's own protocol calls on other tickets.
     """
+    from deskctl.services import notify
+
+    reader = notify.reader(session, ticket, policy)
+    if reader is None:
+        return None
     zone = ctx.zone(policy, ticket.calendar)
-    engineer = _engineer_name(session, state.assignee)
     calendar = ctx.calendar(policy, ticket.calendar)
     busy = _engineer_busy(ctx, session, state.assignee, int(ticket.id)) if state.assignee else []
-    lines = agenda_lines(calendar, zone, ctx.now, busy)
     close = next((st for st in schedule if st.action == closure.CLOSE), None)
-    greeting = f"Hello {contact.name}," if contact.name else "Hello,"
-    body = [
-        greeting,
-        "",
-        f"on {_local(state.resolved_at or ctx.now, zone)} we proposed a solution to your "
-        f'ticket #{ticket.id} "{ticket.title}".',
+    until = close.due_at if close is not None else None
+    slots = [
+        {
+            "label": reader.fmt.day(day),
+            "spans": [f"{_hhmm(lo, zone)}-{_hhmm(hi, zone, end=True)}" for lo, hi in spans],
+        }
+        for day, spans in agenda_slots(calendar, zone, ctx.now, busy, until=until)
     ]
-    if state.solution:
-        body += ["", f"  {state.solution}"]
-    body += [
-        "",
-        "We could not reach you to confirm that it works. Please reply to this e-mail,",
-        f"or book a slot with {engineer} to go through it together",
-        f"(times in {zone.key}):",
-        "",
-        *(f"  {line}" for line in lines or ["(no open hours in the next days)"]),
-        "",
-    ]
-    if close is not None:
-        body += [
-            f"If we do not hear from you by {_local(close.due_at, zone)}, the ticket will be",
-            "closed and the solution taken as accepted; it cannot be reopened then",
-            "(a new ticket would be needed).",
-            "",
-        ]
-    body += ["-- ", f"{policy.vendor} support"]
-    subject = f"[#{ticket.id}] Please confirm the solution: {ticket.title}"
-    return subject, "\n".join(body) + "\n"
-
-
-def _engineer_name(session: Session, login: str | None) -> str:
-    if not login:
-        return "our support team"
-    agent = session.get(Agent, login)
-    return agent.name if agent is not None and agent.name else login
+    context = {
+        "ticket": ticket,
+        "contact_name": contact.name,
+        "vendor": policy.vendor,
+        "engineer": notify.engineer_name(session, state.assignee),
+        "solution": state.solution,
+        "resolved_at": state.resolved_at or ctx.now,
+        "slots": slots,
+        "close_at": until,
+        **notify.answer_words(reader.locale),
+    }
+    return notify.compose("agenda", reader, context, notify.template_dir(session, ticket, policy))
 
 
 def _engineer_busy(
@@ -735,32 +758,30 @@ def _engineer_busy(
     return busy
 
 
-def agenda_lines(
+def agenda_slots(
     calendar: Any,
     zone: ZoneInfo,
     start: datetime,
     busy: Sequence[tuple[datetime, datetime]] = (),
     days: int = AGENDA_DAYS,
-) -> list[str]:
-    """Free slots of the next ``days`` open days, one line per local day.
+    until: datetime | None = None,
+) -> list[tuple[Any, list[tuple[datetime, datetime]]]]:
+    """Free slots of the next ``days`` open days (local date, spans), before ``until``.
 
     Slots start and end on quarter hours; a busy stretch removes the slots it
-    touches; a free stretch shorter than a slot is not offered.
+    touches; a free stretch shorter than a slot is not offered; nothing at or after
+    ``until`` (the automatic close: a slot after it could never be used).
     """
     first = _ceil_slot(start)
     stretches = calendar.open_intervals(first, first + timedelta(days=14))
     by_day: dict[Any, list[tuple[datetime, datetime]]] = {}
     for lo, hi in _free(_split_days(stretches, zone), busy):
         lo, hi = _ceil_slot(lo), _floor_slot(hi)
+        if until is not None:
+            hi = min(hi, _floor_slot(until))
         if hi - lo >= SLOT:
             by_day.setdefault(lo.astimezone(zone).date(), []).append((lo, hi))
-    lines = []
-    for day in sorted(by_day)[:days]:
-        spans = ", ".join(
-            f"{_hhmm(lo, zone)}-{_hhmm(hi, zone, end=True)}" for lo, hi in by_day[day]
-        )
-        lines.append(f"{day:%a %d %b}: {spans}")
-    return lines
+    return [(day, by_day[day]) for day in sorted(by_day)[:days]]
 
 
 def _split_days(

@@ -8,7 +8,7 @@ updates the projection row in one transaction, guarded by the row's ``rev``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import case, func, insert, select, update
 from sqlmodel import Session, col
 
-from deskctl.domain import lifecycle
+from deskctl.domain import lifecycle, sla_facts
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Conflict, NotFound
-from deskctl.services import attachments, masterdata, policies
+from deskctl.services import attachments, masterdata, notify, policies
 from deskctl.services.attachments import AttachmentIn
 from deskctl.store.models import (
     Attachment,
@@ -39,9 +39,10 @@ class OpenRequest:
     customer: str | None
     contact: str
     title: str
-    channel: str = "portal"
+    channel: str | None = None  # None: the policy's opening channel (e-mail for an .eml)
     fields: dict[str, str | None] = field(default_factory=dict)
     attachments: list[AttachmentIn] = field(default_factory=list)
+    from_email: bool = False  # opened from an e-mail (--from-eml)
     parent_id: int | None = None
     topic: str | None = None  # case type; an always-supported one is accepted unentitled
     override: str | None = None  # a manager's reason to open an unentitled request
@@ -121,6 +122,11 @@ def policy_of(session: Session, ticket: Ticket) -> Policy:
     if ticket.policy_version_id is None:
         raise NotFound(f"ticket {ticket.id} has no policy version")
     return policies.by_version_id(session, ticket.policy_version_id)[1]
+
+
+def policy_or_none(session: Session, ticket: Ticket) -> Policy | None:
+    """The policy a ticket is judged under; None for one stored without a version."""
+    return None if ticket.policy_version_id is None else policy_of(session, ticket)
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -216,8 +222,9 @@ def apply(
     everything = [*history, *new_events]
     state = lifecycle.project(everything)
     updates = projection(state)
-    updates.update(_sla_columns(session, ticket, everything, now, policy))
+    updates.update(sla_facts.columns(policy or policy_or_none(session, ticket), everything, now))
     record(session, ticket, new_events, updates)
+    notify.after_events(session, ticket, state, new_events, policy, now)
     closing = next((e for e in new_events if e.to_status == "closed"), None)
     if closing is not None and state.parent_id is not None:
         _tell_parent(session, state.parent_id, ticket.id, closing, now)
@@ -241,26 +248,24 @@ def _tell_parent(
         apply(session, parent, history, new, now=now, policy=policy_of(session, parent))
 
 
-def _sla_columns(
-    session: Session,
-    ticket: Ticket,
-    events: Sequence[Event],
-    now: datetime,
-    policy: Policy | None,
-) -> dict[str, Any]:
-    """``sla_state`` and ``sla_due_at`` for sorting queues, when the SLA service exists."""
-    import importlib
+def opening_channel(policy: Policy, plan_channels: Sequence[str], *, from_email: bool) -> str:
+    """The channel of a ticket opened without --channel.
 
-    try:
-        sla = importlib.import_module("deskctl.services.sla")
-    except ImportError:
-        return {}
-    columns: dict[str, Any] = sla.sla_columns(session, ticket, events, now, policy)
-    return columns
+    An e-mail opens on ``email`` when the plan (or, planless, the policy) takes it;
+    anything else opens on the policy's ``default_channel`` (else its first channel).
+    """
+    if from_email and "email" in (plan_channels or policy.channels):
+        return "email"
+    return policy.opening_channel
 
 
 def open_ticket(
-    session: Session, req: OpenRequest, *, now: datetime, actor: str
+    session: Session,
+    req: OpenRequest,
+    *,
+    now: datetime,
+    actor: str,
+    in_reply_to: str | None = None,
 ) -> Ticket:
     """Open a ticket once the contract check (SPEC §8) lets it in; nothing is written otherwise.
 
@@ -280,17 +285,19 @@ def open_ticket(
         masterdata.product_by_name(session, product)
     topic = req.topic.strip() if req.topic and req.topic.strip() else None
     override = entitlement.check_override(session, req.override, actor)
-    chk = entitlement.check_customer(
-        session,
-        customer,
-        entitlement.Request(
-            at=now,
-            contact=contact.email,
-            product=product or None,
-            version=(req.fields.get("version") or None) if product else None,
-            channel=req.channel,
-        ),
+    asked = entitlement.Request(
+        at=now,
+        contact=contact.email,
+        product=product or None,
+        version=(req.fields.get("version") or None) if product else None,
+        channel=req.channel,
     )
+    chk = entitlement.check_customer(session, customer, asked)
+    if req.channel is None:
+        channel = opening_channel(chk.policy, chk.decision.channels, from_email=req.from_email)
+        asked = replace(asked, channel=channel)
+        chk = entitlement.check_customer(session, customer, asked)
+    req = replace(req, channel=asked.channel)
     version_row, policy = chk.policy_row, chk.policy
     if req.channel not in policy.channels:
         raise BadInput(
@@ -340,6 +347,8 @@ def open_ticket(
     session.flush()
     apply(session, ticket, [], new, now=now, policy=policy)
     attachments.store(session, ticket.id, req.attachments, now)
+    # the customer hears of the new ticket (``in_reply_to``: the mail that opened it)
+    notify.acknowledge(session, ticket, policy, now, in_reply_to)
     return ticket
 
 

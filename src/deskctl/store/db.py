@@ -22,7 +22,7 @@ from deskctl.errors import Refused, StoreUnavailable
 
 KEYRING_SERVICE = "deskctl-db"
 BUSY_TIMEOUT_MS = 30_000
-# A GRANT or one of migration 0007's triggers said no: refused (exit 1), not a crash.
+# A GRANT or one of migration 0008's triggers said no: refused (exit 1), not a crash.
 INSUFFICIENT_PRIVILEGE = "42501"
 
 
@@ -85,6 +85,13 @@ def get_engine(raw_url: str) -> Engine:
     if engine is None:
         engine = _ENGINES[raw_url] = _make_engine(raw_url)
     return engine
+
+
+def dispose(raw_url: str) -> None:
+    """Close and forget the engine of one store (its file is about to be replaced)."""
+    engine = _ENGINES.pop(raw_url, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def dispose_all() -> None:

@@ -48,7 +48,7 @@ class Agent(SQLModel, table=True):
     team: str | None = Field(default=None, max_length=80)
     email: str | None = Field(default=None, max_length=254)
     created_at: datetime = _at()
-    # The PostgreSQL login this agent connects as; None: the login itself (0007).
+    # The PostgreSQL login this agent connects as; None: the login itself (0008).
     db_role: str | None = Field(default=None, max_length=80)
 
 
@@ -60,6 +60,7 @@ class Customer(SQLModel, table=True):
     country: str = Field(max_length=2)
     vat_rate: Decimal | None = Field(default=None, sa_column=Column(DecimalText, nullable=True))
     policy: str | None = Field(default=None, max_length=80)  # policy name; None: the default
+    locale: str | None = Field(default=None, max_length=10)  # None: from the country (0007)
     created_at: datetime = _at()
 
 
@@ -71,6 +72,7 @@ class Contact(SQLModel, table=True):
     email: str = Field(max_length=254, index=True)
     name: str = Field(default="", max_length=200)
     named: bool = False  # current naming; the history is in contact_naming
+    locale: str | None = Field(default=None, max_length=10)  # None: the customer's (0007)
     created_at: datetime = _at()
 
 
@@ -232,7 +234,7 @@ class Attachment(SQLModel, table=True):
 
 
 class AttachmentBlob(SQLModel, table=True):
-    """Attachment content, once per sha256 however many tickets carry it (0007)."""
+    """Attachment content, once per sha256 however many tickets carry it (0008)."""
 
     __tablename__ = "attachment_blob"
     sha256: str = Field(primary_key=True, max_length=64)
@@ -311,6 +313,49 @@ class OutboxMessage(SQLModel, table=True):
     # A sending sweep's lease: nobody else sends the message until it expires (0005).
     claimed_at: datetime | None = _at(nullable=True)
     claimed_by: str | None = Field(default=None, max_length=80)
+    # Threading (0007): the Message-ID it is sent with, the message it answers, the
+    # thread's References, the Reply-To, an HTML part, RFC 3834 Auto-Submitted.
+    message_id: str | None = Field(default=None, max_length=250, index=True)
+    in_reply_to: str | None = Field(default=None, max_length=250)
+    thread_refs: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reply_to: str | None = Field(default=None, max_length=254)
+    html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    automatic: bool = False
+
+
+class MailMessage(SQLModel, table=True):
+    """Every fetched message, once: the unique key is recorded with the message's effect."""
+
+    __tablename__ = "mail_message"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=250, unique=True)  # Message-ID, or "sha256:<digest>"
+    message_id: str | None = Field(default=None, max_length=250, index=True)
+    mailbox: str = Field(max_length=80)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    effect: str = Field(max_length=30)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sender: str = Field(default="", max_length=254)
+    subject: str = Field(default="", max_length=300)
+    received_at: datetime = _at()
+
+
+class MailQuarantine(SQLModel, table=True):
+    """Mail nobody could be matched to, kept whole until opened as a ticket or discarded."""
+
+    __tablename__ = "mail_quarantine"
+    __table_args__ = (Index("ix_mail_quarantine_status", "status", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    message_key: str = Field(max_length=250, unique=True)
+    mailbox: str = Field(max_length=80)
+    sender: str = Field(default="", max_length=254)
+    subject: str = Field(default="", max_length=300)
+    reason: str = Field(default="", max_length=300)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_at: datetime = _at()
+    status: str = Field(default="held", max_length=12)  # held | opened | discarded
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    settled_at: datetime | None = _at(nullable=True)
+    settled_by: str | None = Field(default=None, max_length=80)
 
 
 class Invoice(SQLModel, table=True):

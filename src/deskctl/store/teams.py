@@ -4,7 +4,7 @@
 writes the working tables but only appends history; ``deskctl_manager`` (a
 member of agent) also loads policies, records standing, finalises and voids
 invoices and manages agents. Nobody gets DELETE or TRUNCATE, and no deskctl role
-may UPDATE ``ticket_event``; the triggers of migration 0007 refuse rewriting
+may UPDATE ``ticket_event``; the triggers of migration 0008 refuse rewriting
 history even to the owner.
 
 Roles are cluster-wide and need CREATEROLE: ``setup_roles`` creates them when the

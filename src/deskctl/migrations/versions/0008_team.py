@@ -1,7 +1,7 @@
 """team: agents mapped to database logins, attachments in the store, append-only history
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01
 
 - ``agent.db_role``: the PostgreSQL login an agent connects as (default: its login);
@@ -25,8 +25,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,513 @@
+"""Demo tickets as rows: one story instance (a ticket, or a split family) at a time,
+shifted to its own opening instant, with its own customer, contact and values.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from deskctl.domain.policy import STATES, Policy
+from deskctl.services.demo.catalog import (
+    AGENTS,
+    DAY,
+    DEFECT_TOPICS,
+    DESCRIPTIONS,
+    HOUR,
+    LOOKS,
+    MANAGER,
+    MINUTE,
+    MISUSE_TOPICS,
+    WORK_MINUTES,
+    _PolicyLook,
+    _words,
+)
+from deskctl.services.demo.master import _EPOCH_ORDINAL, _Customer, _epoch, _Window
+from deskctl.services.demo.stories import (
+    _CHILD_SUBST,
+    _PARENT,
+    _TIME_COLUMNS,
+    _Member,
+    _Step,
+    _Story,
+    build_stories,
+)
+
+CHUNK_EVENTS = 20_000  # events per transaction (with their tickets and work log)
+
+# Final status mix by age (days): young tickets are still being worked on.
+_AGE_MIX: tuple[tuple[float, tuple[float, ...]], ...] = (
+    # age below (days), then the weight of each state in STATES order: draft,
+    # awaiting_approval, queued, in_progress, awaiting_customer, awaiting_subticket,
+    # forwarded, awaiting_verification, closed
+    (2, (30, 4, 25, 18, 8, 1, 3, 5, 6)),
+    (14, (4, 4, 8, 16, 7, 3, 6, 12, 40)),
+    (60, (0, 1.5, 1, 3, 1.5, 1, 3, 0.5, 88.5)),
+    (float("inf"), (0, 0, 0, 0.2, 0.1, 0, 0.3, 0, 99.4)),
+)
+# Likelihood of opening a ticket at each local hour, 0 to 23.
+_HOUR_WEIGHT = tuple(
+    float(w)
+    for w in _words(
+        "0.03 0.02 0.02 0.02 0.02 0.04 0.1 0.35 0.9 1 1 1 "
+        "0.6 0.8 1 1 0.9 0.7 0.3 0.15 0.1 0.08 0.05 0.04",
+        None,
+    )
+)
+
+
+class _Picker:
+    """Weighted choice by bisection over cumulative weights (random.choices is slower)."""
+
+    def __init__(self, items: Sequence[Any], weights: Sequence[float]) -> None:
+        self.items = list(items)
+        self.cum: list[float] = []
+        total = 0.0
+        for w in weights:
+            total += w
+            self.cum.append(total)
+        self.total = total
+
+    def __call__(self, rng: random.Random) -> Any:
+        return self.items[bisect.bisect_right(self.cum, rng.random() * self.total)]
+
+
+@dataclass
+class _PolicyRun:
+    """Everything ticket generation needs to know about one policy."""
+
+    name: str
+    policy: Policy
+    version_id: int
+    required: tuple[str, ...]
+    look: _PolicyLook
+    stories: dict[str, _Picker]  # final status -> stories
+    singles: dict[str, _Picker]  # the same, one-ticket stories only
+    severity: _Picker
+    levels: _Picker | None  # impact/urgency, when severity comes from the matrix
+    channels: dict[str, _Picker]  # plan -> channels
+    previous_ok: bool
+
+
+def _policy_run(
+    name: str, policy: Policy, version_id: int, version: int, rng: random.Random
+) -> _PolicyRun:
+    stories = build_stories(policy, version, rng)
+    by_status: dict[str, list[_Story]] = {}
+    for story in stories:
+        by_status.setdefault(story.status, []).append(story)
+
+    def picker(items: list[_Story]) -> _Picker:
+        return _Picker(items, [s.weight for s in items])
+
+    order = policy.severities.order
+    shape = {2: (1, 3), 3: (1, 3.5, 5.5), 4: (0.5, 2, 4, 3.5)}.get(len(order), [1] * len(order))
+    levels = None
+    if policy.severities.matrix:
+        names = policy.severities.levels
+        levels = _Picker(names, [1, 3, 4][: len(names)])
+    channels = {}
+    for plan_name, plan in policy.plans.items():
+        allowed = plan.channels or policy.channels
+        channels[plan_name] = _Picker(allowed, [3, *([1] * (len(allowed) - 1))])
+    return _PolicyRun(
+        name,
+        policy,
+        version_id,
+        tuple(f for f in policy.required_fields if f != "channel"),
+        LOOKS[name],
+        {k: picker(v) for k, v in by_status.items()},
+        {
+            k: picker([s for s in v if s.size == 1])
+            for k, v in by_status.items()
+            if any(s.size == 1 for s in v)
+        },
+        _Picker(order, shape),
+        levels,
+        channels,
+        policy.entitlement.previous_version != "refused",
+    )
+
+
+class _Clock:
+    """Epoch seconds to the store's text form: a day and a second of the day, both cached."""
+
+    def __init__(self, suffix: str) -> None:
+        self.days: dict[int, str] = {}
+        self.seconds = [
+            f"{h:02d}:{m:02d}:{sec:02d}{suffix}"
+            for h in range(24)
+            for m in range(60)
+            for sec in range(60)
+        ]
+
+    def __call__(self, t: int) -> str:
+        day, second = divmod(t, DAY)
+        text = self.days.get(day)
+        if text is None:
+            text = self.days[day] = date.fromordinal(_EPOCH_ORDINAL + day).isoformat() + " "
+        return text + self.seconds[second]
+
+
+@dataclass
+class Batch:
+    tickets: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    worklog: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+class TicketMaker:
+    """Turns stories into rows: one story instance (a ticket, or a split family) at a time."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        now: datetime,
+        customers: list[_Customer],
+        runs: Mapping[str, _PolicyRun],
+        kb: Mapping[str, str],
+        clock: _Clock,
+    ) -> None:
+        self.rng = rng
+        self.now = _epoch(now)
+        self.customers = _Picker(
+            [c for c in customers if c.windows], [c.weight for c in customers if c.windows]
+        )
+        self.runs = runs
+        self.kb = kb
+        self.ts = clock
+        self.age_mix = [(limit, _Picker(STATES, weights)) for limit, weights in _AGE_MIX]
+        self.agents: dict[str, list[str]] = {}
+        for login, _, role, team in AGENTS:
+            if role == "agent":
+                self.agents.setdefault(team, []).append(login)
+        self.redirected: set[tuple[int, str]] = set()
+        self.json_cache: dict[Any, str] = {}
+
+    def batches(self, count: int, first_id: int) -> Iterator[Batch]:
+        """Rows for ``count`` tickets, in batches of about CHUNK_EVENTS events."""
+        made, next_id = 0, first_id
+        batch = Batch()
+        while made < count:
+            size = self.story_into(batch, next_id, count - made)
+            made += size
+            next_id += size
+            if len(batch.events) >= CHUNK_EVENTS:
+                yield batch
+                batch = Batch()
+        if batch.tickets:
+            yield batch
+
+    def _opened_at(self, customer: _Customer, look: _PolicyLook) -> tuple[int, _Window]:
+        rng = self.rng
+        windows = customer.windows
+        window = windows[0]
+        if len(windows) > 1:
+            window = _Picker(windows, [w.end - w.start for w in windows])(rng)
+        span = window.end - window.start
+        offset = look.tz_hours * HOUR
+        t = window.start
+        for _ in range(12):  # mostly on working days and hours, local time
+            t = window.start + int(rng.random() * span)
+            local = t + offset
+            weekday = (local // DAY + 3) % 7  # 1970-01-01 was a Thursday
+            odds = _HOUR_WEIGHT[(local % DAY) // HOUR]
+            if weekday in look.weekend:
+                odds *= 0.12
+            if rng.random() < odds:
+                break
+        return t, window
+
+    def story_into(self, batch: Batch, first_id: int, room: int) -> int:
+        rng = self.rng
+        customer: _Customer = self.customers(rng)
+        run = self.runs[customer.policy]
+        opened, window = self._opened_at(customer, run.look)
+        age_days = (self.now - opened) / DAY
+        mix = next(p for limit, p in self.age_mix if age_days < limit)
+        status = mix(rng)
+        story: _Story = run.stories[status](rng)
+        if story.size > room:
+            story = run.singles.get(status, run.singles["in_progress"])(rng)
+        offsets = story.offsets[int(rng.random() * len(story.offsets))]
+        total = offsets[-1]
+        scale = 0.5 + rng.random()
+        room_s = self.now - opened - MINUTE
+        if total * scale > room_s:
+            scale = max(room_s, 0) / total
+        times = [opened + int(o * scale) for o in offsets]
+        ids = [first_id + i for i in range(story.size)]
+        ctx = self._context(run, customer, window, story, opened, ids)
+        self._emit(batch, story, times, ids, ctx, customer, window, run)
+        return story.size
+
+    def _context(
+        self,
+        run: _PolicyRun,
+        customer: _Customer,
+        window: _Window,
+        story: _Story,
+        opened: int,
+        ids: list[int],
+    ) -> dict[str, Any]:
+        rnd = self.rng.random
+
+        def pick(items: Sequence[Any]) -> Any:
+            return items[int(rnd() * len(items))]
+
+        contact_id, email = pick(customer.contacts)
+        plan = run.policy.plans[window.plan]
+        channel = run.channels[window.plan](self.rng)
+        agent = pick(self.agents[customer.team])
+        live = [p for p in customer.products if p[2] is None or p[2] > opened]
+        product, current, _ = pick(live)
+        version = current
+        if run.previous_ok and rnd() < 0.15:
+            major, _, minor = current.partition(".")
+            version = f"{major}.{max(int(minor or 0) - 1, 0)}"
+        look = run.look
+        full: dict[str, str] = {
+            "product": product,
+            "version": version,
+            "description": pick(DESCRIPTIONS),
+        }
+        for name, values in look.fields.items():
+            if name in run.required or rnd() < 0.4:
+                full[name] = pick(values)
+        opened_fields, update = full, {}
+        if story.incomplete:
+            missing = (run.required[-1], pick(run.required))
+            opened_fields = {k: v for k, v in full.items() if k not in missing}
+            update = {k: v for k, v in full.items() if k in missing}
+        severity, impact, urgency = self._severity(run)
+        topic = self._topic(run, story.category, contact_id)
+        kb = None
+        if story.category == "misuse":
+            kb = self.kb.get(topic or "") or self.kb[pick(MISUSE_TOPICS)]
+        return {
+            "customer": customer.key,
+            "team": customer.team,
+            "contact_id": contact_id,
+            "email": email,
+            "channel": channel,
+            "plan": plan.name,
+            "calendar": plan.calendar,
+            "billing": plan.billing,
+            "agent": agent,
+            "title": pick(look.titles),
+            "fields": opened_fields,
+            "update": update,
+            "full": full,
+            "severity": severity,
+            "impact": impact,
+            "urgency": urgency,
+            "topic": topic,
+            "kb": kb,
+            "vendor": pick(look.vendors) if story.vendor else None,
+            "ids": ids,
+            "roles": {
+                "opener": agent if channel == "phone" else email,
+                "manager": MANAGER,
+                "agent": agent,
+                "customer": email,
+                "system": "deskctl",
+            },
+        }
+
+    def _severity(self, run: _PolicyRun) -> tuple[str, str | None, str | None]:
+        if run.levels is None:
+            return run.severity(self.rng), None, None
+        impact, urgency = run.levels(self.rng), run.levels(self.rng)
+        return run.policy.severities.matrix[(impact, urgency)], impact, urgency
+
+    def _topic(self, run: _PolicyRun, category: str | None, contact_id: int) -> str | None:
+        rng = self.rng
+        scope = run.policy.scope
+        if category == "misuse":
+            return self._misuse_topic(run, contact_id)
+        pool: tuple[str, ...] = {
+            "always_supported": scope.always_supported,
+            "out_of_scope": scope.out_of_scope,
+            "billable_service": scope.billable_services,
+        }.get(category or "", DEFECT_TOPICS)
+        if not pool or (category == "defect" and rng.random() < 0.3):
+            return None
+        return pool[rng.randrange(len(pool))]
+
+    def _misuse_topic(self, run: _PolicyRun, contact_id: int) -> str | None:
+        """Where the policy refuses a repeat, each contact is redirected once per topic."""
+        rng = self.rng
+        topic = MISUSE_TOPICS[rng.randrange(len(MISUSE_TOPICS))]
+        if not run.policy.scope.misuse_refuse_repeat:
+            return topic
+        for _ in range(4):
+            if (contact_id, topic) not in self.redirected:
+                self.redirected.add((contact_id, topic))
+                return topic
+            topic = MISUSE_TOPICS[rng.randrange(len(MISUSE_TOPICS))]
+        return None
+
+    def _emit(
+        self,
+        batch: Batch,
+        story: _Story,
+        times: list[int],
+        ids: list[int],
+        ctx: dict[str, Any],
+        customer: _Customer,
+        window: _Window,
+        run: _PolicyRun,
+    ) -> None:
+        roles = ctx["roles"]
+        add_event = batch.events.append
+        rnd = self.rng.random
+        ats = list(map(self.ts, times))
+        for step, at in zip(story.steps, ats, strict=True):
+            ticket_id = ids[step.member]
+            actor = roles[step.role]
+            slot = step.slot
+            if slot is None:  # most events: only who and when change
+                f = step.fixed
+                add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], f[5]))
+                continue
+            if slot == "worklog":
+                minutes = WORK_MINUTES[int(rnd() * len(WORK_MINUTES))]
+                kind = step.data.get("kind") or "connection"
+                data = self._cached(("worklog", minutes, kind), step.data, {"minutes": minutes})
+                batch.worklog.append((ticket_id, step.seq, at, minutes, kind, step.note, actor))
+            else:
+                data = self._fill(step, ctx)
+            f = step.fixed
+            add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], data))
+        for m, member in enumerate(story.members):
+            batch.tickets.append(
+                self._ticket_row(member, m, story, ats, ctx, customer, window, run)
+            )
+
+    def _cached(
+        self, key: tuple[Any, ...], data: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> str:
+        text = self.json_cache.get(key)
+        if text is None:
+            text = self.json_cache[key] = json.dumps({**data, **values})
+        return text
+
+    def _fill(self, step: _Step, ctx: dict[str, Any]) -> str:
+        """The event's data with this ticket's values in place of the placeholders."""
+        slot = step.slot
+        data = step.data
+        if slot == "opened":
+            data = {
+                **data,
+                "title": ctx["title"],
+                "customer": ctx["customer"],
+                "contact": ctx["email"],
+                "fields": ctx["fields"],
+                "channel": ctx["channel"],
+                "plan": ctx["plan"],
+                "calendar": ctx["calendar"],
+            }
+            return json.dumps(data)
+        if slot == "child_opened":
+            data = {
+                **data,
+                "title": f"{ctx['title']} (part {step.member})",
+                "customer": ctx["customer"],
+                "contact": ctx["email"],
+                "fields": ctx["full"],
+                "plan": ctx["plan"],
+                "calendar": ctx["calendar"],
+                "parent_id": ctx["ids"][0],
+            }
+            for key in _CHILD_SUBST:
+                if ctx[key] is None:
+                    data.pop(key, None)
+                else:
+                    data[key] = ctx[key]
+            return json.dumps(data)
+        if slot == "updated":
+            return json.dumps({**data, "fields": ctx["update"]})
+        if slot == "split":
+            return json.dumps({**data, "children": ctx["ids"][1:]})
+        if slot == "child_closed":
+            return json.dumps({**data, "child": ctx["ids"][data["child"] - _PARENT]})
+        if slot == "triaged":
+            triage = tuple(ctx[k] for k in _CHILD_SUBST)
+            values = dict(zip(_CHILD_SUBST, triage, strict=True))
+            return self._cached((slot, data["category"], *triage), data, values)
+        if slot == "assigned":
+            return self._cached(
+                (slot, ctx["agent"], ctx["team"]),
+                data,
+                {"assignee": ctx["agent"], "team": ctx["team"]},
+            )
+        if slot == "vendor":
+            return self._cached((slot, ctx["vendor"]), data, {"vendor": ctx["vendor"]})
+        if slot == "redirected":
+            return self._cached((slot, ctx["kb"]), data, {"kb_article": ctx["kb"]})
+        raise ValueError(f"unknown story slot {slot!r}")
+
+    def _ticket_row(
+        self,
+        member: _Member,
+        m: int,
+        story: _Story,
+        ats: list[str],
+        ctx: dict[str, Any],
+        customer: _Customer,
+        window: _Window,
+        run: _PolicyRun,
+    ) -> tuple[Any, ...]:
+        state = member.state
+        if m == 0:
+            fields = {**ctx["fields"], **ctx["update"]} if story.supplied else ctx["fields"]
+            title = ctx["title"]
+        else:
+            fields, title = ctx["full"], f"{ctx['title']} (part {m})"
+        col = member.times
+        at = {
+            name: None if col[name] is None else ats[col[name]]  # type: ignore[index]
+            for name in _TIME_COLUMNS
+        }
+        triaged = state.severity is not None
+        assigned = state.assignee is not None
+        return (
+            ctx["ids"][m],
+            customer.id,
+            ctx["contact_id"],
+            window.contract_id,
+            run.version_id,
+            ctx["ids"][0] if m else None,
+            ctx["plan"],
+            ctx["calendar"],
+            title,
+            ctx["channel"],
+            fields.get("product"),
+            fields.get("version"),
+            fields.get("os"),
+            fields.get("server"),
+            fields.get("hardware"),
+            fields.get("task"),
+            fields.get("error"),
+            fields.get("description"),
+            state.status,
+            state.outcome,
+            ctx["severity"] if triaged else None,
+            state.category,
+            ctx["topic"] if state.topic is not None else None,
+            ctx["agent"] if assigned else None,
+            customer.team if assigned else None,
+            ctx["billing"],
+            ats[member.first],
+            ats[member.last],
+            at["info_complete_at"],
+            at["responded_at"],
+            at["resolved_at"],
+            at["closed_at"],
+            member.n_events,
+        )
