@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import tomllib
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -102,7 +103,17 @@ def demo_store_path() -> Path:
     return data_dir() / "demo.db"
 
 
+# The identity a write transaction established (store.db.session): on PostgreSQL the
+# database login's agent, which DESKCTL_USER or the OS login must not contradict.
+ACTING: ContextVar[str | None] = ContextVar("deskctl_acting", default=None)
+
+
 def acting_user() -> str:
+    """The acting agent: inside a write transaction the one the store decided, else
+    ``DESKCTL_USER`` or the OS login."""
+    decided = ACTING.get()
+    if decided:
+        return decided
     user = os.environ.get("DESKCTL_USER")
     if user:
         return user

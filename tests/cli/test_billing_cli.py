@@ -117,7 +117,7 @@ def split(parent_id: int, titles: list[str], tmp: Path, at: str = AT) -> list[in
                 fields={"product": parent.product, "version": parent.version},
                 parent_id=parent_id,
             )
-            child = svc.open_ticket(s, req, now=now, actor="tester", attachments_dir=tmp)
+            child = svc.open_ticket(s, req, now=now, actor="tester")
             children.append(int(child.id))
         svc.apply(
             s,

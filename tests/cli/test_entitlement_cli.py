@@ -537,6 +537,8 @@ def test_open_refusal_lists_every_blocking_reason(cli) -> None:
 @pytest.mark.parametrize(("login", "role"), [("carla", "agent"), ("nobody", None)])
 def test_override_needs_a_manager(cli, monkeypatch, login: str, role: str | None) -> None:
     seed = seed_medisoft(cli)
+    cli("agent", "add", "boss", "--role", "manager")
+    monkeypatch.setenv("DESKCTL_USER", "boss")
     if role:
         cli("agent", "add", login, "--role", role)
     cli(
@@ -550,14 +552,16 @@ def test_override_needs_a_manager(cli, monkeypatch, login: str, role: str | None
     )
     monkeypatch.setenv("DESKCTL_USER", login)
     result = cli(*open_args(seed, "--override", "urgent", "--at", "2026-02-02T12:00:00Z"), code=1)
-    assert "--override needs the manager or admin role" in result.stderr
+    assert "--override (not entitled) needs a manager" in result.stderr
+    assert f"{login} is an agent" in result.stderr
     assert tickets(cli) == []
 
 
 @pytest.mark.parametrize("role", ["manager", "admin"])
 def test_manager_override_opens_and_records_the_reason(cli, monkeypatch, role: str) -> None:
     seed = seed_medisoft(cli)
-    cli("agent", "add", "boss", "--role", role)
+    cli("agent", "add", "boss", "--role", role)  # "admin": the old name of a manager
+    monkeypatch.setenv("DESKCTL_USER", "boss")
     cli(
         "contract",
         "standing",
@@ -567,7 +571,6 @@ def test_manager_override_opens_and_records_the_reason(cli, monkeypatch, role: s
         "--at",
         "2026-01-20T00:00:00Z",
     )
-    monkeypatch.setenv("DESKCTL_USER", "boss")
     result = cli(
         *open_args(seed, "--override", "payment promised by phone", "--at", "2026-02-02T12:00:00Z")
     )

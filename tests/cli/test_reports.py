@@ -79,7 +79,6 @@ class Desk:
         error: str | None = "E-100",
     ) -> int:
         """Open through the service behind `ticket open` (the CLI start-up costs a test 0.3 s)."""
-        from deskctl.config import paths
         from deskctl.services import tickets as svc
         from deskctl.store import db
 
@@ -97,7 +96,7 @@ class Desk:
         )
         with db.session(db.ready_engine(), write=True) as s:
             row = svc.open_ticket(
-                s, req, now=local(at), actor="tester", attachments_dir=paths().attachments
+                s, req, now=local(at), actor="tester"
             )
             return int(row.id)
 

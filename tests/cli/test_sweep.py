@@ -39,9 +39,10 @@ def z(text: str) -> str:
 
 
 def add_agents(cli: Any) -> None:
-    """An engineer with an e-mail address and a manager."""
-    cli("agent", "add", "alice", "--name", "Alice Rojas", "--email", "alice@vendor.example")
+    """A manager (the store's first agent) and an engineer, both with e-mail addresses."""
     cli("agent", "add", "boss", "--role", "manager", "--email", "boss@vendor.example")
+    cli("agent", "add", "alice", "--name", "Alice Rojas", "--email", "alice@vendor.example",
+        env={"DESKCTL_USER": "boss"})
 
 
 _TEMPLATES: dict[str, tuple[Path, dict[str, str]]] = {}
@@ -340,7 +341,7 @@ def split_child(cli: Any, seed: dict[str, str], folder: Path) -> tuple[int, int]
             fields=fields,
             parent_id=parent,
         )
-        child = tickets.open_ticket(s, request, now=opened, actor="t", attachments_dir=folder).id
+        child = tickets.open_ticket(s, request, now=opened, actor="t").id
         row, hist, state = tickets.current(s, parent)
         policy = tickets.policy_of(s, row)
         triaged = lifecycle.plan_triage(

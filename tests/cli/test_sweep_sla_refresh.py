@@ -7,7 +7,8 @@ from tests.factory import open_ticket, seed_medisoft
 
 def test_sweep_refreshes_sla_and_raises_breach_notice_once(cli, monkeypatch) -> None:
     seed = seed_medisoft(cli)
-    cli("agent", "add", "maria", "--role", "agent")
+    cli("agent", "add", "boss", "--role", "manager")  # the first agent of a store
+    cli("agent", "add", "maria", "--role", "agent", env={"DESKCTL_USER": "boss"})
     monkeypatch.setenv("DESKCTL_NOW", "2026-03-05T19:00:00Z")  # Thu 16:00 São Paulo
     ticket = open_ticket(cli, seed)
     cli("ticket", "triage", ticket, "--severity", "high")

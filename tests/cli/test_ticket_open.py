@@ -80,31 +80,36 @@ def test_open_json_is_the_ticket_document(cli) -> None:
     assert cli.json("ticket", "show", "1")["opened_at"] == AT
 
 
-def test_attach_copies_the_file_under_a_safe_name(cli, tmp_path: Path) -> None:
+def get_attachment(cli, ticket_id: str, name: str) -> bytes:
+    return cli("ticket", "attachment", "get", ticket_id, name, "-o", "-").stdout_bytes
+
+
+def test_attach_stores_the_file_in_the_store_under_a_safe_name(cli, tmp_path: Path) -> None:
     seed = seed_medisoft(cli)
     report = tmp_path / "my report (1).pdf"
     report.write_bytes(b"%PDF-1.4 the report")
     ticket_id = cli(*_open_args(seed, "--attach", str(report))).stdout.strip()
     [att] = cli.json("ticket", "show", ticket_id)["attachments"]
-    stored = Path(att["path"])
-    assert stored.parent == _attachments_root() / ticket_id
     assert " " not in att["filename"] and "(" not in att["filename"]
-    assert att["filename"].endswith(".pdf") and stored.name == att["filename"]
-    assert stored.read_bytes() == report.read_bytes()
+    assert att["filename"].endswith(".pdf")
+    assert get_attachment(cli, ticket_id, att["filename"]) == report.read_bytes()
     assert att["sha256"] == hashlib.sha256(report.read_bytes()).hexdigest()
     assert report.exists()  # copied, not moved
+    assert not _attachments_root().exists()  # nothing left beside the store
 
 
-def test_attachment_named_like_a_path_stays_in_the_ticket_folder(cli, tmp_path: Path) -> None:
+def test_attachment_named_like_a_path_gets_a_plain_name(cli, tmp_path: Path, monkeypatch) -> None:
     seed = seed_medisoft(cli)
     eml = _email(tmp_path, attachment=("../../etc/passwd", b"root:x:0:0"))
     ticket_id = cli("ticket", "open", "--from-eml", str(eml)).stdout.strip()
     [att] = cli.json("ticket", "show", ticket_id)["attachments"]
-    folder = (_attachments_root() / ticket_id).resolve()
-    assert Path(att["path"]).resolve().parent == folder
     assert "/" not in att["filename"] and not att["filename"].startswith(".")
-    assert sorted(p.name for p in folder.iterdir()) == [att["filename"]]
     assert seed["contact"] == cli.json("ticket", "show", ticket_id)["contact"]
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    cli("ticket", "attachment", "get", ticket_id, att["filename"])
+    assert [p.name for p in here.iterdir()] == [att["filename"]]
 
 
 def test_attachments_with_the_same_name_are_both_kept(cli, tmp_path: Path) -> None:
@@ -115,9 +120,42 @@ def test_attachments_with_the_same_name_are_both_kept(cli, tmp_path: Path) -> No
         files += ["--attach", str(tmp_path / folder / "screen.png")]
         (tmp_path / folder / "screen.png").write_text(text)
     ticket_id = cli(*_open_args(seed, *files)).stdout.strip()
-    stored = cli.json("ticket", "show", ticket_id)["attachments"]
+    stored = cli.json("ticket", "attachment", "list", ticket_id)
     assert len({a["filename"] for a in stored}) == 2
-    assert sorted(Path(a["path"]).read_text() for a in stored) == ["first", "second"]
+    got = sorted(get_attachment(cli, ticket_id, a["filename"]) for a in stored)
+    assert got == [b"first", b"second"]
+
+
+def test_the_same_content_is_stored_once(cli, store, tmp_path: Path) -> None:
+    seed = seed_medisoft(cli)
+    shot = tmp_path / "screen.png"
+    shot.write_bytes(b"\x89PNG same bytes")
+    first = cli(*_open_args(seed, "--attach", str(shot))).stdout.strip()
+    second = cli(*_open_args(seed, "--attach", str(shot))).stdout.strip()
+    from sqlalchemy import text
+
+    from deskctl.store import db
+
+    with db.session(db.ready_engine()) as s:
+        assert s.execute(text("SELECT count(*) FROM attachment_blob")).scalar() == 1
+    for ticket_id in (first, second):
+        assert get_attachment(cli, ticket_id, "screen.png") == shot.read_bytes()
+
+
+def test_get_refuses_to_overwrite_without_force(cli, tmp_path: Path) -> None:
+    seed = seed_medisoft(cli)
+    log = tmp_path / "error.log"
+    log.write_text("E1042")
+    ticket_id = cli(*_open_args(seed, "--attach", str(log))).stdout.strip()
+    target = tmp_path / "out.log"
+    target.write_text("mine")
+    result = cli("ticket", "attachment", "get", ticket_id, "error.log", "-o", target, code=1)
+    assert "exists: give --force" in result.stderr and target.read_text() == "mine"
+    cli("ticket", "attachment", "get", ticket_id, "error.log", "-o", target, "--force")
+    assert target.read_text() == "E1042"
+    assert "no attachment" in cli(
+        "ticket", "attachment", "get", ticket_id, "nope.txt", code=3
+    ).stderr
 
 
 @pytest.mark.parametrize("bad", ["missing.pdf", "a-directory"])
@@ -172,7 +210,7 @@ def test_open_from_an_email(cli, tmp_path: Path) -> None:
     assert doc["channel"] == "email"
     [att] = doc["attachments"]
     assert att["filename"] == "error.log" and att["size"] == len(b"E1042 timeout\n")
-    assert Path(att["path"]).read_bytes() == b"E1042 timeout\n"
+    assert get_attachment(cli, ticket_id, "error.log") == b"E1042 timeout\n"
 
 
 def test_flags_win_over_the_email(cli, tmp_path: Path) -> None:
@@ -405,3 +443,40 @@ def test_list_of_an_empty_store_prints_no_rows(cli) -> None:
     cli("init")
     assert cli("ticket", "list").stdout == ""
     assert cli.json("ticket", "list") == []
+
+
+def test_db_backup_contains_the_attachments(cli, tmp_path: Path) -> None:
+    seed = seed_medisoft(cli)
+    shot = tmp_path / "screen.png"
+    shot.write_bytes(b"\x89PNG pixels")
+    cli(*_open_args(seed, "--attach", str(shot)))
+    backup = tmp_path / "backup.db"
+    cli("db", "backup", backup)
+    conn = sqlite3.connect(backup)
+    try:
+        [(content,)] = conn.execute("SELECT content FROM attachment_blob").fetchall()
+    finally:
+        conn.close()
+    assert content == shot.read_bytes()
+
+
+def test_attachments_saved_as_files_before_0009_are_still_read(cli, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from deskctl.store import db
+
+    seed = seed_medisoft(cli)
+    ticket_id = open_ticket(cli, seed)
+    old = tmp_path / "old.log"
+    old.write_bytes(b"written by deskctl 0006")
+    with db.session(db.ready_engine(), write=True) as s:
+        s.execute(
+            text(
+                "INSERT INTO attachment (ticket_id, filename, stored_path, size, sha256, added_at)"
+                " VALUES (:t, 'old.log', :p, :n, :h, '2026-01-01 00:00:00.000000')"
+            ),
+            {"t": ticket_id, "p": str(old), "n": old.stat().st_size,
+             "h": hashlib.sha256(old.read_bytes()).hexdigest()},
+        )
+    got = cli("ticket", "attachment", "get", ticket_id, "old.log", "-o", "-").stdout_bytes
+    assert got == b"written by deskctl 0006"

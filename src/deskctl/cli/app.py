@@ -25,6 +25,7 @@ from deskctl.cli import report as report_cli
 from deskctl.cli import sla
 from deskctl.cli import sweep as sweep_cmd
 from deskctl.cli import ticket
+from deskctl.cli import ticket_attachment
 from deskctl.cli import ticket_flow
 from deskctl.cli import ticket_protocol
 from deskctl.cli import ticket_visit
@@ -55,12 +56,22 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    csv_raw: bool = typer.Option(
+        False,
+        "--csv-raw",
+        help="--csv cells exactly as stored: no leading ' before = + - @ (for programs, "
+        "not spreadsheets; also DESKCTL_CSV_RAW=1).",
+    ),
 ) -> None:
     """deskctl: policies in, SLAs, closure protocol and bills out.
 
     Environment: DESKCTL_DB (store URL or SQLite path), DESKCTL_USER (acting agent),
     DESKCTL_NOW (replaces the clock), NO_COLOR.
     """
+    if csv_raw:
+        import os
+
+        os.environ["DESKCTL_CSV_RAW"] = "1"
 
 
 db.register(app)
@@ -71,6 +82,7 @@ contract.register(app)
 ticket.register(app)
 ticket_flow.register(app)
 ticket_work.register(app)
+ticket_attachment.register(app)
 kb.register(app)
 queue.register(app)
 bill.register(app)

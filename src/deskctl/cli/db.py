@@ -117,6 +117,34 @@ def current(json_out: bool = JsonOpt) -> None:
         )
 
 
+@db_app.command("setup-roles")
+def setup_roles(json_out: bool = JsonOpt) -> None:
+    """PostgreSQL: create the group roles deskctl_readonly/agent/manager and GRANT them.
+
+    Run by the store's owner (with CREATEROLE) once per cluster and database;
+    idempotent, and repeated automatically after every `db upgrade`.
+    """
+    from deskctl.errors import BadInput
+    from deskctl.render.output import emit_json, say
+    from deskctl.store import db, teams
+
+    engine = db.ready_engine()
+    if engine.dialect.name != "postgresql":
+        raise BadInput("db setup-roles is for PostgreSQL; on SQLite the program checks roles")
+    with db.store_errors(), engine.begin() as conn:
+        notes = teams.setup_roles(conn)
+        ok = teams.groups_exist(conn)
+    if not ok:
+        from deskctl.errors import Refused
+
+        raise Refused(notes[0])
+    if json_out:
+        emit_json({"roles": list(teams.GROUPS), "notes": notes})
+    else:
+        for note in notes:
+            say(note)
+
+
 @db_app.command("backup")
 def backup(
     path: Annotated[str, typer.Argument(help="Where to write the backup.")],
@@ -145,7 +173,7 @@ def login(
     from sqlalchemy.engine import make_url
 
     from deskctl.config import database_url
-    from deskctl.errors import BadInput, StoreUnavailable
+    from deskctl.errors import BadInput
     from deskctl.render.output import say
     from deskctl.store import db
 
@@ -158,12 +186,11 @@ def login(
         password = typer.prompt("password", hide_input=True)
     else:
         raise BadInput("no terminal to ask for the password: use --password-stdin")
-    try:
-        import keyring
+    if not password:
+        raise BadInput("empty password: nothing stored")
+    from deskctl import keyring_secrets
 
-        keyring.set_password(db.KEYRING_SERVICE, db.keyring_key(target), password)
-    except Exception as exc:
-        raise StoreUnavailable(
-            f"keyring unavailable ({type(exc).__name__}): use PGPASSWORD or ~/.pgpass"
-        ) from None
-    say(f"password stored in the keyring for {db.keyring_key(target)}")
+    backend = keyring_secrets.save(
+        db.KEYRING_SERVICE, db.keyring_key(target), password, instead=keyring_secrets.PGPASS_HINT
+    )
+    say(f"password stored in the keyring ({backend}) for {db.keyring_key(target)}")

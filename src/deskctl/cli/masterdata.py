@@ -98,33 +98,93 @@ def product_list(json_out: bool = JsonOpt, csv_out: bool = CsvOpt) -> None:
 
 @agent_app.command("add")
 def agent_add(
-    login: Annotated[str, typer.Argument(help="Login (as in DESKCTL_USER).")],
-    role: Annotated[str, typer.Option("--role", help="agent, manager or admin.")] = "agent",
+    login: Annotated[str, typer.Argument(help="Login (DESKCTL_USER on SQLite).")],
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="readonly, agent or manager; default agent (manager first)."),
+    ] = None,
     name: Annotated[str, typer.Option("--name", help="Full name.")] = "",
     team: Annotated[str | None, typer.Option("--team", help="Team.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="E-mail for notices.")] = None,
+    db_role: Annotated[
+        str | None,
+        typer.Option("--db-role", help="PostgreSQL login it connects as; default LOGIN."),
+    ] = None,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Add a support agent."""
+    """Add a support agent (a manager's act; the first agent of a store is its manager)."""
     from deskctl import clock
     from deskctl.render.output import emit_json, say
     from deskctl.services import masterdata
 
     with store_session(write=True) as s:
         row = masterdata.add_agent(
-            s, login, name=name, role=role, team=team, email=email, now=clock.now()
+            s, login, name=name, role=role, team=team, email=email, now=clock.now(),
+            db_role=db_role,
         )
-        doc = {
-            "login": row.login,
-            "name": row.name,
-            "role": row.role,
-            "team": row.team,
-            "email": row.email,
-        }
+        doc = _agent_doc(row)
+        note = masterdata.login_note(s, row)
+    if note:
+        say(f"deskctl: note: {note}")
     if json_out:
         emit_json(doc)
     else:
-        say(f"agent {login} added as {role}")
+        say(f"agent {login} added as {doc['role']}")
+
+
+@agent_app.command("set")
+def agent_set(
+    login: Annotated[str, typer.Argument(help="The agent's login.")],
+    role: Annotated[str, typer.Option("--role", help="readonly, agent or manager.")],
+    json_out: bool = JsonOpt,
+) -> None:
+    """Change an agent's role (a manager's act; on PostgreSQL its group role too)."""
+    from deskctl.render.output import emit_json, say
+    from deskctl.services import masterdata
+
+    with store_session(write=True) as s:
+        row = masterdata.set_role(s, login, role)
+        doc = _agent_doc(row)
+        note = masterdata.login_note(s, row)
+    if note:
+        say(f"deskctl: note: {note}")
+    if json_out:
+        emit_json(doc)
+    else:
+        say(f"agent {login} is now {doc['role']}")
+
+
+@agent_app.command("whoami")
+def agent_whoami(json_out: bool = JsonOpt) -> None:
+    """Who this store says you are, with which role, and how that was decided."""
+    from deskctl.render.output import emit_json
+    from deskctl.store import identity
+
+    with store_session() as s:
+        who = identity.identify(s)
+    doc = {
+        "login": who.login,
+        "role": who.role,
+        "backend": who.backend,
+        "how": who.how,
+        "registered": who.registered,
+        "db_login": who.db_login,
+    }
+    if json_out:
+        emit_json(doc)
+    else:
+        typer.echo(f"{who.login} ({who.role or 'no role'}) on {who.backend}: {who.how}")
+
+
+def _agent_doc(row: Any) -> dict:
+    return {
+        "login": row.login,
+        "name": row.name,
+        "role": row.role,
+        "team": row.team,
+        "email": row.email,
+        "db_role": row.db_role,
+    }
 
 
 @agent_app.command("list")
@@ -134,10 +194,7 @@ def agent_list(json_out: bool = JsonOpt, csv_out: bool = CsvOpt) -> None:
     from deskctl.services import masterdata
 
     with store_session() as s:
-        rows = [
-            {"login": a.login, "name": a.name, "role": a.role, "team": a.team, "email": a.email}
-            for a in masterdata.list_agents(s)
-        ]
+        rows = [_agent_doc(a) for a in masterdata.list_agents(s)]
     cols = [
         Column("login", "LOGIN"),
         Column("name", "NAME"),

@@ -65,7 +65,7 @@ def open_(
     manager gives --override REASON. Notes on the terms (billing) go to stderr.
     """
     from deskctl.cli._base import when
-    from deskctl.config import acting_user, paths
+    from deskctl.config import acting_user
     from deskctl.errors import BadInput
     from deskctl.render.output import emit_json, say
     from deskctl.services import entitlement
@@ -102,19 +102,11 @@ def open_(
         topic=topic,
         override=override,
     )
-    root = paths().attachments
-    ticket_id = None
-    try:
-        with store_session(write=True) as s:
-            ticket = svc.open_ticket(
-                s, req, now=when(at), actor=acting_user(), attachments_dir=root
-            )
-            ticket_id = ticket.id
-            doc = svc.ticket_json(s, ticket) if json_out else None
-            notes = entitlement.open_notes(ticket.entitlement or {})
-    except BaseException:
-        svc.discard_attachments(root, ticket_id)
-        raise
+    with store_session(write=True) as s:
+        ticket = svc.open_ticket(s, req, now=when(at), actor=acting_user())
+        ticket_id = ticket.id
+        doc = svc.ticket_json(s, ticket) if json_out else None
+        notes = entitlement.open_notes(ticket.entitlement or {})
     for note in notes:
         say(f"deskctl: note: {note}")
     if json_out:

@@ -156,9 +156,15 @@ def parse_id(text: str) -> int:
 
 def _apply(ticket_id: int, action: Action, ctx: Any, json_out: bool) -> tuple[Any, Any]:
     """One id, one transaction: the change, and the changed ticket's document."""
+    from dataclasses import replace
+
+    from deskctl.config import acting_user
     from deskctl.render.tickets import ticket_document
 
     with store_session(write=True) as s:
+        # inside the transaction the acting agent is the one the store decided (on
+        # PostgreSQL the database login, not DESKCTL_USER)
+        ctx = replace(ctx, actor=acting_user())
         change = action(s, ctx, ticket_id)
         doc = ticket_document(s, change.ticket_id) if json_out else None
     return change, doc

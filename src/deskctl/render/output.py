@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,51 @@ from decimal import Decimal
 from typing import Any
 
 from deskctl.clock import iso_z
+
+# C0 and C1 controls, DEL, and the bidi overrides/isolates that reorder text on screen
+# ("Trojan Source"). A string from the store never reaches a terminal with these live.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+# A spreadsheet runs a cell that starts with one of these (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_RAW_ENV = "DESKCTL_CSV_RAW"
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(value: Any, *, newlines: bool = False) -> str:
+    """``value`` as text a terminal shows and never obeys: controls become ``\\x1b`` etc.
+
+    ``newlines=True`` keeps line breaks (multi-line fields in ``ticket show``).
+    """
+    text = "" if value is None else str(value)
+    return (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).sub(_visible, text)
+
+
+def markup_safe(value: Any, *, newlines: bool = False) -> str:
+    """``safe_text`` for a rich markup string: ``[red]`` in data stays literal."""
+    from rich.markup import escape
+
+    return escape(safe_text(value, newlines=newlines))
+
+
+def csv_safe(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: controls visible, formulas defused with ``'``.
+
+    ``DESKCTL_CSV_RAW=1`` (or ``deskctl --csv-raw``) turns this off for machine consumers.
+    """
+    if os.environ.get(CSV_RAW_ENV):
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    return safe_text(value, newlines=True)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -35,8 +81,14 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def emit_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(to_jsonable(doc), indent=2, ensure_ascii=False)
+    # JSON escapes C0 itself; C1 and bidi controls as \\uXXXX too: the same data, inert on a tty.
+    text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    sys.stdout.write(text + "\n")
 
 
 def emit_text(text: Any, *, end: str = "\n") -> None:
@@ -87,16 +139,25 @@ class Column:
     justify: str = "left"
     style: str | None = None
     render: Callable[[Any], str] | None = None
+    markup: bool = False  # the cell is rich markup made by the program (colours), not data
 
     def text(self, row: Mapping[str, Any]) -> str:
+        """The cell as plain text, safe for a terminal or a TSV line."""
         value = row.get(self.key)
         if self.render is not None:
-            return self.render(value)
+            return safe_text(self.render(value))
         if value is None:
             return ""
         if isinstance(value, datetime):
             return value.strftime("%Y-%m-%d %H:%M")
-        return str(value)
+        return safe_text(value)
+
+    def cell(self, row: Mapping[str, Any]) -> Any:
+        """The cell for a rich table: data never parsed as markup."""
+        from rich.text import Text
+
+        text = self.text(row)
+        return Text.from_markup(text) if self.markup else Text(text)
 
 
 def choose_format(*, json_out: bool = False, csv_out: bool = False, ids: bool = False) -> str:
@@ -148,7 +209,9 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso_z(value)
     if isinstance(value, list | tuple):
-        return " ".join(str(v) for v in value)
+        return csv_safe(" ".join(str(v) for v in value))
+    if isinstance(value, str):
+        return csv_safe(value)
     return "" if value is None else value
 
 
@@ -164,5 +227,5 @@ def _emit_table(
     for col in columns:
         table.add_column(col.header, justify=col.justify, style=col.style)
     for row in rows:
-        table.add_row(*(c.text(row) for c in columns))
+        table.add_row(*(c.cell(row) for c in columns))
     stdout_console().print(table)

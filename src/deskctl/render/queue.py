@@ -14,7 +14,7 @@ from typing import Any
 
 from deskctl.clock import iso_z
 from deskctl.domain.durations import short_span
-from deskctl.render.output import Column
+from deskctl.render.output import Column, markup_safe
 
 
 def span(seconds: int) -> str:
@@ -151,7 +151,7 @@ def print_queue(
     for group in groups:
         shown = len(group.tickets)
         more = f", showing {shown}" if shown < group.total else ""
-        console.print(f"[bold]{group.status}[/bold] ({group.total}{more})")
+        console.print(f"[bold]{markup_safe(group.status)}[/bold] ({group.total}{more})")
         table = Table(header_style="bold", box=None, pad_edge=False)
         for col in TABLE_COLUMNS:
             table.add_column(col.header, justify=col.justify)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from deskctl.clock import iso_z
-from deskctl.render.output import Column
+from deskctl.render.output import Column, markup_safe, safe_text
 
 
 def _age(value: Any) -> str:
@@ -66,7 +66,7 @@ LIST_COLUMNS = [
     Column("id", "ID", "right"),
     Column("status", "STATUS"),
     Column("severity", "SEV"),
-    Column("sla", "SLA", "right"),
+    Column("sla", "SLA", "right", markup=True),
     Column("customer", "CUSTOMER"),
     Column("assignee", "ASSIGNEE"),
     Column("opened_at", "AGE", "right", render=_age),
@@ -108,28 +108,30 @@ def ticket_document(session: Any, ticket_id: int) -> dict[str, Any]:
 
 def print_ticket(doc: Mapping[str, Any]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from deskctl.render.output import stdout_console
 
     con = stdout_console()
-    con.print(f"[bold]#{doc['id']} {doc['title']}[/bold]")
+    safe = markup_safe
+    con.print(f"[bold]#{doc['id']} {safe(doc['title'])}[/bold]")
     state = doc["status"] + (f" ({doc['outcome']})" if doc["outcome"] else "")
     con.print(
-        f"status {state}   severity {doc['severity'] or '-'}   "
-        f"category {doc['category'] or '-'}   assignee {doc['assignee'] or '-'}"
+        f"status {safe(state)}   severity {safe(doc['severity'] or '-')}   "
+        f"category {safe(doc['category'] or '-')}   assignee {safe(doc['assignee'] or '-')}"
     )
     con.print(
-        f"customer {doc['customer']}   contact {doc['contact']}   channel {doc['channel']}"
-        f"   plan {doc['plan'] or '-'}"
+        f"customer {safe(doc['customer'])}   contact {safe(doc['contact'])}   "
+        f"channel {safe(doc['channel'])}   plan {safe(doc['plan'] or '-')}"
     )
     for key, value in doc["fields"].items():
-        con.print(f"{key}: {value}")
+        con.print(f"{key}: {safe(value, newlines=True)}")
     if doc.get("children"):
         con.print("children: " + ", ".join(f"#{c}" for c in doc["children"]))
     for metric, clock in (doc.get("sla") or {}).items():
         con.print(f"sla {metric}: {clock.get('state')} due {clock.get('due_at') or '-'}")
     for att in doc.get("attachments", []):
-        con.print(f"attachment {att['filename']} ({att['size']} bytes)")
+        con.print(f"attachment {safe(att['filename'])} ({att['size']} bytes)")
     table = Table(
         box=None, header_style="bold", pad_edge=False, title="history", title_justify="left"
     )
@@ -140,10 +142,10 @@ def print_ticket(doc: Mapping[str, Any]) -> None:
         table.add_row(
             str(e["seq"]),
             iso_z(e["at"]) or "",
-            e["actor"],
-            e["kind"],
-            move,
-            str(e["data"].get("note", "")),
+            Text(safe_text(e["actor"])),
+            Text(safe_text(e["kind"])),
+            Text(safe_text(move)),
+            Text(safe_text(e["data"].get("note", ""), newlines=True)),
         )
     con.print(table)
 

@@ -72,8 +72,10 @@ from deskctl.domain.billing import (
 )
 from deskctl.domain.durations import parse_duration
 from deskctl.domain.policy import Policy, RateCard
+from deskctl.domain.roles import Act
 from deskctl.errors import BadInput, Conflict, NotFound, Refused
 from deskctl.services import masterdata, policies, tickets
+from deskctl.store import identity
 from deskctl.store.models import (
     Customer,
     Invoice,
@@ -741,6 +743,7 @@ def finalize(
     actor: str,
 ) -> list[dict[str, Any]]:
     """Store the bill(s) as numbered invoices and lock their work-log rows; returns the invoices."""
+    identity.require(session, Act.FINALISE)
     period_bounds(period_from, period_to)
     if customer is not None:
         masterdata.customer_by_key(session, customer)
@@ -893,6 +896,7 @@ def void(
     session: Session, number: str, reason: str, *, now: datetime, actor: str
 ) -> dict[str, Any]:
     """Void a finalised invoice: it keeps its number, its work-log rows can be billed again."""
+    identity.require(session, Act.VOID)
     if not reason or not reason.strip():
         raise BadInput("--reason must say why the invoice is void")
     row = _invoice_row(session, number, for_update=True)

@@ -45,11 +45,11 @@ from deskctl.domain.entitlement import (
     check_entitlement,
 )
 from deskctl.domain.policy import Policy
+from deskctl.domain.roles import Act
 from deskctl.errors import BadInput, Refused
+from deskctl.store import identity
 from deskctl.store.dbapi import Reader
 from deskctl.store.reads import masterdata as md
-
-OVERRIDE_ROLES = ("manager", "admin")
 
 
 @dataclass(frozen=True)
@@ -224,17 +224,12 @@ class Acceptance:
 
 
 def check_override(session: Any, reason: str | None, actor: str) -> str | None:
-    """The override reason, once the acting user is known to be a manager or an admin."""
+    """The override reason, once the acting user is known to be a manager (domain.roles)."""
     if reason is None:
         return None
     if not reason.strip():
         raise BadInput("--override needs a reason")
-    from deskctl.services import masterdata
-
-    role = masterdata.role_of(session, actor)
-    if role not in OVERRIDE_ROLES:
-        who = f"{actor} is {'an agent' if role else 'not a registered agent'}"
-        raise Refused(f"--override needs the manager or admin role; {who}")
+    identity.require(session, Act.OVERRIDE)
     return reason.strip()
 
 

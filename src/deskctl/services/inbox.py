@@ -44,7 +44,7 @@ from deskctl.domain import lifecycle, validate
 from deskctl.domain import mail as rules
 from deskctl.domain.events import Event
 from deskctl.errors import DeskctlError, NotFound
-from deskctl.services import masterdata, tickets
+from deskctl.services import attachments, masterdata, tickets
 from deskctl.services.mail import table_of
 from deskctl.store.models import (
     Contact,
@@ -360,7 +360,7 @@ def _open(
     nested = session.begin_nested()  # a refused request is quarantined, not lost
     try:
         ticket = tickets.open_ticket(
-            session, req, now=now, actor=_actor(p), attachments_dir=root, in_reply_to=p.message_id
+            session, req, now=now, actor=_actor(p), in_reply_to=p.message_id
         )
     except DeskctlError as exc:
         nested.rollback()
@@ -394,7 +394,7 @@ def _reply(
     if state.status == "closed" and final:
         return _follow_up(session, ticket, p, box, now, root)
     text = reply_text(p.body)
-    stored = tickets.store_attachments(session, ticket_id, p.attachments, root, now)
+    stored = attachments.store(session, ticket_id, p.attachments, now)
     actor = _actor(p)
     data: dict[str, Any] = {
         "text": text,
@@ -578,7 +578,6 @@ def open_quarantined(
         req,
         now=now,
         actor=actor,
-        attachments_dir=attachments_dir,
         in_reply_to=p.message_id,
     )
     row.status, row.ticket_id, row.settled_at, row.settled_by = "opened", ticket.id, now, actor

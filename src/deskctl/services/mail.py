@@ -140,16 +140,12 @@ def sender_address() -> str:
 
 
 def store_password(settings: SmtpSettings, password: str) -> None:
-    """Put the SMTP password in the system keyring (``deskctl mail login``)."""
-    try:
-        import keyring
+    """Put the SMTP password in the system keyring (``deskctl mail login``), or refuse."""
+    from deskctl import keyring_secrets
 
-        keyring.set_password(KEYRING_SERVICE, settings.keyring_key(), password)
-    except Exception as exc:
-        raise Refused(
-            f"keyring unavailable ({type(exc).__name__}): no password stored; "
-            "install a keyring backend or use an SMTP relay that needs none"
-        ) from None
+    keyring_secrets.save(
+        KEYRING_SERVICE, settings.keyring_key(), password, instead=keyring_secrets.SMTP_HINT
+    )
 
 
 def smtp_password(settings: SmtpSettings) -> str | None:

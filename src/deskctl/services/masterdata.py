@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from deskctl import i18n
-from deskctl.domain import validate
-from deskctl.errors import BadInput, NotFound
+from deskctl.domain import roles, validate
+from deskctl.domain.roles import Act
+from deskctl.errors import BadInput, NotFound, Refused
 from deskctl.services import policies
+from deskctl.store import identity
 from deskctl.store.models import (
     Agent,
     Contact,
@@ -25,7 +27,6 @@ from deskctl.store.models import (
     Standing,
 )
 
-ROLES = ("agent", "manager", "admin")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -400,6 +401,7 @@ def record_standing(
     now: datetime,
     actor: str,
 ) -> Standing:
+    identity.require(session, Act.STANDING)
     customer = customer_by_key(session, customer_key)
     row = Standing(
         customer_id=customer.id,
@@ -439,27 +441,84 @@ def add_agent(
     login: str,
     *,
     name: str,
-    role: str,
+    role: str | None,
     team: str | None,
     email: str | None,
     now: datetime,
+    db_role: str | None = None,
 ) -> Agent:
+    """Register an agent. The first agent of a store is its manager (domain.roles)."""
     _check_key(login, "agent")
-    if role not in ROLES:
-        raise BadInput(f"--role: {role!r} is not one of {', '.join(ROLES)}")
+    first = session.execute(select(Agent.login).limit(1)).first() is None
+    if not first:
+        identity.require(session, Act.AGENTS)
+    wanted = _check_role(role) if role is not None else None
+    if first and wanted not in (None, roles.MANAGER):
+        raise Refused(
+            f"the first agent of a store is its manager: add {login} with --role manager "
+            "(or add the manager first)"
+        )
+    if db_role is not None:
+        _check_key(db_role, "--db-role")
     if session.get(Agent, login) is not None:
         raise BadInput(f"agent {login!r} already exists")
     row = Agent(
         login=login,
         name=validate.one_line(name, "--name", limit=200, required=False),
-        role=role,
+        role=roles.MANAGER if first else (wanted or roles.AGENT),
         team=validate.one_line(team, "--team", limit=80) if team else None,
         email=_check_email(email) if email else None,
         created_at=now,
+        db_role=db_role,
     )
     session.add(row)
     session.flush()
+    _grant_group(session, row)
     return row
+
+
+def set_role(session: Session, login: str, role: str) -> Agent:
+    """A manager changes an agent's role (on PostgreSQL its group membership too)."""
+    identity.require(session, Act.AGENTS)
+    row = session.get(Agent, login)
+    if row is None:
+        raise NotFound(f"no agent {login!r}")
+    row.role = _check_role(role)
+    session.add(row)
+    session.flush()
+    _grant_group(session, row)
+    return row
+
+
+def _check_role(role: str) -> str:
+    found = roles.normalise(role)
+    if found is None:
+        raise BadInput(f"--role: {role!r} is not one of {', '.join(roles.ROLES)}")
+    return found
+
+
+def _grant_group(session: Session, row: Agent) -> None:
+    """On PostgreSQL the role is group membership, granted by a manager-only function."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    from deskctl.store import teams
+
+    teams.grant(session, row.db_role or row.login, row.role)
+
+
+def login_note(session: Session, row: Agent) -> str | None:
+    """On PostgreSQL: a note when the agent has no database login yet (nothing granted)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    from deskctl.store import teams
+
+    login = row.db_role or row.login
+    if teams.login_exists(session, login):
+        return None
+    return (
+        f"no database login {login} yet: create it (CREATE ROLE {login} LOGIN), then "
+        f"`deskctl agent set {row.login} --role {row.role}` grants deskctl_{row.role}"
+    )
 
 
 def list_agents(session: Session) -> list[Agent]:
@@ -468,4 +527,4 @@ def list_agents(session: Session) -> list[Agent]:
 
 def role_of(session: Session, login: str) -> str | None:
     row = session.get(Agent, login)
-    return row.role if row else None
+    return roles.normalise(row.role) if row else None

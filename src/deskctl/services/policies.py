@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from deskctl.domain.policy import Policy
+from deskctl.domain.roles import Act
 from deskctl.errors import BadInput, NotFound
+from deskctl.store import identity
 from deskctl.store.models import PolicyVersion
 
 
@@ -87,9 +89,10 @@ def example_path(name: str) -> str:
 
 
 def load(session: Session, text: str, *, source: str, actor: str, now: datetime) -> Loaded:
-    """Validate and store a new version; an unchanged file stores nothing."""
+    """Validate and store a new version (a manager's act); an unchanged file stores nothing."""
     from deskctl.domain.policy_file import policy_digest
 
+    identity.require(session, Act.LOAD_POLICY)
     policy = validate(text, source)
     digest = policy_digest(text)
     latest = _latest_row(session, policy.name)

@@ -7,10 +7,6 @@ updates the projection row in one transaction, guarded by the row's ``rev``
 
 from __future__ import annotations
 
-import hashlib
-import re
-import shutil
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -26,7 +22,8 @@ from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Conflict, NotFound
-from deskctl.services import masterdata, notify, policies
+from deskctl.services import attachments, masterdata, notify, policies
+from deskctl.services.attachments import AttachmentIn
 from deskctl.services.moves import PROJECTED, projection  # noqa: F401 -- re-exported
 from deskctl.services.views import SORTS, ListFilter  # noqa: F401 -- re-exported
 from deskctl.store.dbapi import Reader
@@ -40,15 +37,6 @@ from deskctl.store.models import (
 
 DEFAULT_ATTACHMENT_MB = 25
 TICKET_FIELDS = ("product", "version", "os", "server", "hardware", "task", "error", "description")
-
-
-@dataclass
-class AttachmentIn:
-    """An attachment to store: read fully before anything is written."""
-
-    filename: str
-    content: bytes
-    content_type: str | None = None
 
 
 @dataclass
@@ -89,17 +77,6 @@ def read_attachment(path: str, *, limit: int | None = None) -> AttachmentIn:
     if len(content) > limit:  # it grew after the check
         raise BadInput(f"--attach: {path} is more than the limit of {limit} bytes")
     return AttachmentIn(filename=p.name, content=content)
-
-
-def sanitize_filename(name: str) -> str:
-    """A safe file name: no directories, no hidden files, plain characters only."""
-    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
-    # letters of any script stay (relatório.pdf); spaces, controls and symbols do not
-    base = re.sub(r"[^\w.-]+", "_", base).strip("._") or "attachment"
-    stem, dot, ext = base.rpartition(".")
-    if dot and len(base) > 120:
-        return stem[: 119 - len(ext)] + "." + ext
-    return base[:120]
 
 
 def parse_eml(path: str) -> tuple[str, str, str, list[AttachmentIn]]:
@@ -353,7 +330,6 @@ def open_ticket(
     *,
     now: datetime,
     actor: str,
-    attachments_dir: Path,
     in_reply_to: str | None = None,
 ) -> Ticket:
     """Open a ticket once the contract check (rules §8) lets it in; nothing is written otherwise.
@@ -436,69 +412,10 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     apply(session, ticket, [], new, now=now, policy=policy)
-    store_attachments(session, ticket.id, req.attachments, attachments_dir, now)
+    attachments.store(session, ticket.id, req.attachments, now)
     # the customer hears of the new ticket (``in_reply_to``: the mail that opened it)
     notify.acknowledge(session, ticket, policy, now, in_reply_to)
     return ticket
-
-
-def store_attachments(
-    session: Session, ticket_id: int, items: Sequence[AttachmentIn], root: Path, now: datetime
-) -> list[Attachment]:
-    """Copy files into the data dir; if the transaction fails the caller removes the folder."""
-    if not items:
-        return []
-    folder = root / str(ticket_id)
-    try:
-        files.private_dir(folder)
-    except OSError as exc:
-        raise files.file_error("--attach", folder, exc) from None
-    taken = {p.name for p in folder.iterdir()}
-    rows = []
-    written: list[Path] = []
-    for item in items:
-        name = _unique(sanitize_filename(item.filename), taken)
-        taken.add(name)
-        target = folder / name
-        try:
-            files.write_bytes(target, item.content, what="--attach")
-        except BaseException:
-            for done in written:  # all of this ticket's files, or none
-                done.unlink(missing_ok=True)
-            raise
-        written.append(target)
-        row = Attachment(
-            ticket_id=ticket_id,
-            filename=name,
-            stored_path=str(target),
-            size=len(item.content),
-            sha256=hashlib.sha256(item.content).hexdigest(),
-            content_type=item.content_type,
-            added_at=now,
-        )
-        session.add(row)
-        rows.append(row)
-    session.flush()
-    return rows
-
-
-def discard_attachments(root: Path, ticket_id: int | None) -> None:
-    if ticket_id is not None:
-        shutil.rmtree(root / str(ticket_id), ignore_errors=True)
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    if name not in taken:
-        return name
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    n = 2
-    while True:
-        candidate = f"{stem}-{n}{'.' + ext if ext else ''}"
-        if candidate not in taken:
-            return candidate
-        n += 1
 
 
 # -- listing ---------------------------------------------------------------------------
@@ -517,8 +434,7 @@ def children_of(session: Session, ticket_id: int) -> list[int]:
 
 
 def attachments_of(session: Session, ticket_id: int) -> list[Attachment]:
-    stmt = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
-    return list(session.execute(stmt).scalars())
+    return attachments.list_for(session, ticket_id)
 
 
 def count(session: Session) -> int:

@@ -144,7 +144,7 @@ def ticket_document(r: Reader, ticket_id: int, now: datetime) -> dict[str, Any]:
             "filename": a["filename"],
             "size": a["size"],
             "sha256": a["sha256"],
-            "path": a["stored_path"],
+            "content_type": a["content_type"],
         }
         for a in rt.attachments(r, ticket_id)
     ]

@@ -25,11 +25,15 @@ from sqlalchemy.exc import (
 from sqlmodel import Session
 
 from deskctl import files
-from deskctl.errors import BadInput, Conflict, DeskctlError, StoreUnavailable
+from deskctl.errors import BadInput, Conflict, DeskctlError, Refused, StoreUnavailable
 from deskctl.store.connect import BUSY_TIMEOUT_MS, KEYRING_SERVICE  # noqa: F401 -- cli.db uses it
 from deskctl.store.schema import SCHEMA_HEAD, migrations_dir
 
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+# One of migration 0009's rule triggers said no (its own message): refused, exit 1. A
+# plain GRANT refusal ("permission denied for table ...") means this login is no deskctl
+# role at all: the store is unavailable to it, exit 5.
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def keyring_key(url: URL) -> str:
@@ -167,7 +171,10 @@ def store_error(exc: BaseException) -> DeskctlError | None:
     writer took first) is a conflict, exit 4; an unreachable or broken store exit 5.
     None for anything else (a bug, not the user's store)."""
     orig = getattr(exc, "orig", None)
-    if getattr(orig, "sqlstate", None) in _UNAVAILABLE_SQLSTATES:
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate == INSUFFICIENT_PRIVILEGE and not _first_line(exc).startswith("permission denied"):
+        return Refused(f"refused by the database: {_first_line(exc)}")
+    if sqlstate in _UNAVAILABLE_SQLSTATES:
         return StoreUnavailable(f"store unavailable: {_first_line(exc)}")
     if isinstance(exc, IntegrityError):
         return Conflict("changed by someone else meanwhile; try again")
@@ -196,7 +203,7 @@ def store_errors() -> Iterator[None]:
         yield
     except DBAPIError as exc:
         mapped = store_error(exc)
-        if isinstance(mapped, StoreUnavailable):
+        if isinstance(mapped, StoreUnavailable | Refused):
             raise mapped from None
         raise
 
@@ -212,8 +219,20 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def session(engine: Engine | Connection | None = None, *, write: bool = False) -> Iterator[Session]:
-    """One transaction. ``write=True`` takes SQLite's write lock up front."""
+def session(
+    engine: Engine | Connection | None = None, *, write: bool = False, act_as: bool = False
+) -> Iterator[Session]:
+    """One transaction. ``write=True`` takes SQLite's write lock up front.
+
+    A write transaction first checks who is acting (store.identity): a read-only
+    role or a forged ``DESKCTL_USER`` is refused before anything is written, and
+    inside the block ``config.acting_user()`` names the identity found.
+    ``act_as``: the command writes history in other agents' names (demo, imports).
+    """
+    from deskctl import config
+    from deskctl.domain.roles import Act
+    from deskctl.store import identity
+
     engine = engine or default_engine()
     bind = engine.execution_options(begin="IMMEDIATE") if write else engine
     # A connection already in a transaction (a dry run that is rolled back as a whole):
@@ -222,12 +241,19 @@ def session(engine: Engine | Connection | None = None, *, write: bool = False) -
         {"join_transaction_mode": "create_savepoint"} if isinstance(bind, Connection) else {}
     )
     with store_errors(), Session(bind, expire_on_commit=False, **joined) as s:
+        token = None
         try:
+            if write:
+                who = identity.require(s, Act.WORK, act_as=act_as)
+                token = config.ACTING.set(who.login)
             yield s
             s.commit()
         except BaseException:
             s.rollback()
             raise
+        finally:
+            if token is not None:
+                config.ACTING.reset(token)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -298,6 +324,11 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     check_revision(engine, before)
     with store_errors():
         command.upgrade(alembic_config(engine), revision)
+        if engine.dialect.name == "postgresql":
+            from deskctl.store import teams
+
+            with engine.begin() as conn:  # tables added by this upgrade get their GRANTs
+                teams.apply_if_possible(conn)
     return before, current_revision(engine)
 
 

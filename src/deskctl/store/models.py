@@ -44,10 +44,12 @@ class Agent(SQLModel, table=True):
     __tablename__ = "agent"
     login: str = Field(primary_key=True, max_length=80)
     name: str = Field(default="", max_length=200)
-    role: str = Field(default="agent", max_length=20)  # agent | manager | admin
+    role: str = Field(default="agent", max_length=20)  # domain.roles: readonly | agent | manager
     team: str | None = Field(default=None, max_length=80)
     email: str | None = Field(default=None, max_length=254)
     created_at: datetime = _at()
+    # The PostgreSQL login this agent connects as; None: the login itself (0009).
+    db_role: str | None = Field(default=None, max_length=80)
 
 
 class Customer(SQLModel, table=True):
@@ -228,9 +230,18 @@ class Attachment(SQLModel, table=True):
     filename: str = Field(max_length=255)
     stored_path: str = Field(max_length=1000)
     size: int
-    sha256: str = Field(max_length=64)
+    sha256: str = Field(max_length=64, index=True)
     content_type: str | None = Field(default=None, max_length=120)
     added_at: datetime = _at()
+
+
+class AttachmentBlob(SQLModel, table=True):
+    """Attachment content, once per sha256 however many tickets carry it (0009)."""
+
+    __tablename__ = "attachment_blob"
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class WorkLog(SQLModel, table=True):

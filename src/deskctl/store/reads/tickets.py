@@ -81,7 +81,7 @@ EVENTS = Query(
     {"at": instant, "data": json_doc},
 )
 ATTACHMENTS = Query(
-    "SELECT filename, size, sha256, stored_path FROM attachment WHERE ticket_id = :id ORDER BY id"
+    "SELECT filename, size, sha256, content_type FROM attachment WHERE ticket_id = :id ORDER BY id"
 )
 
 
