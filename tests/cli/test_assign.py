@@ -30,6 +30,7 @@ def _rows(ticket_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 def test_assign_refuses_a_stale_rev_and_writes_nothing(cli, store) -> None:
     seed = seed_dms(cli)
+    cli("agent", "add", "ana")  # the store's first agent: its manager
     ticket = open_ticket(cli, seed, at=AT)
     before = _rows(ticket)
     stale = before[0]["rev"] - 1
@@ -42,6 +43,7 @@ def test_assign_refuses_a_stale_rev_and_writes_nothing(cli, store) -> None:
 
 def test_assign_json_prints_the_ticket_document(cli, store) -> None:
     seed = seed_dms(cli)
+    cli("agent", "add", "ana")
     ticket = open_ticket(cli, seed, at=AT)
     doc = cli.json("ticket", "assign", ticket, "--to", "ana")
     assert doc["id"] == ticket and doc["assignee"] == "ana"
@@ -51,7 +53,7 @@ def test_assign_json_prints_the_ticket_document(cli, store) -> None:
 @pytest.mark.parametrize("who", ["nobody"])
 def test_assign_to_an_unknown_agent_is_not_found(cli, store, who: str) -> None:
     seed = seed_dms(cli)
-    cli("agent", "add", "maria", "--role", "agent")
+    cli("agent", "add", "maria")  # the first agent of a store is its manager
     ticket = open_ticket(cli, seed, at=AT)
     result = cli("ticket", "assign", ticket, "--to", who, code=3)
     assert result.stderr.strip() == f"deskctl: no agent {who!r}; agents: maria"

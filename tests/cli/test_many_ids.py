@@ -42,6 +42,7 @@ def rev(cli: Any, ticket_id: int) -> int:
 
 
 def test_assign_several_ids_assigns_each_once(fast_cli, imexhs) -> None:
+    fast_cli("agent", "add", "maria")  # --to names a registered agent
     ids = [ticket_in(fast_cli, imexhs, "queued", f"t{n}") for n in range(3)]
     revs = [rev(fast_cli, t) for t in ids]
     result = fast_cli("ticket", "assign", *ids, "--to", "maria")

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from deskctl.errors import StoreUnavailable
+from deskctl.errors import BadInput, StoreUnavailable
 from deskctl.store.connect import BUSY_TIMEOUT_MS, keyring_password, needs_password
 
 Converter = Callable[[Any], Any]
@@ -274,6 +274,14 @@ def _store_error(exc: Exception) -> Exception:
     kind = type(exc).__name__
     if kind == "OperationalError":
         return StoreUnavailable(f"store unavailable: {_first_line(getattr(exc, 'orig', exc))}")
+    # the same PostgreSQL classes as store.db.store_error: a value the column cannot
+    # hold (22xxx, e.g. an id beyond bigint) is bad input; privilege and a server
+    # going away leave the store unavailable
+    sqlstate = str(getattr(exc, "sqlstate", "") or "")
+    if sqlstate.startswith("22"):
+        return BadInput(f"the store refused a value: {_first_line(exc)}")
+    if sqlstate == "42501" or sqlstate.startswith(("08", "57P")) or sqlstate == "53300":
+        return StoreUnavailable(f"store unavailable: {_first_line(exc)}")
     return exc
 
 
