@@ -147,9 +147,11 @@ def test_every_file_deskctl_writes_is_owner_only(cli, tmp_path, monkeypatch, wid
         extra = Path(str(store) + suffix)
         assert not extra.exists() or mode(extra) == 0o600
     assert mode(tmp_path / "r.html") == 0o600
-    folder = data / "attachments" / str(tid)
-    assert mode(data) == mode(data / "attachments") == mode(folder) == 0o700
-    assert mode(folder / "note.txt") == 0o600
+    # attachments live in the store (#15); one read back out is owner-only too
+    out = tmp_path / "out" / "note.txt"
+    out.parent.mkdir(mode=0o755)
+    cli("ticket", "attachment", "get", tid, "note.txt", "-o", str(out))
+    assert out.read_text() == "log" and mode(out) == 0o600
 
 
 # -- 3. a store that is not deskctl's is never written into ----------------------------
@@ -300,29 +302,29 @@ def test_attachment_size_limit_is_checked_before_copying(cli, tmp_path, monkeypa
     _open_with(cli, seed, "--attach", str(big))
 
 
-def test_disk_full_while_copying_leaves_nothing(cli, tmp_path, monkeypatch) -> None:
+def test_disk_full_writing_an_attachment_out_leaves_nothing(cli, tmp_path, monkeypatch) -> None:
+    """Attachments live in the store (#15); the file deskctl writes is the copy read back."""
     seed = seed_medisoft(cli)
-    first, second = tmp_path / "a.log", tmp_path / "b.log"
+    first = tmp_path / "a.log"
     first.write_bytes(b"a" * 300_000)
-    second.write_bytes(b"b" * 300_000)
+    tid = open_ticket(cli, seed, "with a file", "--attach", str(first))
     import deskctl.files as files
 
     real = files._write_all
-    calls = []
 
     def filling(fd: int, data: bytes) -> None:
-        calls.append(len(data))
-        if len(calls) == 2:
-            os.write(fd, data[:1000])
-            raise OSError(28, "No space left on device")
-        real(fd, data)
+        os.write(fd, data[:1000])
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(files, "_write_all", filling)
-    result = _open_with(cli, seed, "--attach", str(first), "--attach", str(second), code=5)
-    assert "No space left on device" in result.stderr and "nothing was written" in result.stderr
-    assert cli.json("ticket", "list") == []
-    root = Path(os.environ["DESKCTL_DATA_DIR"]) / "attachments"
-    assert [p for p in root.rglob("*") if p.is_file()] == []
+    out = tmp_path / "out"
+    out.mkdir()
+    result = cli("ticket", "attachment", "get", tid, "a.log", "-o", str(out / "a.log"), code=5)
+    assert "No space left on device" in result.stderr
+    assert list(out.iterdir()) == []
+    monkeypatch.setattr(files, "_write_all", real)
+    cli("ticket", "attachment", "get", tid, "a.log", "-o", str(out / "a.log"))
+    assert (out / "a.log").read_bytes() == first.read_bytes()
 
 
 def test_a_forwarded_message_is_kept_as_an_eml(cli, tmp_path) -> None:
@@ -338,11 +340,12 @@ def test_a_forwarded_message_is_kept_as_an_eml(cli, tmp_path) -> None:
         b"--b--\r\n"
     )
     tid = int(cli("ticket", "open", "--customer", "hosp", "--from-eml", str(eml)).stdout)
-    folder = Path(os.environ["DESKCTL_DATA_DIR"]) / "attachments" / str(tid)
-    [kept] = list(folder.iterdir())
-    assert kept.suffix == ".eml"
-    assert b"Subject: PACS error 42" in kept.read_bytes()
-    assert b"Disk quota exceeded." in kept.read_bytes()
+    [kept] = cli.json("ticket", "attachment", "list", str(tid))
+    assert kept["filename"].endswith(".eml")
+    out = tmp_path / "kept.eml"
+    cli("ticket", "attachment", "get", str(tid), kept["filename"], "-o", str(out))
+    assert b"Subject: PACS error 42" in out.read_bytes()
+    assert b"Disk quota exceeded." in out.read_bytes()
 
 
 # -- 7. sweep --dry-run lists exactly what sweep does ------------------------------------

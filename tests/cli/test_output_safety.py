@@ -23,10 +23,22 @@ def assert_inert(text: str) -> None:
 
 @pytest.fixture
 def hostile(cli) -> list[int]:
+    """Tickets whose text holds escapes and formulas. Input validation refuses control
+    characters in a title, so they are written into the store directly: data that got
+    there another way (an older deskctl, a stray sqlite3 session) must still be inert."""
+    from sqlalchemy import text
+
+    from deskctl.store import db
+
     seed = seed_medisoft(cli)
-    ids = [open_ticket(cli, seed, f"{ESCAPES} [red]fake[/red]", "--error", f"E1\n{ESCAPES}")]
-    ids += [open_ticket(cli, seed, title) for title in FORMULAS]
-    return ids
+    first = open_ticket(cli, seed, "placeholder", "--error", "E1")
+    with db.ready_engine().begin() as conn:
+        conn.execute(
+            text("UPDATE ticket SET title = :title, error = :error WHERE id = :id"),
+            {"title": f"{ESCAPES} [red]fake[/red]", "error": f"E1\n{ESCAPES}", "id": first},
+        )
+    db.dispose_all()
+    return [first] + [open_ticket(cli, seed, title) for title in FORMULAS]
 
 
 def test_safe_text_shows_every_control_visibly() -> None:

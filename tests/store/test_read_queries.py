@@ -30,6 +30,7 @@ def built(cli, store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[s
     attachment, a child, work billed on a final invoice, a KB article, standing."""
     monkeypatch.setenv("DESKCTL_NOW", NOW)
     seed = seed_dms(cli)
+    cli("agent", "add", "tester")  # the acting user, the store's first agent: its manager
     cli("agent", "add", "maria", "--role", "agent")
     cli("contact", "add", "studio", "eva@studio.example", "--name", "Eva")
     cli(
@@ -115,7 +116,7 @@ def check_ticket_rows_events_and_attachments_read_as_the_orm_does(built, reader)
     (att,) = _orm(Attachment, Attachment.id)
     assert rt.attachments(reader, first) == [
         {"filename": att.filename, "size": att.size, "sha256": att.sha256,
-         "stored_path": att.stored_path}
+         "content_type": att.content_type}
     ]
     assert rt.children(reader, first) == []
 

@@ -157,7 +157,7 @@ def agent_set(
 @agent_app.command("whoami")
 def agent_whoami(json_out: bool = JsonOpt) -> None:
     """Who this store says you are, with which role, and how that was decided."""
-    from deskctl.render.output import emit_json
+    from deskctl.render.output import emit_json, emit_text
     from deskctl.store import identity
 
     with store_session() as s:
@@ -173,7 +173,7 @@ def agent_whoami(json_out: bool = JsonOpt) -> None:
     if json_out:
         emit_json(doc)
     else:
-        typer.echo(f"{who.login} ({who.role or 'no role'}) on {who.backend}: {who.how}")
+        emit_text(f"{who.login} ({who.role or 'no role'}) on {who.backend}: {who.how}")
 
 
 def _agent_doc(row: Any) -> dict:

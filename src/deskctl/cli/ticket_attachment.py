@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -76,13 +75,7 @@ def _write(target: Path, data: bytes, *, force: bool) -> None:
         raise Refused(f"{target} exists: give --force to overwrite it")
     if not target.parent.exists():
         raise BadInput(f"-o: folder {target.parent} does not exist")
-    # Written beside the target then renamed: a reader never sees half a file.
-    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    from deskctl import files
+
+    # atomic and owner-only, as every file deskctl writes (a full disk is exit 5)
+    files.write_bytes(target, data, what="-o")

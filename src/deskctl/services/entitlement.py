@@ -47,7 +47,6 @@ from deskctl.domain.entitlement import (
 from deskctl.domain.policy import Policy
 from deskctl.domain.roles import Act
 from deskctl.errors import BadInput, Refused
-from deskctl.store import identity
 from deskctl.store.dbapi import Reader
 from deskctl.store.reads import masterdata as md
 
@@ -229,6 +228,8 @@ def check_override(session: Any, reason: str | None, actor: str) -> str | None:
         return None
     if not reason.strip():
         raise BadInput("--override needs a reason")
+    from deskctl.store import identity  # SQLAlchemy: only a write that overrides needs it
+
     identity.require(session, Act.OVERRIDE)
     return reason.strip()
 
