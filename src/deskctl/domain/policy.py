@@ -8,9 +8,12 @@ under the version it was opened with.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+from deskctl.errors import BadInput, NotFound
 
 # Open interval inside a local day: (start, end) in seconds from local midnight;
 # end may be 86400 ("24:00").
@@ -234,3 +237,16 @@ class Policy:
     def opening_channel(self) -> str:
         """The channel of a ticket opened without one: ``default_channel``, else the first."""
         return self.default_channel or self.channels[0]
+
+
+def pick_policy_name(known: Sequence[str], name: str | None) -> str:
+    """The policy a command means among those loaded: the one named, else the only one."""
+    if name:
+        if name not in known:
+            raise NotFound(f"no policy named {name!r} (loaded: {', '.join(known) or 'none'})")
+        return name
+    if not known:
+        raise NotFound("no policy loaded: run `deskctl policy load FILE`")
+    if len(known) > 1:
+        raise BadInput(f"several policies are loaded ({', '.join(known)}): name one with --policy")
+    return known[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from deskctl.domain.policy import Policy
+from deskctl.domain.policy import Policy, pick_policy_name
 from deskctl.domain.roles import Act
 from deskctl.errors import BadInput, NotFound
 from deskctl.store import identity
@@ -162,16 +162,7 @@ def names(session: Session) -> list[str]:
 
 def resolve_name(session: Session, name: str | None) -> str:
     """The policy a command means: the one named, else the only one loaded."""
-    known = names(session)
-    if name:
-        if name not in known:
-            raise NotFound(f"no policy named {name!r} (loaded: {', '.join(known) or 'none'})")
-        return name
-    if not known:
-        raise NotFound("no policy loaded: run `deskctl policy load FILE`")
-    if len(known) > 1:
-        raise BadInput(f"several policies are loaded ({', '.join(known)}): name one with --policy")
-    return known[0]
+    return pick_policy_name(names(session), name)
 
 
 def latest(session: Session, name: str | None = None) -> tuple[PolicyVersion, Policy]:

@@ -25,7 +25,7 @@ from deskctl.errors import BadInput, Conflict, NotFound
 from deskctl.services import attachments, masterdata, notify, policies
 from deskctl.services.attachments import AttachmentIn
 from deskctl.services.moves import PROJECTED, projection  # noqa: F401 -- re-exported
-from deskctl.services.views import SORTS, ListFilter  # noqa: F401 -- re-exported
+from deskctl.services.views import SORTS, ListFilter, event_json  # noqa: F401 -- re-exported
 from deskctl.store.dbapi import Reader
 from deskctl.store.models import (
     Attachment,
@@ -477,13 +477,3 @@ def ticket_json(session: Session, ticket: Ticket, *, sla: Mapping[str, Any] | No
     }
 
 
-def event_json(event: Event) -> dict:
-    return {
-        "seq": event.seq,
-        "at": event.at,
-        "kind": event.kind,
-        "actor": event.actor,
-        "from": event.from_status,
-        "to": event.to_status,
-        "data": event.data,
-    }

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from deskctl.errors import BadInput, NotFound
+from deskctl.domain.policy import pick_policy_name
+from deskctl.errors import NotFound
 from deskctl.store.dbapi import Query, Reader, day, decimal_text, flag, instant
 
 
@@ -132,16 +133,7 @@ def policy_names(r: Reader) -> list[str]:
 
 def resolve_policy_name(r: Reader, name: str | None) -> str:
     """The policy a command means: the one named, else the only one loaded."""
-    known = policy_names(r)
-    if name:
-        if name not in known:
-            raise NotFound(f"no policy named {name!r} (loaded: {', '.join(known) or 'none'})")
-        return name
-    if not known:
-        raise NotFound("no policy loaded: run `deskctl policy load FILE`")
-    if len(known) > 1:
-        raise BadInput(f"several policies are loaded ({', '.join(known)}): name one with --policy")
-    return known[0]
+    return pick_policy_name(policy_names(r), name)
 
 
 def latest_policy(r: Reader, name: str | None = None) -> tuple[Row, Any]:
