@@ -17,9 +17,9 @@ from tests.conftest import ROOT
 from tests.factory import open_ticket, seed_dms
 
 # Never on a read path: the ORM and its schema machinery, the keyring probe, the
-# document stack. (pydantic is not listed: typer 0.29 coerces every parameter
-# through a pydantic TypeAdapter, so every command with an option loads it.)
+# document stack, and pydantic (typer's own coercion; cli._coerce replaces it).
 NEVER = (
+    "pydantic",
     "sqlmodel",
     "sqlalchemy",
     "alembic",

@@ -8,11 +8,8 @@ store yet, no server) completes nothing rather than printing an error.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from typing import Any
-
-from deskctl.domain.policy import CATEGORIES, OUTCOMES, STATES
 
 _SQL = {
     "AGENT": "SELECT login FROM agent ORDER BY login",
@@ -49,6 +46,8 @@ def _rows(sql: str) -> list[Any]:
 
 
 def _policies() -> list[dict[str, Any]]:
+    import tomllib
+
     docs = []
     for (text,) in _rows(_LATEST_POLICIES):
         try:
@@ -70,6 +69,18 @@ def _severities() -> list[str]:
     return list(found)
 
 
+def _domain(name: str) -> Callable[[], list[str]]:
+    """A fixed vocabulary (``domain.vocabulary``), imported only when a shell asks for it:
+    every command's options get their completers at start-up."""
+
+    def values() -> list[str]:
+        from deskctl.domain import vocabulary
+
+        return list(getattr(vocabulary, name))
+
+    return values
+
+
 def _static(values: tuple[str, ...]) -> Callable[[], list[str]]:
     return lambda: list(values)
 
@@ -80,9 +91,9 @@ def _query(metavar: str) -> Callable[[], list[str]]:
 
 # metavar (see cli/_help.py) -> where its values come from
 SOURCES: dict[str, Callable[[], list[str]]] = {
-    "STATUS": _static(STATES),
-    "OUTCOME": _static(OUTCOMES),
-    "CATEGORY": _static(CATEGORIES),
+    "STATUS": _domain("STATES"),
+    "OUTCOME": _domain("OUTCOMES"),
+    "CATEGORY": _domain("CATEGORIES"),
     "PARTY": _static(("customer", "third-party")),
     "SEVERITY": _severities,
     "PLAN": _plans,

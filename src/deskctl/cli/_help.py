@@ -1,9 +1,10 @@
 """Help that reads like a Unix tool's: conventional metavars, each time format said once,
 an example for every command group, and the values the shell completes for each metavar.
 
-Applied once to the whole command tree (see ``DeskGroup.main``), so a new option gets
-a metavar from its name or type without anyone writing one by hand; an explicit
-``metavar=`` in a command always wins.
+Applied to each command as it is loaded (``cli.app``: only the group invoked is
+built), so a new option gets a metavar from its name or type without anyone writing
+one by hand; an explicit ``metavar=`` in a command always wins. The same walk gives
+each parameter its pydantic-free coercion (``cli._coerce``).
 """
 
 from __future__ import annotations
@@ -82,11 +83,26 @@ def apply(root: Any) -> None:
     if getattr(root, "_deskctl_help_applied", False):
         return
     root._deskctl_help_applied = True
-    _walk(root, "", root.context_settings.get("help_option_names", ["--help"]))
+    _walk(root, "", help_names(root))
+
+
+def apply_loaded(command: Any, path: str, names: list[str]) -> None:
+    """The same for a command or group loaded on demand under the root (``cli.app``)."""
+    if getattr(command, "_deskctl_help_applied", False):
+        return
+    command._deskctl_help_applied = True
+    _example(command, path)
+    _walk(command, path, names)
+
+
+def help_names(root: Any) -> list[str]:
+    return list(root.context_settings.get("help_option_names", ["--help"]))
 
 
 def _walk(command: Any, path: str, help_names: list[str]) -> None:
     from typer import _click as click
+
+    from deskctl.cli import _coerce
 
     ctx = click.Context(command, help_option_names=help_names)
     for param in command.params:
@@ -94,12 +110,17 @@ def _walk(command: Any, path: str, help_names: list[str]) -> None:
     help_option = command.get_help_option(ctx)  # built once and kept by the command
     if help_option is not None:
         help_option.display_type_rich = _no_type
+        _coerce.install(help_option)
     for name, sub in (getattr(command, "commands", None) or {}).items():
         sub_path = f"{path} {name}".strip()
-        example = GROUP_EXAMPLES.get(sub_path)
-        if example and "Example" not in (sub.help or ""):
-            sub.help = f"{(sub.help or '').rstrip()}\n\nExamples: {example}"
+        _example(sub, sub_path)
         _walk(sub, sub_path, help_names)
+
+
+def _example(command: Any, path: str) -> None:
+    example = GROUP_EXAMPLES.get(path)
+    if example and "Example" not in (command.help or ""):
+        command.help = f"{(command.help or '').rstrip()}\n\nExamples: {example}"
 
 
 def _no_type(ctx: Any = None) -> None:
@@ -118,6 +139,9 @@ def _usage_name(param: Any) -> Callable[[], str]:
 
 
 def _apply_param(param: Any, path: str, ctx: Any) -> None:
+    from deskctl.cli import _coerce
+
+    _coerce.install(param)
     if param.param_type_name == "argument":
         param._usage_display_name = _usage_name(param)
     if param.param_type_name == "argument" or getattr(param, "is_flag", False):

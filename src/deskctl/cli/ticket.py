@@ -140,7 +140,7 @@ def list_(
 ) -> None:
     """List tickets, newest first (tab-separated when piped)."""
     from deskctl import clock
-    from deskctl.domain.policy import STATES
+    from deskctl.domain.vocabulary import STATES
     from deskctl.errors import BadInput
     from deskctl.render.output import choose_format, emit_rows
     from deskctl.render.tickets import LIST_COLUMNS, add_countdown, list_json

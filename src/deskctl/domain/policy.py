@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from deskctl.domain.vocabulary import BILLING_MODES as BILLING_MODES
+from deskctl.domain.vocabulary import CATEGORIES as CATEGORIES
+from deskctl.domain.vocabulary import OUTCOMES as OUTCOMES
+from deskctl.domain.vocabulary import STATES as STATES
 from deskctl.errors import BadInput, NotFound
 
 # Open interval inside a local day: (start, end) in seconds from local midnight;
@@ -21,20 +25,6 @@ Interval = tuple[int, int]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-STATES = (
-    "draft",
-    "awaiting_approval",
-    "queued",
-    "in_progress",
-    "awaiting_customer",
-    "awaiting_subticket",
-    "forwarded",
-    "awaiting_verification",
-    "closed",
-)
-OUTCOMES = ("resolved", "unresolved", "accepted", "rejected", "redirected", "cancelled")
-CATEGORIES = ("defect", "always_supported", "misuse", "out_of_scope", "billable_service")
-BILLING_MODES = ("included", "per_intervention", "pay_per_incident")
 INTAKE_FIELDS = (
     "channel",
     "product",

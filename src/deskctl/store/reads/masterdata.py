@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from deskctl.domain.policy import pick_policy_name
 from deskctl.errors import NotFound
 from deskctl.store.dbapi import Query, Reader, day, decimal_text, flag, instant
 
@@ -133,6 +132,8 @@ def policy_names(r: Reader) -> list[str]:
 
 def resolve_policy_name(r: Reader, name: str | None) -> str:
     """The policy a command means: the one named, else the only one loaded."""
+    from deskctl.domain.policy import pick_policy_name  # the policy model only when asked
+
     return pick_policy_name(policy_names(r), name)
 
 
