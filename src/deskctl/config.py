@@ -17,9 +17,11 @@ APP = "deskctl"
 
 
 def data_dir() -> Path:
+    if os.environ.get("DESKCTL_DATA_DIR"):
+        return Path(os.environ["DESKCTL_DATA_DIR"])
     from platformdirs import user_data_path
 
-    return Path(os.environ.get("DESKCTL_DATA_DIR") or user_data_path(APP, appauthor=False))
+    return Path(user_data_path(APP, appauthor=False))
 
 
 def config_path() -> Path:

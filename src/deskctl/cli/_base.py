@@ -40,8 +40,10 @@ class DeskGroup(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         from deskctl.cli import _help
+        from deskctl.services import holiday_cache
 
         _help.apply(self)
+        holiday_cache.install()  # business time without importing `holidays` (if kept)
         if not sys.stderr.isatty():
             self.rich_markup_mode = None  # usage errors in a log or a pipe: plain text, no boxes
         return super().main(*args, **kwargs)

@@ -81,29 +81,69 @@ def module_of(name: str) -> Any:
     raise KeyError(name)
 
 
-def load(name: str) -> Any:
-    """The click command or group ``name``, built from its module alone."""
+def load(name: str, only: str | None = None) -> Any:
+    """The click command or group ``name``, built from its module alone; with ``only``,
+    the group holding just its command ``only`` (None when it has no such command)."""
     import typer.main
 
     part = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
     module_of(name).register(part)
+    if only is not None and not _narrow(part, name, only):
+        return None
     return typer.main.get_group(part).commands[name]
 
 
+def _narrow(part: typer.Typer, name: str, only: str) -> bool:
+    """Keep only the command ``only`` in ``part``'s group ``name`` (a copy: the module's
+    own sub-app keeps every command for the next full build)."""
+    import copy
+
+    from typer.main import get_command_name
+
+    for info in part.registered_groups:
+        group = info.typer_instance
+        if info.name != name or group is None:
+            continue
+        commands = [
+            c
+            for c in group.registered_commands
+            if (c.name or get_command_name(getattr(c.callback, "__name__", ""))) == only
+        ]
+        groups = [g for g in group.registered_groups if g.name == only]
+        if not commands and not groups:
+            return False
+        narrowed = copy.copy(group)
+        narrowed.registered_commands, narrowed.registered_groups = commands, groups
+        info.typer_instance = narrowed
+        return True
+    return False
+
+
 class Root(DeskGroup):
-    """The ``deskctl`` group: its commands and groups are loaded when asked for."""
+    """The ``deskctl`` group: its commands and groups are loaded when asked for, and
+    ``deskctl GROUP COMMAND ...`` builds only that command of the group."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
-            from deskctl.cli import _help
-
-            command = load(cmd_name)
-            _help.apply_loaded(command, cmd_name, _help.help_names(self))
-            self.commands[cmd_name] = command
+            self.commands[cmd_name] = self._ready(load(cmd_name), cmd_name)
         return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name in COMMANDS and name not in self.commands and len(args) > 1:
+            narrowed = load(name, only=args[1])
+            if narrowed is not None:  # else (an option, a typo, --help): the whole group
+                return name, self._ready(narrowed, name), args[1:]
+        return super().resolve_command(ctx, args)
+
+    def _ready(self, command: Any, name: str) -> Any:
+        from deskctl.cli import _help
+
+        _help.apply_loaded(command, name, _help.help_names(self))
+        return command
 
 
 app = typer.Typer(

@@ -37,6 +37,7 @@ from math import floor
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from deskctl.domain import holiday_tables
 from deskctl.domain.policy import CalendarSpec, Interval, Policy
 from deskctl.errors import BadInput, NotFound
 
@@ -416,7 +417,18 @@ def _weekly_hours(spec: CalendarSpec) -> tuple[tuple[Interval, ...], ...]:
 @lru_cache(maxsize=256)
 def _holiday_names(code: str, year: int) -> dict[date, str]:
     """Holidays of one ``holidays`` code ("BR", "BR-SP", "US-NY") in one year."""
-    import holidays  # slow to import: only when a calendar with holidays is queried
+    kept = holiday_tables.current()
+    found = kept.get(code, year) if kept is not None else None
+    if found is not None:
+        return found
+    table = _holidays_package(code, year)
+    if kept is not None:
+        kept.put(code, year, table)
+    return table
+
+
+def _holidays_package(code: str, year: int) -> dict[date, str]:
+    import holidays  # slow to import: only when no kept table answers
 
     country, _, subdiv = code.strip().partition("-")
     try:
