@@ -133,7 +133,8 @@ def test_every_ticket_change_takes_ids_and_the_shared_options(fast_cli) -> None:
 
     from deskctl.cli.app import app
 
-    group = typer.main.get_command(app).commands["ticket"]  # type: ignore[attr-defined]
+    root = typer.main.get_command(app)  # commands are loaded on demand (cli.app.Root)
+    group = root.get_command(None, "ticket")  # type: ignore[attr-defined]
     for name in CHANGES:
         command = group.commands[name]
         options = {o for p in command.params for o in p.opts}

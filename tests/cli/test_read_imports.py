@@ -103,3 +103,14 @@ def test_a_store_not_yet_created_is_still_created_on_first_read(cli, tmp_path) -
     assert result.stdout == ""
     assert db.is_file()
     assert cli.json("db", "current", env={"DESKCTL_DB": str(db)})["up_to_date"] is True
+
+
+def test_ticket_assign_loads_no_orm_either(cli, seeded, store) -> None:
+    """The move scripts run on many tickets writes through the DBAPI (services.moves)."""
+    cli("agent", "add", "tester", "--role", "manager")
+    _loaded("ticket", "show", str(seeded))  # keeps the holiday tables it used, if not yet
+    for args in (["ticket", "assign", str(seeded), "--to", "tester"],
+                 ["ticket", "assign", str(seeded), "--to", "tester", "--json"]):
+        loaded = _loaded(*args)
+        assert not loaded & {*NEVER, "holidays"}, f"{' '.join(args)} loaded {sorted(loaded)}"
+        assert ("psycopg" in loaded) == (store == "postgresql"), f"{args}: {sorted(loaded)}"

@@ -21,7 +21,8 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import typer
@@ -34,6 +35,14 @@ NOTE_HELP = "A note for the ticket's history."
 IDS_HELP = "Ticket ids; - reads them from stdin, one per line (as ticket list -q prints them)."
 
 Action = Callable[[Any, Any, int], Any]  # (session, flow.Ctx, ticket id) -> flow.Change
+
+
+def through_dbapi(action: Action) -> Action:
+    """Mark ``action`` as taking a DBAPI ``Writer`` instead of an ORM session: the run
+    then imports no SQLAlchemy and keeps one connection for every id
+    (``services.moves``: the moves that change only the ticket's own rows)."""
+    action.dbapi = True  # type: ignore[attr-defined]
+    return action
 
 
 @dataclass
@@ -122,15 +131,17 @@ def run(
     from deskctl.cli._base import when
     from deskctl.config import acting_user
     from deskctl.render import tickets as render
-    from deskctl.services.flow import Ctx
+    from deskctl.services.moves import Ctx
 
     clean_note = note.strip() if note and note.strip() else None
     ctx = Ctx(now=when(at), actor=acting_user(), note=clean_note, if_rev=if_rev)
-    if len(raw_ids) == 1 and raw_ids[0] != "-":
-        change, doc = _apply(parse_id(raw_ids[0]), action, ctx, json_out)
-        render.print_change(change, doc)
-        return
-    results = [_attempt(item, action, ctx, json_out) for item in expand(raw_ids)]
+    applier = _dbapi_applier if getattr(action, "dbapi", False) else _orm_applier
+    with applier(action, json_out) as apply_one:
+        if len(raw_ids) == 1 and raw_ids[0] != "-":
+            change, doc = apply_one(parse_id(raw_ids[0]), ctx)
+            render.print_change(change, doc)
+            return
+        results = [_attempt(item, apply_one, ctx) for item in expand(raw_ids)]
     render.print_results(results, json_out=json_out)
     failed = [r.error for r in results if r.error is not None]
     if failed:
@@ -154,29 +165,59 @@ def parse_id(text: str) -> int:
     return int(value)
 
 
-def _apply(ticket_id: int, action: Action, ctx: Any, json_out: bool) -> tuple[Any, Any]:
-    """One id, one transaction: the change, and the changed ticket's document."""
-    from dataclasses import replace
-
-    from deskctl.config import acting_user
-    from deskctl.render.tickets import ticket_document
-
-    with store_session(write=True) as s:
-        # inside the transaction the acting agent is the one the store decided (on
-        # PostgreSQL the database login, not DESKCTL_USER)
-        ctx = replace(ctx, actor=acting_user())
-        change = action(s, ctx, ticket_id)
-        doc = ticket_document(s, change.ticket_id) if json_out else None
-    return change, doc
+Apply = Callable[[int, Any], tuple[Any, Any]]  # (ticket id, ctx) -> (change, document)
 
 
-def _attempt(item: str, action: Action, ctx: Any, json_out: bool) -> Result:
+@contextmanager
+def _orm_applier(action: Action, json_out: bool) -> Iterator[Apply]:
+    def apply_one(ticket_id: int, ctx: Any) -> tuple[Any, Any]:
+        """One id, one transaction: the change, and the changed ticket's document."""
+        from deskctl.config import acting_user
+        from deskctl.render.tickets import ticket_document
+
+        with store_session(write=True) as s:
+            # inside the transaction the acting agent is the one the store decided (on
+            # PostgreSQL the database login, not DESKCTL_USER)
+            ctx = replace(ctx, actor=acting_user())
+            change = action(s, ctx, ticket_id)
+            doc = ticket_document(s, change.ticket_id) if json_out else None
+        return change, doc
+
+    yield apply_one
+
+
+@contextmanager
+def _dbapi_applier(action: Action, json_out: bool) -> Iterator[Apply]:
+    """Every id on one DBAPI connection, each its own transaction with the same role
+    check as an ORM write session (``store.db.session``)."""
+    from deskctl import clock, config
+    from deskctl.domain.roles import Act
+    from deskctl.services import views
+    from deskctl.store import dbapi, identity
+
+    with dbapi.writes() as transaction:
+
+        def apply_one(ticket_id: int, ctx: Any) -> tuple[Any, Any]:
+            with transaction() as w:
+                who = identity.require_on(w, Act.WORK)
+                token = config.ACTING.set(who.login)
+                try:
+                    change = action(w, replace(ctx, actor=who.login), ticket_id)
+                    doc = views.ticket_document(w, ticket_id, clock.now()) if json_out else None
+                finally:
+                    config.ACTING.reset(token)
+            return change, doc
+
+        yield apply_one
+
+
+def _attempt(item: str, apply_one: Apply, ctx: Any) -> Result:
     try:
         ticket_id = parse_id(item)
     except BadInput as exc:
         return Result(item, error=exc)
     try:
-        change, doc = _apply(ticket_id, action, ctx, json_out)
+        change, doc = apply_one(ticket_id, ctx)
     except StoreUnavailable:
         raise
     except DeskctlError as exc:

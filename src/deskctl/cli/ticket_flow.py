@@ -82,9 +82,11 @@ def assign(
     ] = None,
 ) -> Action:
     """Assign the ticket to an agent (and a team)."""
-    from deskctl.services import flow
+    from deskctl.cli.ticket_change import through_dbapi
+    from deskctl.services import moves
 
-    return lambda s, ctx, ticket_id: flow.assign(s, ticket_id, ctx, to, team)
+    # the move scripts run on many tickets: written through the DBAPI, no ORM to import
+    return through_dbapi(lambda w, ctx, ticket_id: moves.light_assign(w, ticket_id, ctx, to, team))
 
 
 @ticket_change("respond")

@@ -5,12 +5,15 @@ and ``services.tickets.apply``: who acts and when (``Ctx``), what a command did
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
+from deskctl.errors import Conflict, NotFound
+from deskctl.store.dbapi import Query, Writer
 
 TICKET_FIELDS = ("product", "version", "os", "server", "hardware", "task", "error", "description")
 PROJECTED = (
@@ -59,3 +62,137 @@ class Change:
     events: list[Event]
     children: list[int] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+
+
+def check_if_rev(ticket_id: int, rev: int, ctx: Ctx) -> None:
+    """``--if-rev N``: only if nobody moved the ticket since the caller looked (exit 4)."""
+    if ctx.if_rev is not None and rev != ctx.if_rev:
+        raise Conflict(
+            f"ticket {ticket_id} is at rev {rev}, not {ctx.if_rev}: "
+            "it changed meanwhile; look at it again"
+        )
+
+
+def lost_race(ticket_id: int) -> Conflict:
+    return Conflict(f"ticket {ticket_id} was changed by someone else meanwhile; try again")
+
+
+def check_times(history: Sequence[Event], new_events: Sequence[Event]) -> None:
+    """Every move takes this path: no event in the future, none before the opening."""
+    from deskctl import clock
+    from deskctl.domain import validate
+
+    if not new_events:
+        return
+    now = max(clock.now(), clock.system_now())
+    opened_at = history[0].at if history else min(e.at for e in new_events)
+    for event in new_events:
+        validate.event_time(event.at, now=now, opened_at=opened_at)
+        for key, value in event.data.items():
+            if isinstance(value, str):  # notes, messages, solutions: no terminal escapes
+                validate.multi_line(value, key)
+
+
+# -- moves written through the DBAPI -----------------------------------------------------
+#
+# ``ticket assign`` is the move scripts run on many tickets, and the ORM costs a process
+# more than the move. It changes only the ticket's own rows (no notification, no parent,
+# no billing), so it is written here through the DBAPI with the shared rules: the same
+# role check (store.identity), validation, lifecycle builder, time checks, SLA columns and
+# compare-and-set on ``rev`` as ``services.flow.assign`` + ``services.tickets.apply``.
+# tests/store/test_light_moves.py makes the same move both ways and compares every table.
+
+_TICKET_LOCKED = Query(
+    "SELECT id, rev, policy_version_id FROM ticket WHERE id = :id",
+    pg="SELECT id, rev, policy_version_id FROM ticket WHERE id = :id FOR UPDATE",
+)
+_INSERT_EVENT = Query(
+    "INSERT INTO ticket_event (ticket_id, seq, at, kind, actor, from_status, to_status, note,"
+    " data) VALUES (:ticket_id, :seq, :at, :kind, :actor, :from_status, :to_status, :note,"
+    " :data)"
+)
+_AGENT = Query("SELECT login, team FROM agent WHERE login = :login")
+_AGENTS = Query("SELECT login FROM agent ORDER BY login")
+
+
+def light_assign(w: Writer, ticket_id: int, ctx: Ctx, to: str, team: str | None = None) -> Change:
+    """``services.flow.assign`` on a DBAPI write transaction (see above)."""
+    from deskctl.domain import lifecycle, validate
+
+    login = validate.one_line(to, "--to", limit=80, required=False)
+    agent = w.one(_AGENT, login=login) if login else None
+    if agent is None and login:
+        # a ticket assigned to nobody who exists drops out of every --mine queue
+        known = ", ".join(w.scalars(_AGENTS))
+        hint = f"agents: {known}" if known else "add one with `deskctl agent add`"
+        raise NotFound(f"no agent {login!r}; {hint}")
+    if team is None and agent is not None:
+        team = agent["team"]
+    row, history, state, policy = _load(w, ticket_id, ctx)
+    new = [
+        lifecycle.plan_assign(
+            state, now=ctx.now, actor=ctx.actor, assignee=login, team=team, note=ctx.note
+        )
+    ]
+    after = _apply(w, row, history, new, policy, now=ctx.now)
+    return Change(ticket_id, state.status, after, new)
+
+
+def _load(w: Writer, ticket_id: int, ctx: Ctx) -> tuple[dict[str, Any], list[Event], Any, Any]:
+    from deskctl.domain import lifecycle
+    from deskctl.store.reads import masterdata as md
+    from deskctl.store.reads import tickets as rt
+
+    row = w.one(_TICKET_LOCKED, id=ticket_id)
+    if row is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    check_if_rev(ticket_id, row["rev"], ctx)
+    history = rt.events(w, ticket_id)
+    state = lifecycle.project(history)
+    if row["policy_version_id"] is None:
+        raise NotFound(f"ticket {ticket_id} has no policy version")
+    policy = md.policy_by_version_id(w, row["policy_version_id"])[1]  # parsed once a process
+    return row, history, state, policy
+
+
+def _apply(
+    w: Writer,
+    row: dict[str, Any],
+    history: Sequence[Event],
+    new_events: Sequence[Event],
+    policy: Any,
+    *,
+    now: datetime,
+) -> TicketState:
+    from deskctl.domain import lifecycle, sla_facts
+
+    if any(e.to_status for e in new_events):
+        raise NotImplementedError("a move that changes status goes through services.flow")
+    check_times(history, new_events)
+    everything = [*history, *new_events]
+    state = lifecycle.project(everything)
+    values = projection(state)
+    values.update(sla_facts.columns(policy, everything, now))
+    values["sla_clocks"] = w.json(values["sla_clocks"], none_as_null=True)
+    values["rev"] = row["rev"] + len(new_events)
+    values["updated_at"] = max(e.at for e in new_events)
+    sets = ", ".join(f"{c} = :{c}" for c in sorted(values))
+    update = Query(f"UPDATE ticket SET {sets} WHERE id = :id AND rev = :expected")
+    if w.execute(update, id=row["id"], expected=row["rev"], **values) != 1:
+        raise lost_race(row["id"])
+    for event in new_events:
+        data = dict(event.data)
+        note = data.pop("note", None)
+        w.execute(
+            _INSERT_EVENT,
+            ticket_id=row["id"],
+            seq=event.seq,
+            at=event.at,
+            kind=event.kind,
+            actor=event.actor,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            note=note,
+            data=w.json(data or None),
+        )
+    return state

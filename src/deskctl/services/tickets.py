@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from deskctl import clock, files
+from deskctl import files
 from deskctl.domain import lifecycle, sla_facts, validate
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
@@ -24,7 +24,7 @@ from deskctl.domain.policy import Policy
 from deskctl.errors import BadInput, Conflict, NotFound
 from deskctl.services import attachments, masterdata, notify, policies
 from deskctl.services.attachments import AttachmentIn
-from deskctl.services.moves import PROJECTED, projection  # noqa: F401 -- re-exported
+from deskctl.services.moves import PROJECTED, check_times, projection  # noqa: F401 -- re-exported
 from deskctl.services.views import SORTS, ListFilter, event_json  # noqa: F401 -- re-exported
 from deskctl.store.dbapi import Reader
 from deskctl.store.models import (
@@ -281,19 +281,6 @@ def clean_fields(fields: Mapping[str, str | None]) -> dict[str, str]:
         else:
             out[name] = validate.multi_line(value.strip(), what)
     return out
-
-
-def check_times(history: Sequence[Event], new_events: Sequence[Event]) -> None:
-    """Every move takes this path: no event in the future, none before the opening."""
-    if not new_events:
-        return
-    now = max(clock.now(), clock.system_now())
-    opened_at = history[0].at if history else min(e.at for e in new_events)
-    for event in new_events:
-        validate.event_time(event.at, now=now, opened_at=opened_at)
-        for key, value in event.data.items():
-            if isinstance(value, str):  # notes, messages, solutions: no terminal escapes
-                validate.multi_line(value, key)
 
 
 def _tell_parent(

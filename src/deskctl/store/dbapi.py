@@ -407,21 +407,34 @@ def _write_error(exc: Exception) -> Exception:
 def write(raw_url: str | None = None) -> Iterator[Writer]:
     """One write transaction; SQLite takes its write lock up front (``BEGIN IMMEDIATE``)
     so two commands queue for it instead of failing half-way."""
+    with writes(raw_url) as transaction, transaction() as writer:
+        yield writer
+
+
+@contextmanager
+def writes(raw_url: str | None = None) -> Iterator[Callable[[], Any]]:
+    """One connection (its schema checked once) for many write transactions: a move on
+    a thousand ids opens one connection, and ``transaction()`` for each id."""
     con, dialect = _checked(raw_url)
     try:
-        con.execute("BEGIN IMMEDIATE" if dialect == "sqlite" else "BEGIN")
-        writer = Writer(con, dialect)
-        try:
-            yield writer
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        try:
-            con.execute("COMMIT")
-        except Exception as exc:
-            raise _write_error(exc) from None
+        yield lambda: _write_transaction(con, dialect)
     finally:
         con.close()
+
+
+@contextmanager
+def _write_transaction(con: Any, dialect: str) -> Iterator[Writer]:
+    con.execute("BEGIN IMMEDIATE" if dialect == "sqlite" else "BEGIN")
+    writer = Writer(con, dialect)
+    try:
+        yield writer
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    try:
+        con.execute("COMMIT")
+    except Exception as exc:
+        raise _write_error(exc) from None
 
 
 def _configured() -> str:

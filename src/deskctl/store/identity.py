@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-
-from sqlalchemy import text
-from sqlmodel import Session
+from typing import Any
 
 from deskctl import config
 from deskctl.domain import roles
 from deskctl.errors import Refused
+from deskctl.store.dbapi import Query, Reader
 
 GROUPS = {
     roles.MANAGER: "deskctl_manager",
@@ -42,47 +41,59 @@ class Identity:
     owner: bool = False  # PostgreSQL: superuser or owner of the tables
 
 
-def identify(session: Session, *, act_as: bool = False) -> Identity:
-    if session.get_bind().dialect.name == "postgresql":
-        return _postgres(session, act_as=act_as)
-    return _sqlite(session)
+def identify(session: Any, *, act_as: bool = False) -> Identity:
+    """Who acts in an ORM session's transaction (the same queries as :func:`identify_on`)."""
+    return identify_on(Reader.over(session), act_as=act_as)
 
 
-def _sqlite(session: Session) -> Identity:
+def identify_on(r: Reader, *, act_as: bool = False) -> Identity:
+    """Who acts, read through ``r`` (a DBAPI transaction or ``Reader.over(session)``)."""
+    if r.dialect == "postgresql":
+        return _postgres(r, act_as=act_as)
+    return _sqlite(r)
+
+
+_ROLE = Query("SELECT role FROM agent WHERE login = :login")
+_ANY_AGENT = Query("SELECT 1 AS one FROM agent LIMIT 1")
+
+
+def _sqlite(r: Reader) -> Identity:
     login = config.acting_user()
     how = "DESKCTL_USER" if os.environ.get("DESKCTL_USER") else "the OS login"
-    row = session.execute(
-        text("SELECT role FROM agent WHERE login = :login"), {"login": login}
-    ).first()
+    row = r.one(_ROLE, login=login)
     if row is not None:
-        return Identity(login, roles.normalise(row[0]), "sqlite", how, registered=True)
-    if session.execute(text("SELECT 1 FROM agent LIMIT 1")).first() is None:
+        return Identity(login, roles.normalise(row["role"]), "sqlite", how, registered=True)
+    if r.one(_ANY_AGENT) is None:
         # No team registered yet: the store has one user, who may do everything.
         return Identity(login, roles.MANAGER, "sqlite", f"{how} (no agents yet)", False)
     return Identity(login, roles.AGENT, "sqlite", f"{how} (not a registered agent)", False)
 
 
-_PG_WHO = text(
+_PG_WHO = Query(
     """
-    SELECT session_user::text,
+    SELECT session_user::text AS db_login,
            COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false)
            OR COALESCE(pg_has_role(session_user, (SELECT relowner FROM pg_class
-                                   WHERE oid = to_regclass('agent')), 'MEMBER'), false),
+                                   WHERE oid = to_regclass('agent')), 'MEMBER'), false)
+           AS owner,
            ARRAY(SELECT rolname::text FROM pg_roles
                  WHERE rolname IN ('deskctl_manager', 'deskctl_agent', 'deskctl_readonly')
-                   AND pg_has_role(session_user, oid, 'MEMBER'))
+                   AND pg_has_role(session_user, oid, 'MEMBER')) AS groups
     """
 )
 
-_PG_AGENT = text(
+_PG_AGENT = Query(
     "SELECT login FROM agent WHERE db_role = :u OR login = :u"
     " ORDER BY COALESCE(db_role = :u, false) DESC LIMIT 1"
 )
 
 
-def _postgres(session: Session, *, act_as: bool) -> Identity:
-    db_login, owner, groups = session.execute(_PG_WHO).one()
-    agent = session.execute(_PG_AGENT, {"u": db_login}).scalar()
+def _postgres(r: Reader, *, act_as: bool) -> Identity:
+    who = r.one(_PG_WHO)
+    assert who is not None
+    db_login, owner, groups = who["db_login"], bool(who["owner"]), list(who["groups"])
+    found = r.scalars(_PG_AGENT, u=db_login)
+    agent = found[0] if found else None
     login = agent or db_login
     role = roles.MANAGER if owner else _role_of_groups(groups)
     how = f"database login {db_login}"
@@ -105,9 +116,14 @@ def _role_of_groups(groups: list[str]) -> str | None:
     return None
 
 
-def require(session: Session, act: roles.Act, *, act_as: bool = False) -> Identity:
+def require(session: Any, act: roles.Act, *, act_as: bool = False) -> Identity:
     """The acting identity, refused (exit 1) unless its role may do ``act``."""
-    who = identify(session, act_as=act_as)
+    return require_on(Reader.over(session), act, act_as=act_as)
+
+
+def require_on(r: Reader, act: roles.Act, *, act_as: bool = False) -> Identity:
+    """:func:`require` on a DBAPI transaction (``services.moves``)."""
+    who = identify_on(r, act_as=act_as)
     if not roles.may(who.role, act):
         raise Refused(refusal(who, act))
     return who
