@@ -47,9 +47,9 @@ from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.domain.triage import check_misuse_repeat, classify_topic
-from deskctl.errors import BadInput, Conflict, NotFound, Refused
+from deskctl.errors import BadInput, NotFound, Refused
 from deskctl.services import kb, masterdata, tickets
-from deskctl.services.moves import Change, Ctx
+from deskctl.services.moves import Change, Ctx, check_if_rev
 from deskctl.services.views import QueueFilter, QueueGroup
 from deskctl.store.dbapi import Reader
 from deskctl.store.models import Agent, Contact, Ticket
@@ -73,11 +73,7 @@ Builder = Callable[[Current], list[Event]]
 
 def load(session: Session, ticket_id: int, ctx: Ctx) -> Current:
     ticket, history, state = tickets.current(session, ticket_id)
-    if ctx.if_rev is not None and ticket.rev != ctx.if_rev:
-        raise Conflict(
-            f"ticket {ticket_id} is at rev {ticket.rev}, not {ctx.if_rev}: "
-            "it changed meanwhile; look at it again"
-        )
+    check_if_rev(ticket_id, ticket.rev, ctx)
     return Current(ticket, history, state, tickets.policy_of(session, ticket))
 
 

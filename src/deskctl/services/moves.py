@@ -64,6 +64,23 @@ class Change:
     hints: list[str] = field(default_factory=list)
 
 
+def event_row(ticket_id: int, event: Event) -> dict[str, Any]:
+    """The ``ticket_event`` row of an event: its note in a column of its own."""
+    data = dict(event.data)
+    note = data.pop("note", None)
+    return {
+        "ticket_id": ticket_id,
+        "seq": event.seq,
+        "at": event.at,
+        "kind": event.kind,
+        "actor": event.actor,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": note,
+        "data": data or None,
+    }
+
+
 def check_if_rev(ticket_id: int, rev: int, ctx: Ctx) -> None:
     """``--if-rev N``: only if nobody moved the ticket since the caller looked (exit 4)."""
     if ctx.if_rev is not None and rev != ctx.if_rev:
@@ -181,18 +198,7 @@ def _apply(
     if w.execute(update, id=row["id"], expected=row["rev"], **values) != 1:
         raise lost_race(row["id"])
     for event in new_events:
-        data = dict(event.data)
-        note = data.pop("note", None)
-        w.execute(
-            _INSERT_EVENT,
-            ticket_id=row["id"],
-            seq=event.seq,
-            at=event.at,
-            kind=event.kind,
-            actor=event.actor,
-            from_status=event.from_status,
-            to_status=event.to_status,
-            note=note,
-            data=w.json(data or None),
-        )
+        values = event_row(row["id"], event)
+        values["data"] = w.json(values["data"])
+        w.execute(_INSERT_EVENT, **values)
     return state

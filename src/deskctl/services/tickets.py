@@ -21,10 +21,11 @@ from deskctl.domain import lifecycle, sla_facts, validate
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
-from deskctl.errors import BadInput, Conflict, NotFound
+from deskctl.errors import BadInput, NotFound
 from deskctl.services import attachments, masterdata, notify, policies
 from deskctl.services.attachments import AttachmentIn
-from deskctl.services.moves import PROJECTED, check_times, projection  # noqa: F401 -- re-exported
+from deskctl.services.moves import PROJECTED, check_times, lost_race, projection  # noqa: F401 -- re-exported
+from deskctl.services.moves import event_row as _event_row
 from deskctl.services.views import SORTS, ListFilter, event_json  # noqa: F401 -- re-exported
 from deskctl.store.dbapi import Reader
 from deskctl.store.models import (
@@ -188,22 +189,6 @@ def policy_or_none(session: Session, ticket: Ticket) -> Policy | None:
 # -- writing ---------------------------------------------------------------------------
 
 
-def _event_row(ticket_id: int, event: Event) -> dict[str, Any]:
-    data = dict(event.data)
-    note = data.pop("note", None)
-    return {
-        "ticket_id": ticket_id,
-        "seq": event.seq,
-        "at": event.at,
-        "kind": event.kind,
-        "actor": event.actor,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "note": note,
-        "data": data or None,
-    }
-
-
 def record(
     session: Session,
     ticket: Ticket,
@@ -224,7 +209,7 @@ def record(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"ticket {ticket.id} was changed by someone else meanwhile; try again")
+        raise lost_race(ticket.id)
     session.execute(insert(TicketEvent), [_event_row(ticket.id, e) for e in new_events])
     session.expire(ticket)
     return ticket
