@@ -14,7 +14,8 @@ def register(app: typer.Typer) -> None:
 
 def queue(
     mine: Annotated[
-        bool, typer.Option("--mine", help="Only tickets assigned to me (my database login's agent on PostgreSQL).")
+        bool,
+        typer.Option("--mine", help="Only tickets assigned to me (on PostgreSQL: my login's)."),
     ] = False,
     assignee: Annotated[
         str | None, typer.Option("--assignee", help="Only tickets assigned to this agent.")
