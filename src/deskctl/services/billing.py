@@ -52,7 +52,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskctl.domain import lifecycle
 from deskctl.domain.billing import (
@@ -85,6 +85,7 @@ from deskctl.store.models import (
     Product,
     Ticket,
     WorkLog,
+    pk,
 )
 from deskctl.store.types import Cents
 
@@ -359,7 +360,9 @@ def _collect(
     ctx = _Context(session=session)
     ctx.products = {
         name: current
-        for name, current in session.execute(select(Product.name, Product.current_version))
+        for name, current in session.execute(
+            select(col(Product.name), col(Product.current_version))
+        )
     }
     ctx.split_parents = {
         int(pid)
@@ -554,10 +557,10 @@ def _make_bill(
     vendor_policy = _invoicing_policy(ctx, max(version_ids))
     rates = vendor_policy.rates or RateCard()
     vat_rate = customer.vat_rate if customer.vat_rate is not None else rates.default_vat_rate
-    totals = invoice_totals(lines, vat_rate)  # BillLine has what totals read: ticket, amount
+    totals = invoice_totals(lines, vat_rate)
     line_cards = [(line.kind, _card_of(ctx, facts[line.ticket])) for line in lines]
     return Bill(
-        customer_id=customer.id,
+        customer_id=pk(customer),
         customer=customer.key,
         customer_name=customer.name,
         country=customer.country,
@@ -595,7 +598,7 @@ def _empty_bill(session: Session, customer: str, period_from: date, period_to: d
     rates = (policy.rates if policy else None) or RateCard()
     vat_rate = row.vat_rate if row.vat_rate is not None else rates.default_vat_rate
     return Bill(
-        customer_id=row.id,
+        customer_id=pk(row),
         customer=row.key,
         customer_name=row.name,
         country=row.country,
@@ -610,7 +613,7 @@ def _empty_bill(session: Session, customer: str, period_from: date, period_to: d
 
 
 def _customer_policy(session: Session, customer: Customer) -> Policy | None:
-    contracts = masterdata.contracts_of(session, customer.id)
+    contracts = masterdata.contracts_of(session, pk(customer))
     name = contracts[-1].policy if contracts else customer.policy
     try:
         return policies.latest(session, name)[1]

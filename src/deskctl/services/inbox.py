@@ -54,6 +54,7 @@ from deskctl.store.models import (
     Notification,
     OutboxMessage,
     Ticket,
+    pk,
 )
 
 TEXT_LIMIT = 20_000  # characters of a reply kept in its event
@@ -196,7 +197,7 @@ def _title(subject: str) -> str:
 
 
 def already(session: Session, key: str) -> bool:
-    stmt = select(MailMessage.id).where(MailMessage.key == key)
+    stmt = select(col(MailMessage.id)).where(col(MailMessage.key) == key)
     return session.execute(stmt).first() is not None
 
 
@@ -285,7 +286,7 @@ def thread_ticket(session: Session, ids: list[str]) -> int | None:
         return None
     found: dict[str, int] = {}
     for model in (OutboxMessage, MailMessage):
-        stmt = select(model.message_id, model.ticket_id).where(
+        stmt = select(col(model.message_id), col(model.ticket_id)).where(
             col(model.message_id).in_(ids), col(model.ticket_id).is_not(None)
         )
         for mid, tid in session.execute(stmt):
@@ -294,7 +295,9 @@ def thread_ticket(session: Session, ids: list[str]) -> int | None:
 
 
 def _is_contact_of(session: Session, sender: str, customer_id: int) -> bool:
-    stmt = select(Contact.id).where(Contact.customer_id == customer_id, Contact.email == sender)
+    stmt = select(col(Contact.id)).where(
+        col(Contact.customer_id) == customer_id, col(Contact.email) == sender
+    )
     return session.execute(stmt).first() is not None
 
 
@@ -302,8 +305,8 @@ def _known_contact(session: Session, sender: str, box: Mailbox) -> Contact | str
     """The sender's contact, or why there is none to open a ticket for."""
     stmt = (
         select(Contact, Customer)
-        .join(Customer, Customer.id == Contact.customer_id)
-        .where(Contact.email == sender)
+        .join(Customer, col(Customer.id) == col(Contact.customer_id))
+        .where(col(Contact.email) == sender)
     )
     rows = list(session.execute(stmt).all())
     if box.policy:
@@ -368,7 +371,7 @@ def _open(
     nested.commit()
     effect = "linked" if parent is not None else "opened"
     detail = f"new ticket, follows closed #{parent}" if parent is not None else "new ticket"
-    return Result(effect, int(ticket.id), detail)
+    return Result(effect, pk(ticket), detail)
 
 
 def _actor(p: Parsed) -> str:
@@ -464,7 +467,7 @@ def _follow_up(
     contact = (
         session.execute(
             select(Contact).where(
-                Contact.customer_id == ticket.customer_id, Contact.email == p.sender
+                col(Contact.customer_id) == ticket.customer_id, col(Contact.email) == p.sender
             )
         )
         .scalars()
@@ -478,7 +481,7 @@ def _follow_up(
     # e-mail (IMEXHS: the portal), it keeps the old ticket's channel
     policy = tickets.policy_of(session, ticket)
     channel = "email" if "email" in policy.channels else ticket.channel
-    return _open(session, p, box, contact, now, root, parent=int(ticket.id), channel=channel)
+    return _open(session, p, box, contact, now, root, parent=pk(ticket), channel=channel)
 
 
 def _tell_engineer(
@@ -509,7 +512,7 @@ def _tell_engineer(
 def quarantine_rows(session: Session, *, all_: bool = False, limit: int = 100) -> list[dict]:
     stmt = select(MailQuarantine).order_by(col(MailQuarantine.id))
     if not all_:
-        stmt = stmt.where(MailQuarantine.status == "held")
+        stmt = stmt.where(col(MailQuarantine.status) == "held")
     if limit > 0:
         stmt = stmt.limit(limit)
     return [
@@ -556,7 +559,7 @@ def open_quarantined(
     cust = masterdata.customer_by_key(session, customer)
     known = (
         session.execute(
-            select(Contact).where(Contact.customer_id == cust.id, Contact.email == email_)
+            select(Contact).where(col(Contact.customer_id) == cust.id, col(Contact.email) == email_)
         )
         .scalars()
         .first()

@@ -450,7 +450,7 @@ def _sendable(now: datetime) -> Any:
 
 
 def pending_ids(session: Session, now: datetime, limit: int | None = None) -> list[int]:
-    stmt = select(OutboxMessage.id).where(*_sendable(now)).order_by(OutboxMessage.id)
+    stmt = select(col(OutboxMessage.id)).where(*_sendable(now)).order_by(col(OutboxMessage.id))
     if limit:
         stmt = stmt.limit(limit)
     return [int(i) for i in session.execute(stmt).scalars()]
@@ -467,7 +467,7 @@ def _claim(engine: Engine, message_id_: int, token: str, now: datetime) -> Outbo
     with db.session(engine, write=True) as s:
         result = s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id_, *_sendable(now))
+            .where(col(OutboxMessage.id) == message_id_, *_sendable(now))
             .values(claimed_at=now, claimed_by=token)
             .execution_options(synchronize_session=False)
         )
@@ -488,7 +488,7 @@ def _settle(engine: Engine, message_id_: int, token: str, now: datetime, error: 
     with db.session(engine, write=True) as s:
         s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id_, OutboxMessage.claimed_by == token)
+            .where(col(OutboxMessage.id) == message_id_, col(OutboxMessage.claimed_by) == token)
             .values(**values)
             .execution_options(synchronize_session=False)
         )

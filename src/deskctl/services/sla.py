@@ -31,7 +31,7 @@ from deskctl.domain.sla_facts import (
 from deskctl.errors import BadInput
 from deskctl.services import masterdata, policies
 from deskctl.services import tickets as tickets_svc
-from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent
+from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent, pk
 
 # States a report counts as judged: the goal or the limit is already known missed or kept.
 JUDGED = ("met", "late", "breached")
@@ -48,7 +48,7 @@ def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
     policy = tickets_svc.policy_or_none(session, ticket)
     if policy is None:
         return {}
-    events = tickets_svc.load_events(session, ticket.id)
+    events = tickets_svc.load_events(session, pk(ticket))
     sla = ticket_clocks(policy, events, clock.now())
     return {name: c.to_json() for name, c in sla.clocks.items()}
 
@@ -243,7 +243,7 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
         where.append(_T.severity == q.severity)
     if q.policy:
         name = policies.resolve_name(session, q.policy)
-        versions = select(PolicyVersion.id).where(col(PolicyVersion.name) == name)
+        versions = select(col(PolicyVersion.id)).where(col(PolicyVersion.name) == name)
         where.append(_T.policy_version_id.in_(versions))
     rows, cache = cohort_states(session, where, now)
     doc = _assemble(q, rows, now, _severity_rank(cache, {r[5] for r in rows}))
