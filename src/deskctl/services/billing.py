@@ -51,7 +51,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlmodel import Session, col
 
 from deskctl.domain import lifecycle
@@ -86,6 +86,7 @@ from deskctl.store.models import (
     Ticket,
     WorkLog,
     pk,
+    table_of,
 )
 from deskctl.store.types import Cents
 
@@ -93,12 +94,12 @@ INVOICE_PREFIX = "INV"
 MAX_ENTRY_MINUTES = 24 * 60
 ZERO = Decimal("0.00")
 
-_WL: Table = WorkLog.__table__  # type: ignore[attr-defined]
-_TK: Table = Ticket.__table__  # type: ignore[attr-defined]
-_IL: Table = InvoiceLine.__table__  # type: ignore[attr-defined]
-_INV: Table = Invoice.__table__  # type: ignore[attr-defined]
-_CTR: Table = InvoiceCounter.__table__  # type: ignore[attr-defined]
-_CU: Table = Customer.__table__  # type: ignore[attr-defined]
+_WL = table_of(WorkLog)
+_TK = table_of(Ticket)
+_IL = table_of(InvoiceLine)
+_INV = table_of(Invoice)
+_CTR = table_of(InvoiceCounter)
+_CU = table_of(Customer)
 
 
 # -- work log ----------------------------------------------------------------------------

@@ -23,10 +23,10 @@ from deskctl import i18n
 from deskctl.domain.policy import Policy, RateCard
 from deskctl.errors import BadInput, NotFound
 from deskctl.services import masterdata, policies
-from deskctl.store.models import Customer, PolicyVersion, Ticket, pk
+from deskctl.store.models import Customer, PolicyVersion, Ticket, pk, table_of
 
-_T = Ticket.__table__.c  # type: ignore[attr-defined]
-_CU = Customer.__table__.c  # type: ignore[attr-defined]
+_T = table_of(Ticket).c
+_CU = table_of(Customer).c
 
 
 # -- the issuer --------------------------------------------------------------------------

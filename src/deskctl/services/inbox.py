@@ -45,7 +45,6 @@ from deskctl.domain import mail as rules
 from deskctl.domain.events import Event
 from deskctl.errors import DeskctlError, NotFound
 from deskctl.services import attachments, masterdata, tickets
-from deskctl.services.mail import table_of
 from deskctl.store.models import (
     Contact,
     Customer,
@@ -55,6 +54,7 @@ from deskctl.store.models import (
     OutboxMessage,
     Ticket,
     pk,
+    table_of,
 )
 
 TEXT_LIMIT = 20_000  # characters of a reply kept in its event
@@ -585,8 +585,8 @@ def open_quarantined(
     )
     row.status, row.ticket_id, row.settled_at, row.settled_by = "opened", ticket.id, now, actor
     session.execute(
-        MailMessage.__table__.update()  # type: ignore[attr-defined]
-        .where(MailMessage.__table__.c.key == row.message_key)  # type: ignore[attr-defined]
+        table_of(MailMessage).update()
+        .where(table_of(MailMessage).c.key == row.message_key)
         .values(ticket_id=ticket.id)
     )
     session.add(row)

@@ -44,13 +44,13 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, func, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlmodel import Session, col
 
 from deskctl import files
 from deskctl.errors import BadInput, DeskctlError, Refused, notice
 from deskctl.store import db
-from deskctl.store.models import OutboxMessage
+from deskctl.store.models import OutboxMessage, table_of
 
 KEYRING_SERVICE = "deskctl-smtp"
 LEASE_SECONDS = 600  # a claimed message is left alone this long (a sweep died meanwhile)
@@ -210,12 +210,6 @@ def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessag
     if row.html:
         msg.add_alternative(row.html, subtype="html")
     return msg
-
-
-def table_of(model: Any) -> Table:
-    """The Core table of a model: inserts without the ORM's per-row bookkeeping."""
-    table: Table = model.__table__
-    return table
 
 
 def enqueue(

@@ -256,7 +256,7 @@ def _refresh_sla(engine: Engine, now: datetime) -> None:
     from deskctl.services import sla
     from deskctl.store.models import Ticket
 
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    t = table_of(Ticket).c
     stmt = select(t.id).where(
         t.status != "closed",
         t.sla_due_at.is_not(None),
