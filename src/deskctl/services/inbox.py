@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -139,7 +138,7 @@ def _body(msg: EmailMessage) -> str:
         part = msg.get_body(preferencelist=("plain", "html"))
         if part is None:
             return ""
-        text = str(part.get_content())
+        text = rules.part_text(part)
     except (KeyError, LookupError, ValueError):
         return ""
     if part.get_content_type() == "text/html":
@@ -207,7 +206,6 @@ def handle(
     box: Mailbox,
     *,
     now: datetime,
-    attachments_dir: Path,
 ) -> Result:
     """What the message does (module doc), recorded in the ledger; in the caller's
     transaction, which must be a write transaction."""
@@ -220,10 +218,7 @@ def handle(
         p.sender,
         box.own,
     )
-    if noise is not None:
-        result = Result("ignored", detail=noise)
-    else:
-        result = _route(session, p, box, now, attachments_dir)
+    result = Result("ignored", detail=noise) if noise is not None else _route(session, p, box, now)
     _record(session, p, box, result, now)
     return result
 
@@ -263,21 +258,21 @@ def _record(session: Session, p: Parsed, box: Mailbox, result: Result, now: date
     )
 
 
-def _route(session: Session, p: Parsed, box: Mailbox, now: datetime, root: Path) -> Result:
+def _route(session: Session, p: Parsed, box: Mailbox, now: datetime) -> Result:
     threaded = thread_ticket(
         session, rules.thread_ids(header(p.msg, "In-Reply-To"), header(p.msg, "References"))
     )
     if threaded is not None:
-        return _reply(session, threaded, p, box, now, root, via="thread")
+        return _reply(session, threaded, p, box, now, via="thread")
     token = rules.subject_token(p.subject)
     if token is not None:
         ticket = session.get(Ticket, token)
         if ticket is not None and _is_contact_of(session, p.sender, ticket.customer_id):
-            return _reply(session, token, p, box, now, root, via="subject token")
+            return _reply(session, token, p, box, now, via="subject token")
     contact = _known_contact(session, p.sender, box)
     if isinstance(contact, str):
         return _quarantine(session, p, box, now, contact)
-    return _open(session, p, box, contact, now, root, parent=None)
+    return _open(session, p, box, contact, now, parent=None)
 
 
 def thread_ticket(session: Session, ids: list[str]) -> int | None:
@@ -344,7 +339,6 @@ def _open(
     box: Mailbox,
     contact: Contact,
     now: datetime,
-    root: Path,
     *,
     parent: int | None,
     channel: str = "email",
@@ -387,7 +381,6 @@ def _reply(
     p: Parsed,
     box: Mailbox,
     now: datetime,
-    root: Path,
     *,
     via: str,
 ) -> Result:
@@ -395,7 +388,7 @@ def _reply(
     policy = tickets.policy_of(session, ticket)
     final = state.outcome == "accepted" or not _within_window(state, now, policy.reopen_window)
     if state.status == "closed" and final:
-        return _follow_up(session, ticket, p, box, now, root)
+        return _follow_up(session, ticket, p, box, now)
     text = reply_text(p.body)
     stored = attachments.store(session, ticket_id, p.attachments, now)
     actor = _actor(p)
@@ -460,9 +453,7 @@ def _within_window(state: lifecycle.TicketState, now: datetime, window: int | No
     return (now - state.closed_at).total_seconds() <= window
 
 
-def _follow_up(
-    session: Session, ticket: Ticket, p: Parsed, box: Mailbox, now: datetime, root: Path
-) -> Result:
+def _follow_up(session: Session, ticket: Ticket, p: Parsed, box: Mailbox, now: datetime) -> Result:
     """A reply on a ticket that cannot reopen: a new ticket that links the old one."""
     contact = (
         session.execute(
@@ -481,7 +472,7 @@ def _follow_up(
     # e-mail (IMEXHS: the portal), it keeps the old ticket's channel
     policy = tickets.policy_of(session, ticket)
     channel = "email" if "email" in policy.channels else ticket.channel
-    return _open(session, p, box, contact, now, root, parent=pk(ticket), channel=channel)
+    return _open(session, p, box, contact, now, parent=pk(ticket), channel=channel)
 
 
 def _tell_engineer(
@@ -549,7 +540,6 @@ def open_quarantined(
     contact: str | None,
     now: datetime,
     actor: str,
-    attachments_dir: Path,
 ) -> Ticket:
     """Open a held message as a ticket for ``customer`` (the sender must be, or is added
     as, one of its contacts)."""
