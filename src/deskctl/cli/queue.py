@@ -1,6 +1,7 @@
 """`deskctl queue`: the working view of open tickets, most urgent first."""
 
 import os
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -66,7 +67,7 @@ def queue(
         _print_paged(groups, now, ranks, page=not no_pager)
 
 
-def _print_paged(groups: list, now: object, ranks: dict[str, int], *, page: bool) -> None:
+def _print_paged(groups: list, now: datetime, ranks: dict[str, int], *, page: bool) -> None:
     from deskctl.render import queue as view
     from deskctl.render.output import no_color, stdout_console
 

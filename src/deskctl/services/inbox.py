@@ -44,7 +44,6 @@ from deskctl.domain import mail as rules
 from deskctl.domain.events import Event
 from deskctl.errors import DeskctlError, NotFound
 from deskctl.services import attachments, masterdata, tickets
-from deskctl.services.mail import table_of
 from deskctl.store.models import (
     Contact,
     Customer,
@@ -53,6 +52,8 @@ from deskctl.store.models import (
     Notification,
     OutboxMessage,
     Ticket,
+    pk,
+    table_of,
 )
 
 TEXT_LIMIT = 20_000  # characters of a reply kept in its event
@@ -195,7 +196,7 @@ def _title(subject: str) -> str:
 
 
 def already(session: Session, key: str) -> bool:
-    stmt = select(MailMessage.id).where(MailMessage.key == key)
+    stmt = select(col(MailMessage.id)).where(col(MailMessage.key) == key)
     return session.execute(stmt).first() is not None
 
 
@@ -280,7 +281,7 @@ def thread_ticket(session: Session, ids: list[str]) -> int | None:
         return None
     found: dict[str, int] = {}
     for model in (OutboxMessage, MailMessage):
-        stmt = select(model.message_id, model.ticket_id).where(
+        stmt = select(col(model.message_id), col(model.ticket_id)).where(
             col(model.message_id).in_(ids), col(model.ticket_id).is_not(None)
         )
         for mid, tid in session.execute(stmt):
@@ -289,7 +290,9 @@ def thread_ticket(session: Session, ids: list[str]) -> int | None:
 
 
 def _is_contact_of(session: Session, sender: str, customer_id: int) -> bool:
-    stmt = select(Contact.id).where(Contact.customer_id == customer_id, Contact.email == sender)
+    stmt = select(col(Contact.id)).where(
+        col(Contact.customer_id) == customer_id, col(Contact.email) == sender
+    )
     return session.execute(stmt).first() is not None
 
 
@@ -297,8 +300,8 @@ def _known_contact(session: Session, sender: str, box: Mailbox) -> Contact | str
     """The sender's contact, or why there is none to open a ticket for."""
     stmt = (
         select(Contact, Customer)
-        .join(Customer, Customer.id == Contact.customer_id)
-        .where(Contact.email == sender)
+        .join(Customer, col(Customer.id) == col(Contact.customer_id))
+        .where(col(Contact.email) == sender)
     )
     rows = list(session.execute(stmt).all())
     if box.policy:
@@ -362,7 +365,7 @@ def _open(
     nested.commit()
     effect = "linked" if parent is not None else "opened"
     detail = f"new ticket, follows closed #{parent}" if parent is not None else "new ticket"
-    return Result(effect, int(ticket.id), detail)
+    return Result(effect, pk(ticket), detail)
 
 
 def _actor(p: Parsed) -> str:
@@ -455,7 +458,7 @@ def _follow_up(session: Session, ticket: Ticket, p: Parsed, box: Mailbox, now: d
     contact = (
         session.execute(
             select(Contact).where(
-                Contact.customer_id == ticket.customer_id, Contact.email == p.sender
+                col(Contact.customer_id) == ticket.customer_id, col(Contact.email) == p.sender
             )
         )
         .scalars()
@@ -469,7 +472,7 @@ def _follow_up(session: Session, ticket: Ticket, p: Parsed, box: Mailbox, now: d
     # e-mail (IMEXHS: the portal), it keeps the old ticket's channel
     policy = tickets.policy_of(session, ticket)
     channel = "email" if "email" in policy.channels else ticket.channel
-    return _open(session, p, box, contact, now, parent=int(ticket.id), channel=channel)
+    return _open(session, p, box, contact, now, parent=pk(ticket), channel=channel)
 
 
 def _tell_engineer(
@@ -500,7 +503,7 @@ def _tell_engineer(
 def quarantine_rows(session: Session, *, all_: bool = False, limit: int = 100) -> list[dict]:
     stmt = select(MailQuarantine).order_by(col(MailQuarantine.id))
     if not all_:
-        stmt = stmt.where(MailQuarantine.status == "held")
+        stmt = stmt.where(col(MailQuarantine.status) == "held")
     if limit > 0:
         stmt = stmt.limit(limit)
     return [
@@ -546,7 +549,7 @@ def open_quarantined(
     cust = masterdata.customer_by_key(session, customer)
     known = (
         session.execute(
-            select(Contact).where(Contact.customer_id == cust.id, Contact.email == email_)
+            select(Contact).where(col(Contact.customer_id) == cust.id, col(Contact.email) == email_)
         )
         .scalars()
         .first()
@@ -572,8 +575,8 @@ def open_quarantined(
     )
     row.status, row.ticket_id, row.settled_at, row.settled_by = "opened", ticket.id, now, actor
     session.execute(
-        MailMessage.__table__.update()  # type: ignore[attr-defined]
-        .where(MailMessage.__table__.c.key == row.message_key)  # type: ignore[attr-defined]
+        table_of(MailMessage).update()
+        .where(table_of(MailMessage).c.key == row.message_key)
         .values(ticket_id=ticket.id)
     )
     session.add(row)
