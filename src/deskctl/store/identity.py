@@ -21,7 +21,7 @@ from typing import Any
 from deskctl import config
 from deskctl.domain import roles
 from deskctl.errors import Refused
-from deskctl.store.dbapi import Query, Reader
+from deskctl.store.sql import Query, Reader
 
 GROUPS = {
     roles.MANAGER: "deskctl_manager",
