@@ -13,7 +13,10 @@ options every change shares -- the ids, ``--at``, ``--note``, ``--if-rev``, ``--
 - one literal id prints what it always did: a line on stderr, or the ticket's
   ``ticket show --json`` document; its error is the command's. Several ids (or ``-``)
   print a line per id, or one JSON list of ``{"id", "ok", "ticket" | "error", "exit"}``,
-  and exit with the worst code of the failed ones.
+  and exit with the worst code of the failed ones;
+- an action marked :func:`through_dbapi` (``ticket assign``) gets a DBAPI ``Writer``
+  instead of an ORM session: no SQLAlchemy is imported and one connection serves
+  every id, each id still its own transaction.
 """
 
 from __future__ import annotations
