@@ -36,9 +36,9 @@ def _commands() -> list[tuple[tuple[str, ...], Any]]:
     from deskctl.cli.app import app
 
     def walk(cmd: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
-        if hasattr(cmd, "commands"):
-            for name, sub in sorted(cmd.commands.items()):
-                yield from walk(sub, (*path, name))
+        if hasattr(cmd, "commands"):  # groups load their commands on demand (cli.app.Root)
+            for name in sorted(cmd.list_commands(None)):
+                yield from walk(cmd.get_command(None, name), (*path, name))
         elif path not in SKIP:
             yield path, cmd
 

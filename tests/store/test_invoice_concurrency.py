@@ -29,6 +29,7 @@ import typer.main
 from deskctl.cli.app import app
 import deskctl.services.billing.invoices, deskctl.store.db, sqlalchemy.dialects.postgresql
 command = typer.main.get_command(app)
+command.get_command(None, sys.argv[1])  # commands load on demand: load it before the go
 signals = pathlib.Path(os.environ["SIGNALS"])
 (signals / f"ready-{os.getpid()}").touch()
 while not (signals / "go").exists():
