@@ -1,4 +1,4 @@
-"""The contract check of SPEC §8: every rule at its date boundaries, versions, billing modes."""
+"""The contract check of rules §8: every rule at its date boundaries, versions, billing modes."""
 
 from __future__ import annotations
 

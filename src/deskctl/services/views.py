@@ -76,7 +76,7 @@ def _ticket(r: Reader, ticket_id: int) -> dict[str, Any]:
 
 
 def ticket_json(r: Reader, t: Mapping[str, Any], *, sla: Mapping[str, Any] | None = None) -> dict:
-    """The ticket document of SPEC §10."""
+    """The ticket document of docs/rules.md §10."""
     return {
         "id": t["id"],
         "title": t["title"],
