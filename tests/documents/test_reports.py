@@ -55,6 +55,10 @@ def test_medisoft_report_is_portuguese_with_local_times(cli, demo, tmp_path) -> 
         assert expected in text, expected
     assert "America/Sao_Paulo" in text  # limits in the calendar's zone, named
     assert "IMEXHS" not in text  # only Medisoft's tickets
+    # statuses and outcomes in Portuguese, never the internal names
+    assert "encerrado (resolvido)" in text
+    for internal in ("in_progress", "awaiting_", "closed", "queued"):
+        assert internal not in text, internal
 
 
 def test_breaches_worst_first_with_names_and_the_rest_after(cli, demo) -> None:
