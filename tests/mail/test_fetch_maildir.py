@@ -64,10 +64,18 @@ def test_a_request_opens_a_ticket_acknowledged_in_portuguese_on_its_thread(
     assert first["Message-ID"] in ack["References"]
     assert ack["Auto-Submitted"] == "auto-generated"
     assert ack["Reply-To"] == "suporte@medisoft.example"
+    assert ack["From"] == "suporte@medisoft.example"  # no [smtp] from: the policy's address
     text = ack.get_body(("plain",)).get_content()
     assert f"chamado #{tid}" in text and "Olá, Ana Souza" in text
     html = ack.get_body(("html",)).get_content()
     assert "&#34;PACS não abre exames&#34;" in html or "&quot;PACS" in html
+
+    # what the engineer reads back: the same headers and text the customer got
+    shown = cli("mail", "show", "1").stdout
+    assert "From: suporte@medisoft.example\nTo: ana@hosp.example\n" in shown
+    assert f"chamado #{tid}" in shown and "Status: sent" in shown
+    assert cli.json("mail", "show", "1")["body"].strip() == text.replace("\r\n", "\n").strip()
+    assert "no outgoing message 9" in cli("mail", "show", "9", code=3).stderr
 
 
 def test_replies_thread_by_in_reply_to_and_by_subject_token_only_from_a_contact(
@@ -151,3 +159,19 @@ def test_a_stranger_is_quarantined_then_opened_for_a_customer_or_discarded(
     assert statuses == {"opened", "discarded"}
     again = cli("mail", "quarantine", "discard", str(held[1]["id"]), code=1)
     assert "already discarded" in again.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_mailer_that_forgot_the_charset_still_keeps_the_accents(
+    cli, box: Path, encoding: str
+) -> None:
+    # 8-bit text with no Content-Type at all: older PBX mailers and scripts send this
+    raw = (
+        "From: ana@hosp.example\nTo: suporte@medisoft.example\nSubject: PACS parado\n"
+        "Message-ID: <raw8bit@hosp.example>\n\nO PACS não abre desde às 8h.\n"
+    ).encode(encoding)
+    (box / "new" / "raw8bit").write_bytes(raw)
+    report = fetch(cli)
+    assert report["counts"] == {"opened": 1}
+    doc = cli.json("ticket", "show", str(report["messages"][0]["ticket"]))
+    assert doc["fields"]["description"] == "O PACS não abre desde às 8h."

@@ -74,6 +74,24 @@ def outbox(
     emit_rows(rows, columns, fmt, empty="the outbox is empty")
 
 
+@mail_app.command("show")
+def show(
+    message: Annotated[int, typer.Argument(help="Outgoing message id (mail outbox).")],
+    json_out: bool = JsonOpt,
+) -> None:
+    """One outgoing message as the customer gets it: its headers and its text."""
+    from deskctl.render.mail import print_mail
+    from deskctl.render.output import emit_json
+    from deskctl.services import mail
+
+    with store_session() as s:
+        doc = mail.outbox_message(s, message)
+    if json_out:
+        emit_json(doc)
+    else:
+        print_mail(doc)
+
+
 FETCH_HELP = "Only this mailbox of config.toml (repeat); default: all."
 
 

@@ -24,6 +24,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 # A ticket's subject token: every outgoing subject carries "[#1234]".
 TOKEN = re.compile(r"\[#(\d{1,12})\]")
@@ -32,12 +33,12 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 CONFIRM_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("yes", "confirmed", "confirm", "solved", "resolved", "it works", "ok"),
     "pt": ("sim", "confirmo", "confirmado", "resolvido", "funcionou", "ok"),
-    "es": ("si", "confirmo", "confirmado", "resuelto", "funciona", "ok"),
-    "it": ("si", "confermo", "confermato", "risolto", "funziona", "ok"),
+    "es": ("sí", "confirmo", "confirmado", "resuelto", "funciona", "ok"),
+    "it": ("sì", "confermo", "confermato", "risolto", "funziona", "ok"),
 }
 REJECT_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("no", "not solved", "not resolved", "does not work", "reject"),
-    "pt": ("nao", "nao resolvido", "nao funcionou", "rejeito"),
+    "pt": ("não", "não resolvido", "não funcionou", "rejeito"),
     "es": ("no", "no resuelto", "no funciona", "rechazo"),
     "it": ("no", "non risolto", "non funziona", "rifiuto"),
 }
@@ -56,6 +57,27 @@ QUOTE_HEADERS = (
     ),
     re.compile(r"^\s*(De|From|Da):\s.+$"),
 )
+
+
+def part_text(part: Any) -> str:
+    """The text of a MIME text part, whatever its charset says.
+
+    A part with no charset (or ``us-ascii``) whose bytes are not ASCII was written by a
+    mailer that forgot the header: UTF-8 is tried, then Windows-1252 (what such mailers
+    send otherwise), so "não" survives instead of becoming replacement characters. An
+    unknown charset is read as UTF-8 with replacements: the words survive.
+    """
+    declared = str(part.get_param("charset") or "").lower()
+    raw = part.get_payload(decode=True)
+    if isinstance(raw, bytes) and declared in ("", "us-ascii", "ascii") and not raw.isascii():
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", errors="replace")
+    try:
+        return str(part.get_content())
+    except (LookupError, UnicodeError):
+        return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw or "")
 
 
 def norm_msgid(value: str | None) -> str | None:
@@ -143,8 +165,10 @@ def answer_keyword(text: str, locale: str) -> str | None:
 
 
 def _matches(line: str, words: Iterable[str]) -> bool:
-    # "Sim" and "Sim, funcionou" both confirm; "Simples" does not.
-    return any(line == w or re.match(rf"{re.escape(w)}\b", line) for w in words)
+    # "Sim" and "Sim, funcionou" both confirm; "Simples" does not. Words are written as
+    # the mail shows them ("não"); a reply is matched without accents ("nao" too).
+    plain = (_plain(w) for w in words)
+    return any(line == w or re.match(rf"{re.escape(w)}\b", line) for w in plain)
 
 
 def strip_quoted(text: str) -> str:

@@ -48,7 +48,7 @@ from sqlalchemy import Engine, Table, func, or_, select, update
 from sqlmodel import Session, col
 
 from deskctl import files
-from deskctl.errors import BadInput, DeskctlError, Refused, notice
+from deskctl.errors import BadInput, DeskctlError, NotFound, Refused, notice
 from deskctl.store import db
 from deskctl.store.models import OutboxMessage
 
@@ -188,8 +188,15 @@ def header_value(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
 
+def author(row: OutboxMessage, sender: str) -> str:
+    """The From address: ``[smtp] from``, else the policy's support address (the
+    Reply-To), never a host name the customer's mail server distrusts and cannot answer."""
+    return row.reply_to if sender == DEFAULT_FROM and row.reply_to else sender
+
+
 def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessage:
     msg = EmailMessage()
+    sender = author(row, sender)
     msg["From"] = header_value(sender)
     msg["To"] = header_value(row.recipient)
     msg["Subject"] = header_value(row.subject)
@@ -553,6 +560,22 @@ def outbox_rows(
     if limit > 0:
         stmt = stmt.limit(limit)
     return [_row_json(r) for r in session.execute(stmt).scalars()]
+
+
+def outbox_message(session: Session, message_id_: int) -> dict[str, Any]:
+    """One outgoing message as it is (or will be) sent: headers and its plain text."""
+    row = session.get(OutboxMessage, message_id_)
+    if row is None:
+        raise NotFound(f"no outgoing message {message_id_} (see deskctl mail outbox)")
+    sender = sender_address()
+    return {
+        **_row_json(row),
+        "from": author(row, sender),
+        "reply_to": row.reply_to or sender,
+        "in_reply_to": row.in_reply_to,
+        "automatic": row.automatic,
+        "body": row.body,
+    }
 
 
 def _status(row: OutboxMessage) -> str:
