@@ -104,4 +104,6 @@ def test_overview_and_findings_fit_on_paper(cli, demo, tmp_path) -> None:
     cli("report", "findings", "--from", "2026-01-01", "--to", "2026-11-30", "--pdf", findings)
     text = tools.text(findings)
     assert "threshold" not in text.lower()
-    assert tools.pages(findings) <= 13  # 37 findings; 21 pages with an evidence table each
+    assert tools.pages(findings) <= 4  # 37 findings in one table per kind (was 13 pages)
+    for heading in ("Training needs", "Software to update", "Root causes to fix", "Tickets"):
+        assert heading in text, heading
