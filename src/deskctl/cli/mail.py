@@ -113,7 +113,6 @@ def fetch(
     quarantined (`mail quarantine list`), auto-replies and bounces are only counted.
     """
     from deskctl import clock
-    from deskctl.config import paths
     from deskctl.errors import BadInput
     from deskctl.render.output import emit_json, say
     from deskctl.services import mail_sources
@@ -137,7 +136,6 @@ def fetch(
             engine,
             box,
             now=clock.now,
-            attachments_dir=paths().attachments,
             own=mail_sources.own_addresses(box, boxes),
             limit=limit,
         )
@@ -197,12 +195,11 @@ def quarantine_open(
 ) -> None:
     """Open a held message as a ticket for a customer; prints the new id."""
     from deskctl import clock
-    from deskctl.config import acting_user, paths
+    from deskctl.config import acting_user
     from deskctl.render.output import emit_json, emit_text
     from deskctl.services import inbox
     from deskctl.services import tickets as svc
 
-    root = paths().attachments
     with store_session(write=True) as s:
         ticket = inbox.open_quarantined(
             s,
@@ -211,7 +208,6 @@ def quarantine_open(
             contact=contact,
             now=clock.now(),
             actor=acting_user(),
-            attachments_dir=root,
         )
         doc = svc.ticket_json(s, ticket) if json_out else None
         ticket_id = ticket.id

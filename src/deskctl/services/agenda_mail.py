@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskctl.domain import closure
 from deskctl.domain.closure import SLOT, agenda_slots, hhmm
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.services.sweep_core import AV, Context, protocol_of
-from deskctl.store.models import Contact, Ticket
+from deskctl.store.models import Contact, Ticket, pk
 
 
 def agenda_mail(
@@ -40,7 +40,7 @@ def agenda_mail(
         return None
     zone = ctx.zone(policy, ticket.calendar)
     calendar = ctx.calendar(policy, ticket.calendar)
-    busy = _engineer_busy(ctx, session, state.assignee, int(ticket.id)) if state.assignee else []
+    busy = _engineer_busy(ctx, session, state.assignee, pk(ticket)) if state.assignee else []
     close = next((st for st in schedule if st.action == closure.CLOSE), None)
     until = close.due_at if close is not None else None
     slots = [
@@ -69,9 +69,16 @@ def _engineer_busy(
 ) -> list[tuple[datetime, datetime]]:
     """Slots of the engineer's calls and contacts due on other tickets from now on."""
     rows = session.execute(
-        select(Ticket.id, Ticket.policy_version_id, Ticket.calendar, Ticket.resolved_at)
-        .where(Ticket.assignee == login, Ticket.status == AV, Ticket.id != this_ticket)
-        .order_by(Ticket.id)
+        select(
+            col(Ticket.id),
+            col(Ticket.policy_version_id),
+            col(Ticket.calendar),
+            col(Ticket.resolved_at),
+        )
+        .where(
+            col(Ticket.assignee) == login, col(Ticket.status) == AV, col(Ticket.id) != this_ticket
+        )
+        .order_by(col(Ticket.id))
         .limit(200)
     ).all()
     busy = []

@@ -44,13 +44,13 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, func, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlmodel import Session, col
 
 from deskctl import files
 from deskctl.errors import BadInput, DeskctlError, NotFound, Refused, notice
 from deskctl.store import db
-from deskctl.store.models import OutboxMessage
+from deskctl.store.models import OutboxMessage, table_of
 
 KEYRING_SERVICE = "deskctl-smtp"
 LEASE_SECONDS = 600  # a claimed message is left alone this long (a sweep died meanwhile)
@@ -217,12 +217,6 @@ def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessag
     if row.html:
         msg.add_alternative(row.html, subtype="html")
     return msg
-
-
-def table_of(model: Any) -> Table:
-    """The Core table of a model: inserts without the ORM's per-row bookkeeping."""
-    table: Table = model.__table__
-    return table
 
 
 def enqueue(
@@ -457,7 +451,7 @@ def _sendable(now: datetime) -> Any:
 
 
 def pending_ids(session: Session, now: datetime, limit: int | None = None) -> list[int]:
-    stmt = select(OutboxMessage.id).where(*_sendable(now)).order_by(OutboxMessage.id)
+    stmt = select(col(OutboxMessage.id)).where(*_sendable(now)).order_by(col(OutboxMessage.id))
     if limit:
         stmt = stmt.limit(limit)
     return [int(i) for i in session.execute(stmt).scalars()]
@@ -474,7 +468,7 @@ def _claim(engine: Engine, message_id_: int, token: str, now: datetime) -> Outbo
     with db.session(engine, write=True) as s:
         result = s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id_, *_sendable(now))
+            .where(col(OutboxMessage.id) == message_id_, *_sendable(now))
             .values(claimed_at=now, claimed_by=token)
             .execution_options(synchronize_session=False)
         )
@@ -495,7 +489,7 @@ def _settle(engine: Engine, message_id_: int, token: str, now: datetime, error: 
     with db.session(engine, write=True) as s:
         s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id_, OutboxMessage.claimed_by == token)
+            .where(col(OutboxMessage.id) == message_id_, col(OutboxMessage.claimed_by) == token)
             .values(**values)
             .execution_options(synchronize_session=False)
         )

@@ -31,7 +31,7 @@ from deskctl.domain.sla_facts import (
 from deskctl.errors import BadInput
 from deskctl.services import masterdata, policies
 from deskctl.services import tickets as tickets_svc
-from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent
+from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent, pk, table_of
 
 # States a report counts as judged: the goal or the limit is already known missed or kept.
 JUDGED = ("met", "late", "breached")
@@ -39,8 +39,8 @@ OPEN_STATES = ("running", "at_risk", "paused", "pending")
 REPORT_STATES = (*JUDGED, *OPEN_STATES)
 BATCH = 1000
 
-_T = Ticket.__table__.c  # type: ignore[attr-defined]
-_E = TicketEvent.__table__.c  # type: ignore[attr-defined]
+_T = table_of(Ticket).c
+_E = table_of(TicketEvent).c
 
 
 def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
     policy = tickets_svc.policy_or_none(session, ticket)
     if policy is None:
         return {}
-    events = tickets_svc.load_events(session, ticket.id)
+    events = tickets_svc.load_events(session, pk(ticket))
     sla = ticket_clocks(policy, events, clock.now())
     return {name: c.to_json() for name, c in sla.clocks.items()}
 
@@ -135,7 +135,7 @@ def refresh(
         rows = list(session.execute(stmt.where(_T.status != "closed")).all())
     cache = _PolicyCache(session)
     writer = (
-        update(Ticket.__table__)  # type: ignore[attr-defined]
+        update(table_of(Ticket))
         .where(_T.id == bindparam("b_id"), _T.rev == bindparam("b_rev"))
         .values(
             sla_state=bindparam("b_state", type_=_T.sla_state.type),
@@ -243,7 +243,7 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
         where.append(_T.severity == q.severity)
     if q.policy:
         name = policies.resolve_name(session, q.policy)
-        versions = select(PolicyVersion.id).where(col(PolicyVersion.name) == name)
+        versions = select(col(PolicyVersion.id)).where(col(PolicyVersion.name) == name)
         where.append(_T.policy_version_id.in_(versions))
     rows, cache = cohort_states(session, where, now)
     doc = _assemble(q, rows, now, _severity_rank(cache, {r[5] for r in rows}))
@@ -273,7 +273,7 @@ def cohort_states(
             _T.policy_version_id,
             _T.sla_clocks,
         )
-        .join(Customer.__table__, Customer.id == _T.customer_id)  # type: ignore[attr-defined]
+        .join(table_of(Customer), col(Customer.id) == _T.customer_id)
         .where(*where)
         .order_by(_T.id)
         .execution_options(yield_per=5000)  # streamed: a server-side cursor on PostgreSQL

@@ -16,7 +16,6 @@ from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.services import mail, tickets
-from deskctl.services.mail import table_of
 from deskctl.services.sweep_core import (
     SUPPORT,
     Action,
@@ -28,7 +27,7 @@ from deskctl.services.sweep_core import (
     notify_agent,
 )
 from deskctl.store import db
-from deskctl.store.models import Customer, SweepStep, Ticket
+from deskctl.store.models import Customer, SweepStep, Ticket, pk, table_of
 
 SLA_STATES = ("at_risk", "breached")
 SEEN = "sla_seen_"  # sweep_step.action of "this (state, deadline) was looked at"
@@ -39,11 +38,11 @@ def candidates(ctx: Context, batch: int) -> Iterator[int]:
     """Open tickets at risk or breached whose (state, deadline) were not looked at yet."""
     seen = exists().where(
         and_(
-            SweepStep.ticket_id == Ticket.id,
-            SweepStep.action == literal(SEEN, String) + col(Ticket.sla_state),
+            col(SweepStep.ticket_id) == col(Ticket.id),
+            col(SweepStep.action) == literal(SEEN, String) + col(Ticket.sla_state),
             or_(
-                SweepStep.due_at == Ticket.sla_due_at,
-                and_(col(Ticket.sla_due_at).is_(None), SweepStep.due_at == NO_DUE),
+                col(SweepStep.due_at) == col(Ticket.sla_due_at),
+                and_(col(Ticket.sla_due_at).is_(None), col(SweepStep.due_at) == NO_DUE),
             ),
         )
     )
@@ -52,14 +51,14 @@ def candidates(ctx: Context, batch: int) -> Iterator[int]:
         with db.session(ctx.engine) as s:
             ids = list(
                 s.execute(
-                    select(Ticket.id)
+                    select(col(Ticket.id))
                     .where(
                         col(Ticket.sla_state).in_(SLA_STATES),
-                        Ticket.status != "closed",
+                        col(Ticket.status) != "closed",
                         col(Ticket.id) > last,
                         ~seen,
                     )
-                    .order_by(Ticket.id)
+                    .order_by(col(Ticket.id))
                     .limit(batch)
                 ).scalars()
             )
@@ -84,8 +83,8 @@ def sweep_ticket(
         calendar, clocks = judged
         done = set(
             s.execute(
-                select(SweepStep.key).where(
-                    SweepStep.ticket_id == ticket_id, col(SweepStep.key).startswith("sla:")
+                select(col(SweepStep.key)).where(
+                    col(SweepStep.ticket_id) == ticket_id, col(SweepStep.key).startswith("sla:")
                 )
             ).scalars()
         )
@@ -194,7 +193,7 @@ def _record_notice(
     recipients = [(state.assignee or SUPPORT, agent_email(s, state.assignee))]
     recipients += [m for m in ctx.managers(s) if m[0] != recipients[0][0]]
     for login, email in recipients:
-        notify_agent(s, key, int(ticket.id), login, action.action, summary, at, ctx.now)
+        notify_agent(s, key, pk(ticket), login, action.action, summary, at, ctx.now)
         if email:
             mail.enqueue(
                 s,
@@ -203,7 +202,7 @@ def _record_notice(
                 subject=subject,
                 body=body,
                 now=ctx.now,
-                ticket_id=int(ticket.id),
+                ticket_id=pk(ticket),
             )
 
 

@@ -74,7 +74,7 @@ from deskctl.errors import BadInput, Conflict, DeskctlError, StoreUnavailable
 from deskctl.services import mail, sla_notices, sweep_protocol
 from deskctl.services.sweep_core import ACTOR, BATCH, Action, Context, Skip, StepHook
 from deskctl.store import db
-from deskctl.store.models import Ticket
+from deskctl.store.models import Ticket, table_of
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def _refresh_sla(engine: Engine, now: datetime) -> None:
 
     from deskctl.services import sla
 
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    t = table_of(Ticket).c
     stmt = select(t.id).where(
         t.status != "closed",
         t.sla_due_at.is_not(None),

@@ -11,13 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskctl.clock import iso_z
 from deskctl.domain.policy import ClosureProtocol, Policy
 from deskctl.services import policies
-from deskctl.services.mail import table_of
-from deskctl.store.models import Agent, Notification, Ticket
+from deskctl.store.models import Agent, Notification, Ticket, table_of
 
 ACTOR = "sweep"
 AV = "awaiting_verification"
@@ -130,7 +129,7 @@ class Context:
 
     def managers(self, session: Session) -> list[tuple[str, str | None]]:
         if self._managers is None:
-            stmt = select(Agent.login, Agent.email).where(Agent.role == "manager")
+            stmt = select(col(Agent.login), col(Agent.email)).where(col(Agent.role) == "manager")
             self._managers = [
                 (r.login, r.email) for r in session.execute(stmt.order_by(Agent.login))
             ]
@@ -148,7 +147,7 @@ def lock(session: Session, ticket_id: int, dry_run: bool) -> None:
     if dry_run or session.get_bind().dialect.name != "postgresql":
         return
     row = session.execute(
-        select(Ticket.id).where(Ticket.id == ticket_id).with_for_update(skip_locked=True)
+        select(col(Ticket.id)).where(col(Ticket.id) == ticket_id).with_for_update(skip_locked=True)
     ).first()
     if row is None:
         raise Skip()

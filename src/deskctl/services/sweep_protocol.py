@@ -21,7 +21,6 @@ from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
 from deskctl.services import tickets
 from deskctl.services.agenda_mail import agenda_mail
-from deskctl.services.mail import table_of
 from deskctl.services.sweep_core import (
     AV,
     SUPPORT,
@@ -34,7 +33,7 @@ from deskctl.services.sweep_core import (
     protocol_of,
 )
 from deskctl.store import db
-from deskctl.store.models import Contact, SweepStep, Ticket
+from deskctl.store.models import Contact, SweepStep, Ticket, pk, table_of
 
 # -- protocol: selection --------------------------------------------------------------
 
@@ -52,9 +51,14 @@ class _Verifying:
 def verifying_page(after: int, size: int) -> Any:
     """One batch of tickets awaiting verification: keyset on ``ix_ticket_status_id``."""
     return (
-        select(Ticket.id, Ticket.policy_version_id, Ticket.calendar, Ticket.resolved_at)
-        .where(Ticket.status == AV, col(Ticket.id) > after)
-        .order_by(Ticket.id)
+        select(
+            col(Ticket.id),
+            col(Ticket.policy_version_id),
+            col(Ticket.calendar),
+            col(Ticket.resolved_at),
+        )
+        .where(col(Ticket.status) == AV, col(Ticket.id) > after)
+        .order_by(col(Ticket.id))
         .limit(size)
     )
 
@@ -74,14 +78,14 @@ def _verifying_batches(engine: Engine, batch: int) -> Iterator[list[_Verifying]]
             ids = [r.id for r in rows]
             rounds: dict[int, int] = dict(
                 s.execute(
-                    select(TicketEvent.ticket_id, func.count())
-                    .where(col(TicketEvent.ticket_id).in_(ids), TicketEvent.to_status == AV)
-                    .group_by(TicketEvent.ticket_id)
+                    select(col(TicketEvent.ticket_id), func.count())
+                    .where(col(TicketEvent.ticket_id).in_(ids), col(TicketEvent.to_status) == AV)
+                    .group_by(col(TicketEvent.ticket_id))
                 ).all()
             )
             done: dict[int, set[str]] = {}
             for tid, key in s.execute(
-                select(SweepStep.ticket_id, SweepStep.key).where(
+                select(col(SweepStep.ticket_id), col(SweepStep.key)).where(
                     col(SweepStep.ticket_id).in_(ids), col(SweepStep.key).startswith("protocol:")
                 )
             ):
@@ -183,7 +187,7 @@ class _ProtocolRun:
         self.policy, self.schedule, self.round = policy, schedule, round_no
         self.state = state
         self.new: list[Event] = []
-        self.ticket_id = int(ticket.id)
+        self.ticket_id = pk(ticket)
 
     def _append(self, event: Event) -> None:
         self.new.append(event)
