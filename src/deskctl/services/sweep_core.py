@@ -176,11 +176,6 @@ def notify_agent(
     )
 
 
-def local_time(at: datetime, zone: ZoneInfo) -> str:
-    local = at.astimezone(zone)
-    return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
-
-
 def agent_email(session: Session, login: str | None) -> str | None:
     if not login:
         return None

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, insert, select
 from sqlmodel import Session, col
 
-from deskctl.clock import iso_z
+from deskctl.clock import iso_z, local_text
 from deskctl.domain import closure, lifecycle
 from deskctl.domain.events import PROTOCOL_STEP, Event
 from deskctl.domain.lifecycle import TicketState
@@ -27,7 +27,6 @@ from deskctl.services.sweep_core import (
     Action,
     Context,
     StepHook,
-    local_time,
     lock,
     notify_agent,
     protocol_of,
@@ -241,7 +240,7 @@ class _ProtocolRun:
         message = (
             f"{verb} {who} about ticket #{self.ticket_id} ({self.ticket.title}): did the "
             f"solution work? Closure protocol step {number} of {len(self.schedule)}, "
-            f"due {local_time(step.due_at, self._zone())}."
+            f"due {local_text(step.due_at, self._zone())}."
         )
         notify_agent(
             self.s,
