@@ -221,3 +221,41 @@ def test_severities_of_several_policies_rank_by_their_own_scales(fast_cli, imexh
     queued = cli.json("queue")["groups"][0]
     # Rank 0, then the two rank-1 severities by age, then rank 2.
     assert [t["id"] for t in queued["tickets"]] == [top, second, medium, low]
+
+
+def test_a_severity_name_two_policies_rank_differently_sorts_by_its_own_policy(
+    fast_cli, imexhs
+) -> None:
+    """ProgressSoft's ``high`` is its second severity (after ``critical``), Medisoft's
+    ``high`` its first: each ticket is ranked in its own policy's order, not by name."""
+    from tests.conftest import EXAMPLES
+
+    cli = fast_cli
+    for policy, key, country, plan, product in (
+        ("medisoft", "hosp", "BR", "maintenance", "pacs"),
+        ("progresssoft", "bank", "JO", "assistance", "ecc"),
+    ):
+        cli("policy", "load", str(EXAMPLES / f"{policy}.toml"))
+        cli("customer", "add", key, "--name", key.title(), "--country", country)
+        cli("contact", "add", key, f"ana@{key}.example", "--name", "Ana")
+        cli("product", "add", product, "--current", "6.2")
+        cli("contract", "add", key, "--policy", policy, "--plan", plan, "--start", "2026-01-01",
+            "--product", product)  # fmt: skip
+
+    def triaged(key: str, product: str, hour: int, severity: str) -> int:
+        seed = {"customer": key, "contact": f"ana@{key}.example", "product": product,
+                "channel": "email"}  # fmt: skip
+        intake = ["--server", "RHEL 9", "--os", "Windows 11", "--hardware", "Dell R750",
+                  "--task", "clearing", "--error", "ORA-00600"]  # fmt: skip
+        t = open_ticket(cli, seed, f"{key} {severity}", *intake, at=f"2026-03-02T{hour:02d}:00:00Z")
+        cli("ticket", "triage", t, "--severity", severity)
+        return t
+
+    bank_high = triaged("bank", "ecc", 8, "high")  # oldest, ProgressSoft rank 1
+    hosp_medium = triaged("hosp", "pacs", 9, "medium")  # Medisoft rank 1
+    hosp_high = triaged("hosp", "pacs", 10, "high")  # Medisoft rank 0
+    bank_critical = triaged("bank", "ecc", 11, "critical")  # ProgressSoft rank 0
+    ids = [t["id"] for t in cli.json("queue")["groups"][0]["tickets"]]
+    # within a rank the SLA due decides; by name, ProgressSoft's high would rank 0
+    assert set(ids[:2]) == {hosp_high, bank_critical}
+    assert set(ids[2:4]) == {bank_high, hosp_medium}

@@ -201,7 +201,7 @@ def test_imexhs_range_target_met_late_breached(cli, imexhs, monkeypatch, answere
     cli("ticket", "respond", tid, "--at", answered)
     doc = sla(cli, tid, "2026-03-11T12:00:00Z", monkeypatch)
     assert doc["metrics"]["response"]["state"] == state
-    assert doc["metrics"]["report"]["state"] == "pending"  # no report was requested...
+    assert doc["metrics"]["report"]["state"] == "not_requested"  # no report was requested...
     assert doc["state"] == state  # ...so the ticket's SLA is its response's
 
 
@@ -288,7 +288,7 @@ def test_progresssoft_onsite_started_by_request(
 
     tid = _progresssoft_critical(cli, tmp_path_factory, monkeypatch)
     idle = sla(cli, tid, "2026-03-08T10:00:00+03:00", monkeypatch)["metrics"]
-    assert idle["onsite"]["state"] == "pending" and idle["response"]["state"] == "met"
+    assert idle["onsite"]["state"] == "not_requested" and idle["response"]["state"] == "met"
     assert cli.json("ticket", "list")[0]["sla_state"] == "met"  # no visit asked for yet
     act(tid, "2026-03-08T10:00:00+03:00", event(ONSITE_REQUESTED))
     running = sla(cli, tid, "2026-03-08T11:00:00+03:00", monkeypatch)["metrics"]["onsite"]

@@ -53,7 +53,7 @@ def show(cli, tid: int) -> dict[str, Any]:
     ],
 )
 def test_progresssoft_onsite_three_to_four_hours(cli, critical, arrived, state) -> None:
-    assert show(cli, critical)["sla"]["onsite"]["state"] == "pending"
+    assert show(cli, critical)["sla"]["onsite"]["state"] == "not_requested"
     cli("ticket", "onsite", critical, "--request", "--note", "server room", "--at", REQUESTED)
     doc = cli.json("ticket", "onsite", critical, "--arrived", "--at", arrived, "--json")
     assert doc["sla"]["onsite"]["state"] == state
@@ -77,7 +77,7 @@ def test_imexhs_report_within_72_business_hours(
     tuesday = "2026-06-09T09:00:00-05:00"  # Tuesday 09:00 in Bogota
     tid = open_ticket(cli, imexhs, "monthly report", at=tuesday)
     cli("ticket", "triage", tid, "--severity", "2", "--at", tuesday)
-    assert show(cli, tid)["sla"]["report"]["state"] == "pending"
+    assert show(cli, tid)["sla"]["report"]["state"] == "not_requested"
     cli("ticket", "report", tid, "--request", "--what", "uptime June", "--at", tuesday)
     monkeypatch.setenv("DESKCTL_NOW", "2026-06-10T12:00:00Z")
     assert show(cli, tid)["sla"]["report"]["state"] == "running"
@@ -133,3 +133,16 @@ def test_closed_ticket_refused(cli, critical, command, done) -> None:
 
 def test_unknown_ticket_is_not_found(cli, critical) -> None:
     cli("ticket", "onsite", "999", "--request", code=3)
+
+
+def test_a_visit_nobody_asked_for_reads_not_requested(cli, critical) -> None:
+    """Text views say "not requested" with no deadline; only a request starts the clock."""
+    shown = cli("ticket", "show", str(critical)).stdout
+    assert "sla onsite: not requested\n" in shown
+    status = cli("sla", "status", str(critical)).stdout
+    assert "onsite not requested" in status and "never requested" in status
+    doc = cli.json("sla", "status", str(critical))
+    assert doc["state"] == doc["metrics"]["response"]["state"]  # the response decides
+    cli("ticket", "onsite", str(critical), "--request", "--at", LATER)
+    assert show(cli, critical)["sla"]["onsite"]["state"] != "not_requested"
+    assert "sla onsite: not requested" not in cli("ticket", "show", str(critical)).stdout

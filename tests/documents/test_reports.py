@@ -55,6 +55,10 @@ def test_medisoft_report_is_portuguese_with_local_times(cli, demo, tmp_path) -> 
         assert expected in text, expected
     assert "America/Sao_Paulo" in text  # limits in the calendar's zone, named
     assert "IMEXHS" not in text  # only Medisoft's tickets
+    # statuses and outcomes in Portuguese, never the internal names
+    assert "encerrado (resolvido)" in text
+    for internal in ("in_progress", "awaiting_", "closed", "queued"):
+        assert internal not in text, internal
 
 
 def test_breaches_worst_first_with_names_and_the_rest_after(cli, demo) -> None:
@@ -100,4 +104,6 @@ def test_overview_and_findings_fit_on_paper(cli, demo, tmp_path) -> None:
     cli("report", "findings", "--from", "2026-01-01", "--to", "2026-11-30", "--pdf", findings)
     text = tools.text(findings)
     assert "threshold" not in text.lower()
-    assert tools.pages(findings) <= 13  # 37 findings; 21 pages with an evidence table each
+    assert tools.pages(findings) <= 4  # 37 findings in one table per kind (was 13 pages)
+    for heading in ("Training needs", "Software to update", "Root causes to fix", "Tickets"):
+        assert heading in text, heading

@@ -382,9 +382,11 @@ def test_severity_without_target_in_the_plan_is_pending() -> None:
 # -- event-started metrics, stopping, replay ------------------------------------------
 
 
-def test_onsite_pending_until_requested_then_runs_and_stops_on_arrival() -> None:
+def test_onsite_not_requested_until_requested_then_runs_and_stops_on_arrival() -> None:
     log = opened(at(0, 9), "1")
-    assert clocks(log, at(0, 12))["onsite"].state == "pending"
+    # nobody asked for a visit: nothing is owed, nothing is waiting ("pending" would say so)
+    c = clocks(log, at(0, 12))["onsite"]
+    assert (c.state, c.due_at, c.started_at) == ("not_requested", None, None)
     log.add(at(0, 12), ev.ONSITE_REQUESTED)
     c = clocks(log, at(0, 13))["onsite"]
     assert (c.state, c.started_at, c.due_at, c.elapsed_seconds) == (
@@ -454,9 +456,9 @@ def test_json_shape_with_z_instants() -> None:
     }
 
 
-def test_pending_json_has_nulls() -> None:
+def test_unstarted_json_has_nulls() -> None:
     doc = clocks(opened(at(0, 10)), at(0, 11))["onsite"].to_json()
-    assert doc["state"] == "pending"
+    assert doc["state"] == "not_requested"
     assert doc["due_at"] is None and doc["started_at"] is None
 
 
@@ -466,7 +468,7 @@ def test_summary_is_the_worst_state() -> None:
     assert {k: v.state for k, v in c.items()} == {
         "response": "late",
         "resolution": "running",
-        "onsite": "pending",
+        "onsite": "not_requested",
     }
     assert sla_summary(c) == "late"
     assert sla_summary({"onsite": c["onsite"], "resolution": c["resolution"]}) == "running"

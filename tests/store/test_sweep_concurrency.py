@@ -391,7 +391,7 @@ def _downgrade(eng: Any, revision: str) -> None:
 def test_the_batch_query_walks_the_status_index(cli, store) -> None:
     from sqlalchemy import text
 
-    from deskctl.services.sweep import verifying_page
+    from deskctl.services.sweep_protocol import verifying_page
     from deskctl.store import db
 
     cli("init")

@@ -53,7 +53,6 @@ def queue(
         me = flow.acting_agent(r, acting_user()) if mine else None
         flt = flow.QueueFilter(assignee=me or assignee, team=team, limit=limit)
         groups = flow.queue(r, flt)
-        ranks = flow.severity_ranks(flow.policy_texts(r)) if fmt == "table" else {}
     if fmt == "json":
         filters = {"assignee": flt.assignee, "team": flt.team, "limit": flt.limit}
         emit_rows([], [], fmt, json_doc=view.queue_json(groups, now, filters))
@@ -64,18 +63,18 @@ def queue(
     elif not groups:
         say("queue is empty")
     else:
-        _print_paged(groups, now, ranks, page=not no_pager)
+        _print_paged(groups, now, page=not no_pager)
 
 
-def _print_paged(groups: list, now: datetime, ranks: dict[str, int], *, page: bool) -> None:
+def _print_paged(groups: list, now: datetime, *, page: bool) -> None:
     from deskctl.render import queue as view
     from deskctl.render.output import no_color, stdout_console
 
     console = stdout_console()
     if not page:
-        view.print_queue(console, groups, now, ranks)
+        view.print_queue(console, groups, now)
         return
     # Like git: quit if one screen, keep colours, do not clear the screen.
     os.environ.setdefault("LESS", "FRX")
     with console.pager(styles=not no_color()):
-        view.print_queue(console, groups, now, ranks)
+        view.print_queue(console, groups, now)

@@ -42,9 +42,13 @@ Rules, including the choices the spec leaves open:
   order: ``breached`` (now after ``limit_at``) > ``late`` (now after ``goal_at``)
   > ``paused`` > ``at_risk`` (business seconds left before the limit <
   ``at_risk_share`` x limit) > ``running``.
-- ``pending``: no deadline applies yet -- the metric has not started (e.g. no
-  on-site visit requested, info still incomplete) or no target is known (no
-  severity yet and no default, or the plan sets none for this severity).
+- ``pending``: no deadline applies yet -- the clock has not started (info still
+  incomplete) or no target is known (no severity yet and no default, or the plan
+  sets none for this severity).
+- ``not_requested``: an optional metric started by an event of its own (an on-site
+  visit, a report) that was never asked for. It owes nothing and never will unless
+  the request comes; it is not "pending" (nothing is waiting), and a list or a
+  report does not count it.
 - Metrics the current plan sets no target for at all are left out of the result.
 - ``remaining_seconds`` counts business seconds until the limit (negative once
   past it); it stays 0 outside business hours after a deadline at closing time,
@@ -63,9 +67,10 @@ from deskctl.domain.events import CLOSED, PLAN_CHANGED, TRIAGED, Event
 from deskctl.domain.policy import MetricSpec, Plan, Policy, Target
 from deskctl.errors import BadInput
 
-STATES = ("running", "paused", "met", "late", "breached", "at_risk", "pending")
+NOT_REQUESTED = "not_requested"
+STATES = ("running", "paused", "met", "late", "breached", "at_risk", "pending", NOT_REQUESTED)
 # Worst first: what a list view shows for a ticket.
-WORST_FIRST = ("breached", "late", "at_risk", "running", "paused", "pending", "met")
+WORST_FIRST = ("breached", "late", "at_risk", "running", "paused", "pending", "met", NOT_REQUESTED)
 
 
 class CalendarLike(Protocol):
@@ -206,7 +211,10 @@ def _metric_clock(
 
     if start is None:
         current_plan, severity = _context(timeline, len(timeline), plan, plans, policy)
-        return _pending(spec.name, _target(current_plan, spec.name, severity), severity)
+        target = _target(current_plan, spec.name, severity)
+        if spec.start != "clock":
+            return _waiting(spec.name, NOT_REQUESTED, target, severity)
+        return _waiting(spec.name, "pending", target, severity)
 
     stop = next(
         (
@@ -272,11 +280,12 @@ def _target(plan: Plan, metric: str, severity: str | None) -> Target | None:
     return plan.sla.get(metric, {}).get(severity)
 
 
-def _pending(metric: str, target: Target | None, severity: str | None) -> MetricClock:
+def _waiting(
+    metric: str, state: str, target: Target | None, severity: str | None
+) -> MetricClock:
+    """A clock that has not started: ``pending`` or ``not_requested``."""
     remaining = None if target is None else target.limit
-    return MetricClock(
-        metric, "pending", target, severity, None, None, None, None, None, 0, remaining
-    )
+    return MetricClock(metric, state, target, severity, None, None, None, None, None, 0, remaining)
 
 
 def _met_before_start(

@@ -40,7 +40,7 @@ from typing import Any
 
 from deskctl.domain.events import OPENED, PLAN_CHANGED, Event
 from deskctl.domain.policy import Plan, Policy
-from deskctl.domain.sla import WORST_FIRST, MetricClock, compute_sla
+from deskctl.domain.sla import NOT_REQUESTED, WORST_FIRST, MetricClock, compute_sla
 
 # States whose deadline is still ahead (``sla_due_at``).
 _AHEAD = ("running", "at_risk", "paused", "late")
@@ -156,11 +156,12 @@ def owed(clocks: Mapping[str, MetricClock], policy: Policy) -> dict[str, MetricC
 def worst_state(states: Iterable[str]) -> str | None:
     """The state a list shows for a ticket: the worst (``WORST_FIRST``) of its metrics,
     ``pending`` (no deadline yet) only when every metric is pending -- a met response
-    stays met while, say, a requested visit has no target for the ticket's severity."""
+    stays met while, say, a requested visit has no target for the ticket's severity.
+    A metric nobody requested (``not_requested``) never decides it either."""
     every = list(states)
     if not every:
         return None
-    decided = [s for s in every if s != "pending"] or every
+    decided = [s for s in every if s not in ("pending", NOT_REQUESTED)] or every
     return min(decided, key=WORST_FIRST.index)
 
 

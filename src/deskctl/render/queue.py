@@ -130,19 +130,18 @@ SLA_STYLES = {
 SEVERITY_STYLES = ("bold red", "yellow")
 
 
-def cell_style(key: str, row: Mapping[str, Any], ranks: Mapping[str, int]) -> str | None:
-    """The terminal style of a cell: the SLA column by state, severity by its rank."""
+def cell_style(key: str, row: Mapping[str, Any]) -> str | None:
+    """The terminal style of a cell: the SLA column by state, severity by its rank in
+    the ticket's own policy (``severity_rank``, set by ``services.views.queue``)."""
     if key == "sla":
         return SLA_STYLES.get(str(row.get("sla_state")))
     if key == "severity" and row.get("severity") is not None:
-        rank = ranks.get(str(row["severity"]))
+        rank = row.get("severity_rank")
         return SEVERITY_STYLES[rank] if rank is not None and rank < len(SEVERITY_STYLES) else None
     return None
 
 
-def print_queue(
-    console: Any, groups: Sequence[Any], now: datetime, ranks: Mapping[str, int] | None = None
-) -> None:
+def print_queue(console: Any, groups: Sequence[Any], now: datetime) -> None:
     """A heading and a table per status, most urgent first; coloured by SLA state and
     severity (the console drops colour under NO_COLOR; piped output never gets here)."""
     from rich.table import Table
@@ -158,7 +157,7 @@ def print_queue(
         for row in flat_rows([group], now):
             table.add_row(
                 *(
-                    Text(c.text(row), style=cell_style(c.key, row, ranks or {}) or "")
+                    Text(c.text(row), style=cell_style(c.key, row) or "")
                     for c in TABLE_COLUMNS
                 )
             )

@@ -327,6 +327,10 @@ article.finding { border-left: 1.5mm solid #37648c; padding: 1mm 0 1mm 4mm; marg
                   break-inside: avoid; page-break-inside: avoid; }
 article.finding p { margin: 1mm 0; }
 .tickets { color: #333; font-size: 9.5pt; }
+table.findings td, table.findings th { font-size: 8.5pt; padding: 0.8mm 1.5mm; }
+table.findings td:first-child { width: 32%; font-weight: bold; }
+table.findings td:last-child { width: 24%; color: #333; }
+p.advice { margin: 0 0 1mm; color: #37648c; }
 .empty { color: #555; font-style: italic; }
 * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 @media print { body { max-width: none; } }
@@ -525,7 +529,20 @@ def _quality_html(doc: Mapping[str, Any]) -> str:
     )
 
 
+# What to do about a kind of finding, said once above its table (each finding's own
+# message ends with it).
+FINDING_ADVICE = {
+    "training_need": "users need training on it (send the knowledge-base guide, plan a session)",
+    "update_needed": "plan an update or a fix release",
+    "equipment_replace": "check whether it needs updating or replacing",
+    "root_cause": "look for the root cause",
+}
+FINDING_TICKETS_SHOWN = 12
+
+
 def findings_html(doc: Mapping[str, Any]) -> str:
+    """Findings grouped by kind, one compact table row each: what, the figures behind it
+    (never the thresholds that raised it: those stay in --json), its tickets."""
     found = doc["findings"]
     body = [
         "<header><h1>Helpdesk findings</h1>",
@@ -543,40 +560,37 @@ def findings_html(doc: Mapping[str, Any]) -> str:
         body.append(f"<section><h2>{escape(title)}</h2>")
         if not of_kind:
             body.append('<p class="empty">nothing stands out</p>')
-        body.extend(_finding_html(f) for f in of_kind)
+        else:
+            body.append(f'<p class="advice">{escape(FINDING_ADVICE[kind].capitalize())}.</p>')
+            rows = [
+                (
+                    f["subject"],
+                    _finding_detail(f),
+                    _ticket_list(f["tickets"], FINDING_TICKETS_SHOWN),
+                )
+                for f in of_kind
+            ]
+            body.append(
+                _html_table(("Finding", "Figures", "Tickets"), rows).replace(
+                    "<table>", '<table class="findings">', 1
+                )
+            )
         body.append("</section>")
     return _page(_heading(doc, "Helpdesk findings"), body)
 
 
-def _finding_html(f: Mapping[str, Any]) -> str:
+def _finding_detail(f: Mapping[str, Any]) -> str:
+    """The figures of a finding: its message without the advice its section states."""
     evidence = f["evidence"]
-    chart = ""
-    series = evidence.get("monthly_defects")
-    if series:
-        chart = charts.svg_columns(list(series), list(series.values()), label="defects per month")
-    elif "defect_share" in evidence and "ticket_share" in evidence:
-        chart = charts.svg_hbars(
-            [
-                ("share of defect tickets", evidence["defect_share"]),
-                ("share of all tickets", evidence["ticket_share"]),
-            ],
-            label=f"shares of {f['subject']}",
-            value_text=[pct(evidence["defect_share"]), pct(evidence["ticket_share"])],
-        )
-    # The figures behind the finding on one line, not the knobs that raised it
-    # (thresholds stay in --json) nor what the heading already names.
-    figures = [
-        f"{k.replace('_', ' ')}: {_evidence_text(v)}"
-        for k, v in evidence.items()
-        if not _internal_key(k) and _evidence_text(v) not in f["subject"]
-    ]
-    line = f'<p class="tickets">{escape(" · ".join(figures))}</p>' if figures and not chart else ""
-    return (
-        f'<article class="finding"><h3>{escape(f["subject"])}</h3><p>{escape(f["message"])}</p>'
-        + chart
-        + line
-        + f'<p class="tickets">Tickets: {escape(_ticket_list(f["tickets"], 40))}</p></article>'
-    )
+    if f["kind"] == "training_need":
+        contacts = evidence.get("contacts") or {}
+        who = f"{len(contacts)} contact(s)" if len(contacts) != 1 else "one contact"
+        return f"{evidence.get('misuse_tickets', len(f['tickets']))} misuse tickets from {who}"
+    message = str(f["message"])
+    advice = FINDING_ADVICE.get(f["kind"], "")
+    if advice and message.endswith(advice):
+        message = message[: -len(advice)].rstrip(" :;,")
+    return message
 
 
 def _internal_key(key: str) -> bool:

@@ -23,6 +23,7 @@ STATE_STYLE = {
     "paused": "blue",
     "met": "green",
     "pending": "dim",
+    "not_requested": "dim",
 }
 
 
@@ -30,7 +31,13 @@ def _styled(state: str | None) -> str:
     if not state:
         return "-"
     style = STATE_STYLE.get(state)
-    return f"[{style}]{state}[/{style}]" if style else state
+    word = state_word(state)
+    return f"[{style}]{word}[/{style}]" if style else word
+
+
+def state_word(state: str) -> str:
+    """A state as people read it (``not requested``); the others as scripts know them."""
+    return "not requested" if state == "not_requested" else state
 
 
 def _local_text(value: str | None) -> str:
@@ -62,6 +69,9 @@ def print_status(doc: Mapping[str, Any]) -> None:
             f"\n[bold]{name}[/bold] {_styled(m['state'])}"
             f"   severity {m['severity'] or '-'}   target {target or '-'}"
         )
+        if m["state"] == "not_requested":
+            con.print("  never requested: no deadline, nothing owed")
+            continue
         for label, key in (
             ("started", "started"),
             ("goal", "goal"),

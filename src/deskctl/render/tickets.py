@@ -116,7 +116,11 @@ def print_ticket(doc: Mapping[str, Any]) -> None:
     if doc.get("children"):
         con.print("children: " + ", ".join(f"#{c}" for c in doc["children"]))
     for metric, clock in (doc.get("sla") or {}).items():
-        con.print(f"sla {metric}: {clock.get('state')} due {clock.get('due_at') or '-'}")
+        state = clock.get("state")
+        if state == "not_requested":  # an optional metric nobody asked for owes nothing
+            con.print(f"sla {metric}: not requested")
+        else:
+            con.print(f"sla {metric}: {state} due {clock.get('due_at') or '-'}")
     for att in doc.get("attachments", []):
         con.print(f"attachment {safe(att['filename'])} ({att['size']} bytes)")
     table = Table(

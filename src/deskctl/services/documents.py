@@ -218,17 +218,20 @@ def customer_names(session: Session, keys: Iterable[str]) -> dict[str, str]:
 
 
 def ticket_places(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Title and calendar zone of each ticket (the zone its deadlines are shown in)."""
+    """Title, outcome and calendar zone of each ticket (the zone its deadlines are shown
+    in)."""
     out: dict[int, dict[str, Any]] = {}
     zones: dict[tuple[int | None, str | None], str] = {}
     for start in range(0, len(ids), 1000):
         part = list(ids[start : start + 1000])
-        stmt = select(_T.id, _T.title, _T.policy_version_id, _T.calendar).where(_T.id.in_(part))
+        stmt = select(_T.id, _T.title, _T.outcome, _T.policy_version_id, _T.calendar).where(
+            _T.id.in_(part)
+        )
         for r in session.execute(stmt):
             key = (r.policy_version_id, r.calendar)
             if key not in zones:
                 zones[key] = _zone(session, *key)
-            out[r.id] = {"title": r.title, "timezone": zones[key]}
+            out[r.id] = {"title": r.title, "outcome": r.outcome, "timezone": zones[key]}
     return out
 
 
@@ -340,6 +343,7 @@ def sla_report(
         {
             **t,
             "title": places.get(t["id"], {}).get("title", ""),
+            "outcome": places.get(t["id"], {}).get("outcome"),
             "customer_name": names.get(t["customer"], t["customer"]),
         }
         for t in listed
@@ -405,6 +409,7 @@ def breach_rows(
                     "customer": t["customer"],
                     "severity": t["severity"],
                     "status": t["status"],
+                    "outcome": places.get(t["id"], {}).get("outcome"),
                     "title": places.get(t["id"], {}).get("title", ""),
                     "timezone": places.get(t["id"], {}).get("timezone", "UTC"),
                     "metric": metric,

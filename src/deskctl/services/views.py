@@ -216,21 +216,26 @@ class QueueGroup:
     tickets: list[dict[str, Any]]
 
 
-def severity_ranks(texts: Sequence[str]) -> dict[str, int]:
-    """Severity name -> rank (0 most severe) over every loaded policy version.
+# (policy version id, severity name) -> rank, 0 the most severe
+Ranks = dict[tuple[int, str], int]
 
-    A name two policies rank differently takes its most severe rank, so an
-    urgent ticket is never pushed down by another vendor's scale. Stored
-    policies were validated when loaded, so only their severity order is read
-    here (the full parser costs more than the whole queue query).
+
+def severity_ranks(versions: Sequence[tuple[int, str]]) -> Ranks:
+    """Each policy version's severities ranked in its own order (0 most severe).
+
+    A ticket is ranked by the policy version it was opened under, never by its
+    severity's name: ProgressSoft's ``high`` is its second severity although it is
+    Medisoft's first, and IMEXHS's ``1`` sorts beside them. Stored policies were
+    validated when loaded, so only their severity order is read here (the full
+    parser costs more than the whole queue query).
     """
     import tomllib
 
-    ranks: dict[str, int] = {}
-    for text in texts:
+    ranks: Ranks = {}
+    for version_id, text in versions:
         order = tomllib.loads(text).get("severities", {}).get("order", [])
         for rank, name in enumerate(str(n) for n in order):
-            ranks[name] = min(rank, ranks.get(name, rank))
+            ranks[(version_id, name)] = rank
     return ranks
 
 
@@ -240,14 +245,14 @@ def check_severities(r: Reader, values: list[str], what: str = "--severity") -> 
         return
     from deskctl.domain import validate as rules
 
-    known = list(severity_ranks(policy_texts(r)))
+    known = list(dict.fromkeys(name for _, name in severity_ranks(policy_texts(r))))
     for value in values:
         rules.choice(value, known, what)
 
 
-def policy_texts(r: Reader) -> list[str]:
-    """The text of every loaded policy version (for severity ranks)."""
-    return list(md.policy_texts(r))
+def policy_texts(r: Reader) -> list[tuple[int, str]]:
+    """(version id, text) of every loaded policy version (for severity ranks)."""
+    return md.policy_version_texts(r)
 
 
 def acting_agent(r: Reader, me: str) -> str:
@@ -263,13 +268,17 @@ def queue(r: Reader, flt: QueueFilter) -> list[QueueGroup]:
     if flt.limit < 0:
         raise BadInput("--limit must be 0 or more")
     totals = rt.queue_totals(r, QUEUE_STATES, flt.assignee, flt.team)
-    ranks = severity_ranks(md.policy_texts(r))
+    ranks = severity_ranks(md.policy_version_texts(r))
     groups = []
     for status in QUEUE_STATES:
         total = int(totals.get(status, 0))
         if total:
             ids = rt.queue_top_ids(r, status, ranks, flt.assignee, flt.team, flt.limit)
-            groups.append(QueueGroup(status, total, rt.queue_rows(r, ids)))
+            rows = rt.queue_rows(r, ids)
+            for row in rows:  # the terminal colours a severity by its rank
+                version = row.pop("policy_version_id")
+                row["severity_rank"] = ranks.get((version, str(row["severity"])))
+            groups.append(QueueGroup(status, total, rows))
     return groups
 
 

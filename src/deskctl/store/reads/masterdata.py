@@ -124,6 +124,7 @@ POLICY_LATEST = Query(
 )
 POLICY_BY_ID = Query("SELECT id, name, version, text FROM policy_version WHERE id = :id")
 POLICY_TEXTS = Query("SELECT text FROM policy_version")
+POLICY_VERSION_TEXTS = Query("SELECT id, text FROM policy_version ORDER BY id")
 
 
 def policy_names(r: Reader) -> list[str]:
@@ -158,6 +159,11 @@ def parsed(row: dict[str, Any]) -> Any:
 
 def policy_texts(r: Reader) -> list[str]:
     return [str(t) for t in r.scalars(POLICY_TEXTS)]
+
+
+def policy_version_texts(r: Reader) -> list[tuple[int, str]]:
+    """(version id, text) of every loaded policy version, oldest first."""
+    return [(int(row["id"]), str(row["text"])) for row in r.all(POLICY_VERSION_TEXTS)]
 
 
 # Who "me" is (``queue --mine``), as store.identity decides it for a write: on

@@ -147,20 +147,24 @@ def queue_totals(
 def queue_top_ids(
     r: Reader,
     status: str,
-    ranks: Mapping[str, int],
+    ranks: Mapping[tuple[int, str], int],
     assignee: str | None,
     team: str | None,
     limit: int,
 ) -> list[int]:
-    """Ids first, from the (status, severity, sla_due_at, opened_at, id) index."""
+    """Ids first, most urgent first: the severity's rank in the ticket's own policy
+    version (``ranks``: (version id, name) -> rank), the SLA due, the age."""
     order = ""
     params: dict[str, Any] = {"status": status, "assignee": assignee, "team": team}
     if ranks:
         whens = []
-        for i, (name, rank) in enumerate(ranks.items()):
+        for i, ((version, name), rank) in enumerate(ranks.items()):
             params[f"sev_{i}"] = name
-            whens.append(f" WHEN :sev_{i} THEN {int(rank)}")
-        order = f"CASE severity{''.join(whens)} ELSE {len(ranks) + 1} END, "
+            whens.append(
+                f" WHEN policy_version_id = {int(version)} AND severity = :sev_{i}"
+                f" THEN {int(rank)}"
+            )
+        order = f"CASE{''.join(whens)} ELSE {max(ranks.values()) + 1} END, "
     sql = (
         "SELECT id FROM ticket WHERE status = :status"
         + _queue_where(assignee, team)
@@ -174,7 +178,7 @@ def queue_top_ids(
 
 QUEUE_ROWS = Query(
     "SELECT t.id, t.status, t.severity, t.title, t.assignee, t.team, t.opened_at, t.sla_state,"
-    " t.sla_due_at, t.parent_id, c.key AS customer FROM ticket t"
+    " t.sla_due_at, t.parent_id, t.policy_version_id, c.key AS customer FROM ticket t"
     " JOIN customer c ON c.id = t.customer_id WHERE t.id IN :ids",
     {"opened_at": instant, "sla_due_at": instant},
 )
