@@ -15,10 +15,6 @@ attachment_app = sub_app("A ticket's attachments, stored in the database.")
 ticket_app.add_typer(attachment_app, name="attachment")
 
 
-def register(app: typer.Typer) -> None:
-    """The commands join the ``ticket`` group when this module is imported."""
-
-
 @attachment_app.command("list")
 def attachment_list(
     ticket_id: Annotated[int, typer.Argument(help="Ticket id.")],

@@ -14,10 +14,6 @@ import typer
 from deskctl.cli.ticket_change import Action, ticket_change
 
 
-def register(app: typer.Typer) -> None:
-    """The commands attach to the ``ticket`` group when this module is imported."""
-
-
 @ticket_change("triage")
 def triage(
     severity: Annotated[

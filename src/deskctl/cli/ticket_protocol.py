@@ -11,10 +11,6 @@ import typer
 from deskctl.cli.ticket_change import Action, ticket_change
 
 
-def register(app: typer.Typer) -> None:
-    """The commands attach to the ``ticket`` group when this module is imported."""
-
-
 @ticket_change("confirm", note_help="What the customer said.")
 def confirm() -> Action:
     """The customer confirmed the solution: close the ticket as resolved."""

@@ -16,10 +16,6 @@ from deskctl.cli.ticket_change import Action, ticket_change
 RequestOpt = typer.Option("--request", help="The customer asked for it (starts the clock).")
 
 
-def register(app: typer.Typer) -> None:
-    """The commands join the ``ticket`` group when this module is imported."""
-
-
 def _one_flag(request: bool, done: bool, done_flag: str) -> None:
     from deskctl.errors import BadInput
 

@@ -12,10 +12,6 @@ from deskctl.cli.ticket import ticket_app
 KINDS_HELP = "connection (default), diagnosis, onsite, service or recovery (data recovery)."
 
 
-def register(app: typer.Typer) -> None:
-    """The commands join the ``ticket`` group when this module is imported."""
-
-
 # A negative DURATION (-10m) must reach the command as an argument, not as an option.
 @ticket_app.command("log", context_settings={"ignore_unknown_options": True})
 def log(
