@@ -20,19 +20,24 @@ from tests.factory import open_ticket, seed_medisoft
 # -- migration -------------------------------------------------------------------------------
 
 
-def test_migration_0006_adds_snapshot_column(store) -> None:
+def test_migration_0010_replaces_the_snapshot_with_facts(store) -> None:
     from sqlalchemy import inspect
 
     from deskctl.config import database_url
     from deskctl.store import db
 
     engine = db.get_engine(database_url())
-    db.upgrade(engine, "0001")
-    assert "sla_clocks" not in {c["name"] for c in inspect(engine).get_columns("ticket")}
+    db.upgrade(engine, "0009")
+    assert "sla_clocks" in {c["name"] for c in inspect(engine).get_columns("ticket")}
     before, after = db.upgrade(engine)
-    assert (before, after) == ("0001", db.SCHEMA_HEAD)
+    assert (before, after) == ("0009", db.SCHEMA_HEAD)
     inspector = inspect(engine)
-    assert "sla_clocks" in {c["name"] for c in inspector.get_columns("ticket")}
+    columns = {c["name"] for c in inspector.get_columns("ticket")}
+    assert "sla_clocks" not in columns and {"sla_computed_at", "sla_stale_at"} <= columns
+    assert {"state", "due_at", "risk_at", "opened_at", "customer_id"} <= {
+        c["name"] for c in inspector.get_columns("sla_fact")
+    }
+    assert "ix_sla_fact_opened_at" in {i["name"] for i in inspector.get_indexes("sla_fact")}
     # the period index the report's range scan relies on (migration 0004)
     assert "ix_ticket_opened_at" in {i["name"] for i in inspector.get_indexes("ticket")}
 
@@ -124,19 +129,25 @@ def test_report_counts_filters_and_fail_on_breach(cli, store, period) -> None:
     assert "SLA report" in failed.stdout  # the report is printed before failing
 
 
-def test_report_from_snapshots_equals_replay(cli, store, period) -> None:
-    from sqlalchemy import update
+def test_report_from_facts_equals_replay(cli, store, period) -> None:
+    """Facts that cannot tell (never computed) are replayed: the same report; a
+    refresh --all writes them again, and only those."""
+    from sqlalchemy import delete, update
 
     from deskctl.store import db
-    from deskctl.store.models import Ticket
+    from deskctl.store.models import SlaFact, Ticket
 
     stored = _report(cli)
+    # only the clocks still running can have moved: overdue, running, outside
+    assert cli.json("sla", "refresh", "--all")["refreshed"] == 3
     with db.session(db.ready_engine(), write=True) as s:
-        s.execute(update(Ticket).values(sla_clocks=None))
+        s.execute(update(Ticket).values(sla_computed_at=None))
+        s.execute(delete(SlaFact))
     replayed = _report(cli)
     assert replayed == stored
     assert cli.json("sla", "refresh", "--all")["refreshed"] == 6
     assert _report(cli) == stored
+    assert cli.json("sla", "refresh", "--all")["refreshed"] == 3
 
 
 def test_report_csv_and_html(cli, period, tmp_path: Path) -> None:
@@ -284,30 +295,33 @@ def _history(
     severity=st.none() | st.integers(min_value=0, max_value=2),
     data=st.data(),
 )
-def test_snapshot_states_match_a_replay(
+def test_fact_states_match_a_replay(
     policy_plan, steps, computed, later, severity, data
 ) -> None:
     """Single targets (Medisoft) turn at_risk between changes; ranges (IMEXHS) go late
-    first; pauses, late completion, stale snapshots (computed before the last events)."""
+    first; pauses, late completion, stale facts (computed before the last events)."""
     from deskctl.domain import sla_facts as sla
 
     policy = _policy(policy_plan[0])
     events, last = _history(policy, policy_plan[1], steps, severity)
     t0 = last + timedelta(minutes=computed)  # may fall before the last events: stale
-    snap = sla.snapshot(sla.ticket_clocks(policy, events, t0), policy, t0)
+    derived = sla.derive(policy, events, t0)
+    stale = derived.columns["sla_stale_at"]
     # a random later instant, or one second around a predicted turn (at risk, goal, limit)
     turns = [
-        datetime.fromisoformat(m[key]) + timedelta(seconds=delta)
-        for m in snap["m"].values()
-        for key in ("risk", "goal", "due")
-        if m.get("run") and m.get(key)
+        at + timedelta(seconds=delta)
+        for f in derived.facts
+        if f.running
+        for at in (f.risk_at, f.goal_at, f.due_at)
+        if at is not None
         for delta in (-1, 0, 1)
     ]
     choices = [t0 + timedelta(minutes=later, seconds=later % 7)] + [t for t in turns if t >= t0]
     t1 = data.draw(st.sampled_from(choices))
-    predicted = sla.states_from_snapshot(snap, sla.stamp(t1))
     replay = sla.owed(sla.ticket_clocks(policy, events, t1).clocks, policy)
-    if predicted is None:
-        assert "stale" in snap and sla.stamp(t1) >= snap["stale"]
+    if not sla.can_tell(derived.columns["sla_computed_at"], stale, t1):
+        assert stale is not None and t1 >= stale
         return
-    assert {m: s for m, (s, _) in predicted.items()} == {m: c.state for m, c in replay.items()}
+    assert {f.metric: sla.state_at(f, t1) for f in derived.facts} == {
+        m: c.state for m, c in replay.items()
+    }

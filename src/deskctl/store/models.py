@@ -198,12 +198,39 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = _at(nullable=True, index=True)
     sla_state: str | None = Field(default=None, max_length=20)
     sla_due_at: datetime | None = _at(nullable=True)
-    # Per-metric clocks as of the last change (services.sla): SLA reports read this
-    # instead of replaying histories.
-    sla_clocks: dict | None = Field(
-        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
-    )
+    # When the ticket's rows in ``sla_fact`` were computed (None: never, e.g. a store
+    # upgraded from 0009) and the first event dated after that, which they do not count.
+    sla_computed_at: datetime | None = _at(nullable=True)
+    sla_stale_at: datetime | None = _at(nullable=True)
     rev: int = 0  # number of events: the compare-and-set guard of every move
+
+
+class SlaFact(SQLModel, table=True):
+    """One ticket's clock of one owed metric as of ``computed_at`` (domain.sla_facts).
+
+    Written with the ticket row by every change, by ``sla refresh`` and by ``demo``.
+    The ticket's opening, customer, severity and policy version are repeated here so
+    a report is a GROUP BY over this one table (0010).
+    """
+
+    __tablename__ = "sla_fact"
+    __table_args__ = (Index("ix_sla_fact_opened_at", "opened_at"),)
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    metric: str = Field(primary_key=True, max_length=40)
+    state: str = Field(max_length=20)  # at computed_at
+    running: bool = False  # the clock ticks: its state turns at risk_at, goal_at, due_at
+    goal_at: datetime | None = _at(nullable=True)
+    due_at: datetime | None = _at(nullable=True)  # the limit
+    risk_at: datetime | None = _at(nullable=True)
+    stopped_at: datetime | None = _at(nullable=True)
+    elapsed_seconds: int = 0  # business seconds used, pauses excluded
+    paused_seconds: int = 0  # business seconds the clock stood still
+    computed_at: datetime = _at()
+    stale_at: datetime | None = _at(nullable=True)
+    opened_at: datetime = _at()
+    customer_id: int = Field(foreign_key="customer.id")
+    severity: str | None = Field(default=None, max_length=20)
+    policy_version_id: int | None = Field(default=None, foreign_key="policy_version.id")
 
 
 class TicketEvent(SQLModel, table=True):

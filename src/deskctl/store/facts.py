@@ -1,0 +1,71 @@
+"""Writing and reading ``sla_fact`` (the rows ``domain.sla_facts`` derives).
+
+A ticket's facts are replaced as a whole with its row, in the caller's transaction:
+a metric the ticket no longer owes (its plan changed) must not linger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, delete, insert, literal, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from deskctl.domain.sla_facts import Fact
+from deskctl.store.models import SlaFact
+
+F = SlaFact.__table__.c  # type: ignore[attr-defined]
+# What a fact repeats from its ticket row, so reports filter and group on one table.
+TICKET_KEYS = ("opened_at", "customer_id", "severity", "policy_version_id")
+
+
+def fact_rows(
+    ticket_id: int,
+    ticket: Mapping[str, Any],
+    facts: Iterable[Fact],
+    computed_at: datetime,
+    stale_at: datetime | None,
+) -> list[dict[str, Any]]:
+    """``sla_fact`` rows of one ticket: its facts with the ticket's keys."""
+    keys = {k: ticket[k] for k in TICKET_KEYS}
+    return [
+        {
+            "ticket_id": ticket_id,
+            **asdict(f),
+            "computed_at": computed_at,
+            "stale_at": stale_at,
+            **keys,
+        }
+        for f in facts
+    ]
+
+
+def replace(session: Any, ticket_ids: Sequence[int], rows: Sequence[Mapping[str, Any]]) -> None:
+    """The facts of ``ticket_ids`` become ``rows`` (delete, then one executemany)."""
+    for i in range(0, len(ticket_ids), 500):
+        part = list(ticket_ids[i : i + 500])
+        session.execute(delete(SlaFact.__table__).where(F.ticket_id.in_(part)))  # type: ignore[arg-type]
+    if rows:
+        session.execute(insert(SlaFact.__table__), list(rows))  # type: ignore[arg-type]
+
+
+def state_now(at: datetime) -> ColumnElement[str]:
+    """A fact's state at ``at`` in SQL (``domain.sla_facts.state_at``): running clocks
+    turn at their stored instants, the others keep their stored state."""
+    now = literal(at, F.computed_at.type)
+    return case(
+        (and_(F.running, now > F.due_at), literal("breached")),
+        (and_(F.running, now > F.goal_at), literal("late")),
+        (and_(F.running, now >= F.risk_at), literal("at_risk")),
+        (F.running, literal("running")),
+        else_=F.state,
+    )
+
+
+def told(at: datetime) -> ColumnElement[bool]:
+    """Facts that give the state at ``at``: computed at or before it, not stale by then."""
+    now = literal(at, F.computed_at.type)
+    return and_(F.computed_at <= now, or_(F.stale_at.is_(None), F.stale_at > now))
