@@ -325,3 +325,5 @@ def test_fact_states_match_a_replay(
     assert {f.metric: sla.state_at(f, t1) for f in derived.facts} == {
         m: c.state for m, c in replay.items()
     }
+    # the ticket's worst state, read off its row alone
+    assert sla.ticket_state_at(derived.columns, t1) == sla.summary_state(replay)

@@ -211,18 +211,19 @@ class Derived:
     facts: list[Fact]
 
 
-def facts_of(sla: TicketSla, policy: Policy, now: datetime) -> list[Fact]:
+def facts_of(sla: TicketSla, policy: Policy, now: datetime, *, paused: bool = True) -> list[Fact]:
     """A row per owed metric. Goal and at-risk instants only for running clocks: a
     stopped or pending one keeps its state, a paused one stays paused (or late:
-    nothing accrues, its limit is projected from the present, so it cannot pass)."""
+    nothing accrues, its limit is projected from the present, so it cannot pass).
+    ``paused``: whether the ticket was ever in a pause state (else nothing paused)."""
     out = []
     for name, c in owed(sla.clocks, policy).items():
         ticking = c.stopped_at is None and c.started_at is not None and c.due_at is not None
         running = ticking and sla.running
-        paused = 0
-        if c.started_at is not None and sla.calendar is not None:
+        paused_seconds = 0
+        if paused and c.started_at is not None and sla.calendar is not None:
             end = c.stopped_at or now
-            paused = max(sla.calendar.elapsed(c.started_at, end) - c.elapsed_seconds, 0)
+            paused_seconds = max(sla.calendar.elapsed(c.started_at, end) - c.elapsed_seconds, 0)
         out.append(
             Fact(
                 metric=name,
@@ -235,7 +236,7 @@ def facts_of(sla: TicketSla, policy: Policy, now: datetime) -> list[Fact]:
                 ),
                 stopped_at=c.stopped_at,
                 elapsed_seconds=c.elapsed_seconds,
-                paused_seconds=paused,
+                paused_seconds=paused_seconds,
             )
         )
     return out
@@ -244,11 +245,12 @@ def facts_of(sla: TicketSla, policy: Policy, now: datetime) -> list[Fact]:
 def derive(policy: Policy | None, events: Sequence[Event], now: datetime) -> Derived:
     """The SLA columns of a ticket row and its facts as its events say at ``now``."""
     if policy is None:
-        return Derived(_columns(None, None, now, None), [])
+        return Derived(_columns(None, None, now, None, []), [])
     sla = ticket_clocks(policy, events, now)
     state = summary_state(owed(sla.clocks, policy))
-    row = _columns(state, next_due(sla.clocks), now, sla.stale)
-    return Derived(row, facts_of(sla, policy, now))
+    paused = any(e.to_status in policy.clock.pause_states for e in events)
+    found = facts_of(sla, policy, now, paused=paused)
+    return Derived(_columns(state, next_due(sla.clocks), now, sla.stale, found), found)
 
 
 def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> dict[str, Any]:
@@ -257,14 +259,39 @@ def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> di
 
 
 def _columns(
-    state: str | None, due: datetime | None, now: datetime, stale: datetime | None
+    state: str | None,
+    due: datetime | None,
+    now: datetime,
+    stale: datetime | None,
+    found: Sequence[Fact],
 ) -> dict[str, Any]:
+    running = [f for f in found if f.running]
     return {
         "sla_state": state,
         "sla_due_at": due,
         "sla_computed_at": now,
         "sla_stale_at": stale,
+        "sla_settled": worst_state(f.state for f in found if not f.running),
+        "sla_risk_at": min((f.risk_at for f in running if f.risk_at), default=None),
+        "sla_goal_at": min((f.goal_at for f in running if f.goal_at), default=None),
+        "sla_limit_at": min((f.due_at for f in running if f.due_at), default=None),
     }
+
+
+def ticket_state_at(columns: Mapping[str, Any], at: datetime) -> str | None:
+    """The ticket's worst state at ``at`` from its row (``can_tell`` must hold): the
+    earliest limit, goal and at-risk instants of its running clocks decide their worst,
+    the settled state the others'. The reports compute the same CASE in SQL."""
+    states = [columns["sla_settled"]] if columns["sla_settled"] else []
+    limit, goal, risk = columns["sla_limit_at"], columns["sla_goal_at"], columns["sla_risk_at"]
+    if limit is not None:
+        if at > limit:
+            states.append("breached")
+        elif at > goal:
+            states.append("late")
+        else:
+            states.append("at_risk" if at >= risk else "running")
+    return worst_state(states)
 
 
 # -- reading facts -----------------------------------------------------------------------

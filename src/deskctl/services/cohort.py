@@ -6,9 +6,10 @@ fact (``store.facts.state_now``: a CASE over the instant against the fact's at-r
 goal and limit instants for a running clock, the stored state otherwise) and
 counted with GROUP BY; only the tickets whose facts cannot tell (computed after
 the instant, stale by then, or never computed) are replayed in Python, in batches.
-A ticket's state is the worst of its metrics (``domain.sla_facts.worst_state``): in
-SQL the MIN of a rank in which ``pending`` comes last, so it wins only when every
-metric is pending.
+A ticket's state is the worst of its metrics (``domain.sla_facts.worst_state``),
+counted from its own row: the settled state of its clocks not running and a CASE
+over the earliest limit, goal and at-risk instants of the running ones
+(``domain.sla_facts.ticket_state_at``), so no GROUP BY per ticket is needed.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from deskctl.store.facts import F
 from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent
 
 BATCH = 1000
-# worst_state's order with ``pending`` last: the MIN of this rank is the worst state.
-RANKED = ("breached", "late", "at_risk", "running", "paused", "met", "pending")
 
 _T = Ticket.__table__.c  # type: ignore[attr-defined]
 _E = TicketEvent.__table__.c  # type: ignore[attr-defined]
@@ -120,10 +119,6 @@ class PolicyCache:
 # -- SQL pieces -------------------------------------------------------------------------
 
 
-def _rank(state: Any) -> Any:
-    return case(*((state == s, i) for i, s in enumerate(RANKED)), else_=len(RANKED))
-
-
 def _ticket_told(now: datetime) -> Any:
     at = literal(now, _T.sla_computed_at.type)
     return and_(
@@ -163,9 +158,10 @@ class Cohort:
     now: datetime
     # (severity, customer id, metric, state) -> metrics
     metrics: Counter[tuple[str | None, int, str, str]] = field(default_factory=Counter)
-    # (day opened, severity, customer id, policy version, worst state or None) -> tickets
-    tickets: Counter[tuple[date, str | None, int, int | None, str | None]] = field(
-        default_factory=Counter
+    # (day opened, severity, customer id, policy version, worst state or None) -> tickets;
+    # by day only, or by the others only (``compute``)
+    tickets: Counter[tuple[date | None, str | None, int | None, int | None, str | None]] = (
+        field(default_factory=Counter)
     )
     replayed: list[Replayed] = field(default_factory=list)
 
@@ -175,57 +171,67 @@ class Cohort:
         return sorted({k[3] for k in self.tickets if k[3] is not None})
 
 
-def compute(session: Session, flt: Filter, now: datetime) -> Cohort:
-    """Every figure of the cohort: GROUP BYs over the facts, replays where they cannot tell."""
+RUN_STATES = ("breached", "late", "at_risk", "running")
+
+
+def _running_state(now: datetime) -> Any:
+    """The worst state of a ticket's running clocks at ``now``, from its row: an index
+    into RUN_STATES (None: none runs). ``domain.sla_facts.ticket_state_at`` in SQL."""
+    at = literal(now, _T.sla_limit_at.type)
+    return case(
+        (_T.sla_limit_at.is_(None), None),
+        (at > _T.sla_limit_at, 0),
+        (at > _T.sla_goal_at, 1),
+        (at >= _T.sla_risk_at, 2),
+        else_=3,
+    )
+
+
+def compute(session: Session, flt: Filter, now: datetime, *, by_day: bool = False) -> Cohort:
+    """Every figure of the cohort: GROUP BYs over the facts and the ticket rows,
+    replays where they cannot tell. Tickets are counted by (day opened) with
+    ``by_day`` (the overview's trend), else by (severity, customer, policy version)
+    with the metric tallies too (``sla report``)."""
     out = Cohort(now)
-    state = facts.state_now(now)
-    told = facts.told(now)
-    stmt = (
-        select(F.severity, F.customer_id, F.metric, state, func.count())
-        .where(*flt.on_facts(), told)
-        .group_by(F.severity, F.customer_id, F.metric, state)
-    )
-    for sev, cid, metric, st, n in session.execute(stmt):
-        out.metrics[(sev, cid, metric, st)] += int(n)
-    # ticket-level: the worst metric of each ticket with facts ...
-    per_ticket = (
-        select(
-            day_of(session, F.opened_at).label("day"),
-            F.severity.label("severity"),
-            F.customer_id.label("customer_id"),
-            F.policy_version_id.label("version"),
-            func.min(_rank(state)).label("worst"),
+    if not by_day:
+        state = facts.state_now(now)
+        stmt = (
+            select(F.severity, F.customer_id, F.metric, state, func.count())
+            .where(*flt.on_facts(), facts.told(now))
+            .group_by(F.severity, F.customer_id, F.metric, state)
         )
-        .where(*flt.on_facts(), told)
-        .group_by(F.ticket_id, F.opened_at, F.severity, F.customer_id, F.policy_version_id)
-        .subquery()
+        for sev, cid, metric, st, n in session.execute(stmt):
+            out.metrics[(sev, cid, metric, st)] += int(n)
+    # ticket-level: the settled state and the running clocks' worst, from the row
+    run = _running_state(now)
+    keys: list[Any] = (
+        [day_of(session, _T.opened_at)]
+        if by_day
+        else [_T.severity, _T.customer_id, _T.policy_version_id]
     )
-    c = per_ticket.c
-    stmt = select(c.day, c.severity, c.customer_id, c.version, c.worst, func.count()).group_by(
-        c.day, c.severity, c.customer_id, c.version, c.worst
-    )
-    with_facts: Counter[tuple[date, str | None, int, int | None]] = Counter()
-    for day, sev, cid, version, worst, n in session.execute(stmt):
-        key = (_as_date(day), sev, int(cid), version)
-        out.tickets[(*key, RANKED[int(worst)])] += int(n)
-        with_facts[key] += int(n)
-    # ... and the tickets whose (told) facts are none: no SLA applies, state unknown
-    day = day_of(session, _T.opened_at)
     stmt = (
-        select(day, _T.severity, _T.customer_id, _T.policy_version_id, func.count())
+        select(*keys, _T.sla_settled, run, func.count())
         .where(*flt.on_tickets(), _ticket_told(now))
-        .group_by(day, _T.severity, _T.customer_id, _T.policy_version_id)
+        .group_by(*keys, _T.sla_settled, run)
     )
-    for d, sev, cid, version, n in session.execute(stmt):
-        key = (_as_date(d), sev, int(cid), version)
-        rest = int(n) - with_facts.get(key, 0)
-        if rest:
-            out.tickets[(*key, None)] += rest
+    for row in session.execute(stmt):
+        *values, settled, running, n = row
+        worst = worst_state(
+            [s for s in (settled, None if running is None else RUN_STATES[running]) if s]
+        )
+        if by_day:
+            key = (_as_date(values[0]), None, None, None, worst)
+        else:
+            key = (None, values[0], int(values[1]), values[2], worst)
+        out.tickets[key] += int(n)
     out.replayed = _replay(session, flt, now)
     for r in out.replayed:
-        for metric, (st, _, _) in r.states.items():
-            out.metrics[(r.severity, r.customer_id, metric, st)] += 1
-        key = (r.opened_at.date(), r.severity, r.customer_id, r.policy_version_id, r.worst)
+        if not by_day:
+            for metric, (st, _, _) in r.states.items():
+                out.metrics[(r.severity, r.customer_id, metric, st)] += 1
+            key = (None, r.severity, r.customer_id, r.policy_version_id, r.worst)
+        else:
+            key = (r.opened_at.date(), None, None, None, r.worst)
         out.tickets[key] += 1
     return out
 

@@ -257,7 +257,7 @@ def sla_day_counts(
 
     flt = cohort.Filter(scope.start, scope.end, scope.customer_id, product=scope.product)
     counts: Counter[tuple[date, str | None]] = Counter()
-    for (day, _, _, _, worst), n in cohort.compute(session, flt, now).tickets.items():
+    for (day, _, _, _, worst), n in cohort.compute(session, flt, now, by_day=True).tickets.items():
         counts[(day, worst)] += n
     return [(day, state, n) for (day, state), n in counts.items()]
 

@@ -32,6 +32,17 @@ JUDGED = ("met", "late", "breached")
 OPEN_STATES = ("running", "at_risk", "paused", "pending")
 REPORT_STATES = (*JUDGED, *OPEN_STATES)
 BATCH = 1000
+# The ticket columns ``domain.sla_facts.derive`` computes.
+SLA_COLUMNS = (
+    "sla_state",
+    "sla_due_at",
+    "sla_computed_at",
+    "sla_stale_at",
+    "sla_settled",
+    "sla_risk_at",
+    "sla_goal_at",
+    "sla_limit_at",
+)
 LIST_LIMIT = 100  # tickets ``sla report`` lists by default: the breached ones come first
 
 _T = Ticket.__table__.c  # type: ignore[attr-defined]
@@ -102,12 +113,7 @@ def refresh(
     writer = (
         update(Ticket.__table__)  # type: ignore[attr-defined]
         .where(_T.id == bindparam("b_id"), _T.rev == bindparam("b_rev"))
-        .values(
-            sla_state=bindparam("b_state", type_=_T.sla_state.type),
-            sla_due_at=bindparam("b_due", type_=_T.sla_due_at.type),
-            sla_computed_at=bindparam("b_at", type_=_T.sla_computed_at.type),
-            sla_stale_at=bindparam("b_stale", type_=_T.sla_stale_at.type),
-        )
+        .values({name: bindparam(f"b_{name}", type_=_T[name].type) for name in SLA_COLUMNS})
     )
     done = 0
     for part in chunks(rows, batch):
@@ -126,16 +132,8 @@ def _refresh_batch(
         if not events:
             continue
         d = derived[r.id] = derive(cache.get(r.policy_version_id), events, now)
-        c = d.columns
         params.append(
-            {
-                "b_id": r.id,
-                "b_rev": r.rev,
-                "b_state": c["sla_state"],
-                "b_due": c["sla_due_at"],
-                "b_at": c["sla_computed_at"],
-                "b_stale": c["sla_stale_at"],
-            }
+            {"b_id": r.id, "b_rev": r.rev, **{f"b_{k}": v for k, v in d.columns.items()}}
         )
     if not params:
         return 0

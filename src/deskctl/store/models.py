@@ -202,6 +202,13 @@ class Ticket(SQLModel, table=True):
     # upgraded from 0009) and the first event dated after that, which they do not count.
     sla_computed_at: datetime | None = _at(nullable=True)
     sla_stale_at: datetime | None = _at(nullable=True)
+    # The ticket-level state at any instant those facts tell, without a GROUP BY per
+    # ticket: the worst stored state of the clocks not running, and the earliest
+    # at-risk, goal and limit instants of the running ones (domain.sla_facts.settled).
+    sla_settled: str | None = Field(default=None, max_length=20)
+    sla_risk_at: datetime | None = _at(nullable=True)
+    sla_goal_at: datetime | None = _at(nullable=True)
+    sla_limit_at: datetime | None = _at(nullable=True)
     rev: int = 0  # number of events: the compare-and-set guard of every move
 
 

@@ -9,7 +9,10 @@ Create Date: 2026-12-01
   seconds), with the ticket's opening, customer, severity and policy version, so an
   SLA report is a GROUP BY over one indexed table (``services.sla``).
 - ``ticket.sla_computed_at`` / ``ticket.sla_stale_at``: when those rows were computed
-  and the first event they do not count yet. ``ticket.sla_clocks`` (the JSON snapshot
+  and the first event they do not count yet; ``sla_settled`` (the worst state of the
+  clocks not running) and ``sla_risk_at``/``sla_goal_at``/``sla_limit_at`` (the
+  earliest such instants of the running ones): the ticket's worst state at any
+  instant the facts tell, as a CASE over its own row. ``ticket.sla_clocks`` (the JSON snapshot
   of 0006) is dropped: the facts say the same, one source of truth.
 
 Facts are not computed here (that needs the policies and business calendars): an
@@ -55,12 +58,16 @@ def upgrade() -> None:
     # SQLite drops a column natively since 3.35.
     op.add_column("ticket", sa.Column("sla_computed_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("ticket", sa.Column("sla_stale_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("ticket", sa.Column("sla_settled", sa.String(length=20), nullable=True))
+    for name in ("sla_risk_at", "sla_goal_at", "sla_limit_at"):
+        op.add_column("ticket", sa.Column(name, sa.DateTime(timezone=True), nullable=True))
     op.execute("ALTER TABLE ticket DROP COLUMN sla_clocks")
 
 
 def downgrade() -> None:
     op.add_column("ticket", sa.Column("sla_clocks", sa.JSON(), nullable=True))
-    op.execute("ALTER TABLE ticket DROP COLUMN sla_stale_at")
+    for name in ("sla_limit_at", "sla_goal_at", "sla_risk_at", "sla_settled", "sla_stale_at"):
+        op.execute(f"ALTER TABLE ticket DROP COLUMN {name}")
     op.execute("ALTER TABLE ticket DROP COLUMN sla_computed_at")
     op.drop_index("ix_sla_fact_opened_at", table_name="sla_fact")
     op.drop_table("sla_fact")

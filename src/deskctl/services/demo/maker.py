@@ -437,6 +437,20 @@ class TicketMaker:
             return self.ts.exact(at)
         return self.ts(int(at.timestamp()))
 
+    def _sla_columns(self, sla: Derived) -> tuple[Any, ...]:
+        """The ticket row's SLA columns, in the table's order (sla_state ... sla_limit_at)."""
+        c, text = sla.columns, self._text
+        return (
+            c["sla_state"],
+            text(c["sla_due_at"]),
+            self.now_text,
+            text(c["sla_stale_at"]),
+            c["sla_settled"],
+            text(c["sla_risk_at"]),
+            text(c["sla_goal_at"]),
+            text(c["sla_limit_at"]),
+        )
+
     def _facts(
         self,
         batch: Batch,
@@ -594,9 +608,6 @@ class TicketMaker:
             at["responded_at"],
             at["resolved_at"],
             at["closed_at"],
-            sla.columns["sla_state"],
-            self._text(sla.columns["sla_due_at"]),
-            self.now_text,
-            self._text(sla.columns["sla_stale_at"]),
+            *self._sla_columns(sla),
             member.n_events,
         )
