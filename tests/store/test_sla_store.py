@@ -37,7 +37,8 @@ def test_migration_0010_replaces_the_snapshot_with_facts(store) -> None:
     assert {"state", "due_at", "risk_at", "opened_at", "customer_id"} <= {
         c["name"] for c in inspector.get_columns("sla_fact")
     }
-    assert "ix_sla_fact_opened_at" in {i["name"] for i in inspector.get_indexes("sla_fact")}
+    assert "ix_sla_fact_cohort" in {i["name"] for i in inspector.get_indexes("sla_fact")}
+    assert "ix_ticket_sla_cohort" in {i["name"] for i in inspector.get_indexes("ticket")}
     # the period index the report's range scan relies on (migration 0004)
     assert "ix_ticket_opened_at" in {i["name"] for i in inspector.get_indexes("ticket")}
 

@@ -162,6 +162,20 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_opened_at", "opened_at"),
         Index("ix_ticket_status_id", "status", "id"),  # the sweep's batches (0005)
         Index("ix_ticket_sla_state", "sla_state"),  # SLA notices (0005)
+        # The SLA reports' ticket-level GROUP BY reads this index alone (0010).
+        Index(
+            "ix_ticket_sla_cohort",
+            "opened_at",
+            "sla_computed_at",
+            "sla_stale_at",
+            "severity",
+            "customer_id",
+            "policy_version_id",
+            "sla_settled",
+            "sla_limit_at",
+            "sla_goal_at",
+            "sla_risk_at",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -212,6 +226,26 @@ class Ticket(SQLModel, table=True):
     rev: int = 0  # number of events: the compare-and-set guard of every move
 
 
+# sla_fact's covering index: the period and the facts' window first, then what the
+# reports group by and the state CASE reads.
+COHORT_COLUMNS = (
+    "opened_at",
+    "computed_at",
+    "stale_at",
+    "severity",
+    "customer_id",
+    "policy_version_id",
+    "metric",
+    "running",
+    "state",
+    "due_at",
+    "goal_at",
+    "risk_at",
+    "stopped_at",
+    "ticket_id",
+)
+
+
 class SlaFact(SQLModel, table=True):
     """One ticket's clock of one owed metric as of ``computed_at`` (domain.sla_facts).
 
@@ -221,7 +255,8 @@ class SlaFact(SQLModel, table=True):
     """
 
     __tablename__ = "sla_fact"
-    __table_args__ = (Index("ix_sla_fact_opened_at", "opened_at"),)
+    # The reports' metric GROUP BY and breach list read this index alone.
+    __table_args__ = (Index("ix_sla_fact_cohort", *COHORT_COLUMNS),)
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     metric: str = Field(primary_key=True, max_length=40)
     state: str = Field(max_length=20)  # at computed_at
