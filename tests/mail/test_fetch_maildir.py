@@ -64,6 +64,7 @@ def test_a_request_opens_a_ticket_acknowledged_in_portuguese_on_its_thread(
     assert first["Message-ID"] in ack["References"]
     assert ack["Auto-Submitted"] == "auto-generated"
     assert ack["Reply-To"] == "suporte@medisoft.example"
+    assert ack["From"] == "suporte@medisoft.example"  # no [smtp] from: the policy's address
     text = ack.get_body(("plain",)).get_content()
     assert f"chamado #{tid}" in text and "Olá, Ana Souza" in text
     html = ack.get_body(("html",)).get_content()
@@ -151,3 +152,19 @@ def test_a_stranger_is_quarantined_then_opened_for_a_customer_or_discarded(
     assert statuses == {"opened", "discarded"}
     again = cli("mail", "quarantine", "discard", str(held[1]["id"]), code=1)
     assert "already discarded" in again.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_mailer_that_forgot_the_charset_still_keeps_the_accents(
+    cli, box: Path, encoding: str
+) -> None:
+    # 8-bit text with no Content-Type at all: older PBX mailers and scripts send this
+    raw = (
+        "From: ana@hosp.example\nTo: suporte@medisoft.example\nSubject: PACS parado\n"
+        "Message-ID: <raw8bit@hosp.example>\n\nO PACS não abre desde às 8h.\n"
+    ).encode(encoding)
+    (box / "new" / "raw8bit").write_bytes(raw)
+    report = fetch(cli)
+    assert report["counts"] == {"opened": 1}
+    doc = cli.json("ticket", "show", str(report["messages"][0]["ticket"]))
+    assert doc["fields"]["description"] == "O PACS não abre desde às 8h."

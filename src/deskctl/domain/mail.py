@@ -24,6 +24,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 # A ticket's subject token: every outgoing subject carries "[#1234]".
 TOKEN = re.compile(r"\[#(\d{1,12})\]")
@@ -56,6 +57,27 @@ QUOTE_HEADERS = (
     ),
     re.compile(r"^\s*(De|From|Da):\s.+$"),
 )
+
+
+def part_text(part: Any) -> str:
+    """The text of a MIME text part, whatever its charset says.
+
+    A part with no charset (or ``us-ascii``) whose bytes are not ASCII was written by a
+    mailer that forgot the header: UTF-8 is tried, then Windows-1252 (what such mailers
+    send otherwise), so "não" survives instead of becoming replacement characters. An
+    unknown charset is read as UTF-8 with replacements: the words survive.
+    """
+    declared = str(part.get_param("charset") or "").lower()
+    raw = part.get_payload(decode=True)
+    if isinstance(raw, bytes) and declared in ("", "us-ascii", "ascii") and not raw.isascii():
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", errors="replace")
+    try:
+        return str(part.get_content())
+    except (LookupError, UnicodeError):
+        return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw or "")
 
 
 def norm_msgid(value: str | None) -> str | None:

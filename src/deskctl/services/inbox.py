@@ -138,7 +138,7 @@ def _body(msg: EmailMessage) -> str:
         part = msg.get_body(preferencelist=("plain", "html"))
         if part is None:
             return ""
-        text = str(part.get_content())
+        text = rules.part_text(part)
     except (KeyError, LookupError, ValueError):
         return ""
     if part.get_content_type() == "text/html":

@@ -190,6 +190,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
 def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessage:
     msg = EmailMessage()
+    if sender == DEFAULT_FROM and row.reply_to:
+        # no [smtp] from configured: the vendor's support address, not a host name the
+        # customer's mail server would distrust and cannot answer
+        sender = row.reply_to
     msg["From"] = header_value(sender)
     msg["To"] = header_value(row.recipient)
     msg["Subject"] = header_value(row.subject)

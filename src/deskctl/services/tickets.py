@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from deskctl import clock, files
 from deskctl.domain import lifecycle, sla_facts, validate
+from deskctl.domain import mail as mail_rules
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
@@ -95,7 +96,7 @@ def parse_eml(path: str) -> tuple[str, str, str, list[AttachmentIn]]:
         sender = parseaddr(str(msg.get("From", "")))[1]
         subject = " ".join(str(msg.get("Subject", "")).split()) or "(no subject)"
         body_part = msg.get_body(preferencelist=("plain", "html"))
-        body = _part_text(body_part).strip() if body_part is not None else ""
+        body = mail_rules.part_text(body_part).strip() if body_part is not None else ""
         found = [_eml_attachment(part) for part in msg.iter_attachments()]
     except OSError as exc:
         raise BadInput(f"--from-eml: cannot read {path}: {exc.strerror or exc}") from None
@@ -113,16 +114,6 @@ def parse_eml(path: str) -> tuple[str, str, str, list[AttachmentIn]]:
                 f"{limit} bytes"
             )
     return sender, subject, body, found
-
-
-def _part_text(part: Any) -> str:
-    """The text of a part; an unknown charset is decoded as UTF-8 with replacements
-    (best effort: the words survive, an odd character becomes U+FFFD)."""
-    try:
-        return str(part.get_content())
-    except (LookupError, UnicodeError):
-        raw = part.get_payload(decode=True) or b""
-        return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
 
 
 def _eml_attachment(part: Any) -> AttachmentIn:
