@@ -328,3 +328,97 @@ def test_fact_states_match_a_replay(
     }
     # the ticket's worst state, read off its row alone
     assert sla.ticket_state_at(derived.columns, t1) == sla.summary_state(replay)
+
+
+def test_stored_facts_give_the_replayed_states_at_later_instants(store, period) -> None:
+    """Facts written by the CLI's moves, read back from SQLite or PostgreSQL: the SQL
+    CASE (cohort counts) and the Python rule give every state a replay gives, at
+    instants across days and one second around each turn (at risk, goal, limit)."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from deskctl.domain import sla_facts
+    from deskctl.services import cohort, policies
+    from deskctl.store import db
+    from deskctl.store.models import SlaFact, Ticket
+
+    with db.session(db.ready_engine()) as s:
+        tickets = list(s.execute(select(Ticket)).scalars())
+        stored = list(s.execute(select(SlaFact)).scalars())
+        histories = cohort.events_by_ticket(s, [t.id for t in tickets])
+        policy = {t.id: policies.by_version_id(s, t.policy_version_id)[1] for t in tickets}
+        start = max(t.sla_computed_at for t in tickets)
+        turns = [
+            at + timedelta(seconds=d)
+            for f in stored
+            for at in (f.risk_at, f.goal_at, f.due_at)
+            if f.running and at is not None and at >= start
+            for d in (-1, 0, 1)
+        ]
+        instants = [start + timedelta(minutes=m) for m in range(0, 6 * 24 * 60, 317)] + turns
+        assert len(turns) >= 6
+        flt = cohort.Filter(
+            min(t.opened_at for t in tickets), max(t.opened_at for t in tickets) + timedelta(1)
+        )
+        for at in instants:
+            replay = {
+                t.id: sla_facts.owed(
+                    sla_facts.ticket_clocks(policy[t.id], histories[t.id], at).clocks,
+                    policy[t.id],
+                )
+                for t in tickets
+            }
+            for f in stored:
+                fact = sla_facts.Fact(
+                    **{k: getattr(f, k) for k in sla_facts.Fact.__dataclass_fields__}
+                )
+                assert sla_facts.state_at(fact, at) == replay[f.ticket_id][f.metric].state
+            got = cohort.compute(s, flt, at)
+            assert got.replayed == []
+            assert Counter({k: n for k, n in got.metrics.items()}) == Counter(
+                (t.severity, t.customer_id, m, c.state)
+                for t in tickets
+                for m, c in replay[t.id].items()
+            ), at
+            worst = Counter(k[4] for k, n in got.tickets.items() for _ in range(n))
+            assert worst == Counter(sla_facts.summary_state(replay[t.id]) for t in tickets), at
+
+
+def test_a_refresh_that_dies_half_way_writes_nothing(cli, store, period, monkeypatch) -> None:
+    """One transaction for the whole refresh: a crash after some batches leaves the
+    earlier columns and facts as they were; the next refresh does all of it."""
+    from sqlalchemy import select, update
+
+    from deskctl import clock
+    from deskctl.services import sla
+    from deskctl.store import db
+    from deskctl.store.models import SlaFact, Ticket
+
+    def snapshot() -> tuple[list, list]:
+        with db.session(db.ready_engine()) as s:
+            rows = s.execute(select(Ticket.id, Ticket.sla_computed_at).order_by(Ticket.id))
+            facts = s.execute(select(SlaFact.ticket_id, SlaFact.metric, SlaFact.computed_at))
+            return list(rows), sorted(facts)
+
+    with db.session(db.ready_engine(), write=True) as s:  # every row needs its facts again
+        s.execute(update(Ticket).values(sla_computed_at=None))
+    before = snapshot()
+    original = sla.events_by_ticket
+    calls = []
+
+    def dying(session, ids):
+        calls.append(ids)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed after the first batch was written
+        return original(session, ids)
+
+    monkeypatch.setattr(sla, "events_by_ticket", dying)
+    with pytest.raises(KeyboardInterrupt), db.session(db.ready_engine(), write=True) as s:
+        sla.refresh(s, clock.now(), every=True, batch=2)
+    assert snapshot() == before
+    monkeypatch.setattr(sla, "events_by_ticket", original)
+    with db.session(db.ready_engine(), write=True) as s:
+        assert sla.refresh(s, clock.now(), every=True, batch=2) == 6
+    rows, facts = snapshot()
+    assert all(at is not None for _, at in rows) and len(facts) >= 6
