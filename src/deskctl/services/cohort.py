@@ -151,6 +151,10 @@ def _as_date(value: Any) -> date:
 # -- the cohort -------------------------------------------------------------------------
 
 
+# (day opened, severity, customer id, policy version, worst state or None)
+TicketKey = tuple[date | None, str | None, int | None, int | None, str | None]
+
+
 @dataclass
 class Cohort:
     """What both reports print about a cohort's SLA at ``now``."""
@@ -160,9 +164,7 @@ class Cohort:
     metrics: Counter[tuple[str | None, int, str, str]] = field(default_factory=Counter)
     # (day opened, severity, customer id, policy version, worst state or None) -> tickets;
     # by day only, or by the others only (``compute``)
-    tickets: Counter[tuple[date | None, str | None, int | None, int | None, str | None]] = (
-        field(default_factory=Counter)
-    )
+    tickets: Counter[TicketKey] = field(default_factory=Counter)
     replayed: list[Replayed] = field(default_factory=list)
 
     @property
@@ -214,6 +216,7 @@ def compute(session: Session, flt: Filter, now: datetime, *, by_day: bool = Fals
         .where(*flt.on_tickets(), _ticket_told(now))
         .group_by(*keys, _T.sla_settled, run)
     )
+    key: TicketKey
     for row in session.execute(stmt):
         *values, settled, running, n = row
         worst = worst_state(

@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Integer, case, cast, distinct, func, or_, select
+from sqlalchemy import BigInteger, Integer, case, cast, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -222,13 +222,6 @@ def _ranked(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, A
     )
 
 
-def _day(session: Session, column: Any) -> Any:
-    """The UTC calendar day of an instant column, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)
-
-
 def _epoch(session: Session, column: Any) -> Any:
     """Whole UTC epoch seconds of an instant column, in SQL: no per-row datetime decoding."""
     if session.get_bind().dialect.name == "postgresql":
@@ -258,6 +251,7 @@ def sla_day_counts(
     flt = cohort.Filter(scope.start, scope.end, scope.customer_id, product=scope.product)
     counts: Counter[tuple[date, str | None]] = Counter()
     for (day, _, _, _, worst), n in cohort.compute(session, flt, now, by_day=True).tickets.items():
+        assert day is not None  # counted by day
         counts[(day, worst)] += n
     return [(day, state, n) for (day, state), n in counts.items()]
 

@@ -17,7 +17,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from deskctl.domain.sla_facts import Fact
 from deskctl.store.models import SlaFact
 
-F = SlaFact.__table__.c  # type: ignore[attr-defined]
+_TABLE: Any = SlaFact.__table__  # type: ignore[attr-defined]
+F = _TABLE.c
 # What a fact repeats from its ticket row, so reports filter and group on one table.
 TICKET_KEYS = ("opened_at", "customer_id", "severity", "policy_version_id")
 
@@ -47,9 +48,9 @@ def replace(session: Any, ticket_ids: Sequence[int], rows: Sequence[Mapping[str,
     """The facts of ``ticket_ids`` become ``rows`` (delete, then one executemany)."""
     for i in range(0, len(ticket_ids), 500):
         part = list(ticket_ids[i : i + 500])
-        session.execute(delete(SlaFact.__table__).where(F.ticket_id.in_(part)))  # type: ignore[arg-type]
+        session.execute(delete(_TABLE).where(F.ticket_id.in_(part)))
     if rows:
-        session.execute(insert(SlaFact.__table__), list(rows))  # type: ignore[arg-type]
+        session.execute(insert(_TABLE), list(rows))
 
 
 def state_now(at: datetime) -> ColumnElement[str]:
