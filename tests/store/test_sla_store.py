@@ -422,3 +422,39 @@ def test_a_refresh_that_dies_half_way_writes_nothing(cli, store, period, monkeyp
         assert sla.refresh(s, clock.now(), every=True, batch=2) == 6
     rows, facts = snapshot()
     assert all(at is not None for _, at in rows) and len(facts) >= 6
+
+
+def test_facts_written_through_the_dbapi_are_the_orms(store, period) -> None:
+    """A move that writes without SQLAlchemy (store.facts_dbapi) stores the same rows."""
+    from sqlalchemy import select
+
+    from deskctl.domain import sla_facts
+    from deskctl.services import cohort, policies
+    from deskctl.store import db, dbapi, facts_dbapi
+    from deskctl.store.models import SlaFact, Ticket
+
+    def rows() -> list[dict]:
+        with db.session(db.ready_engine()) as s:
+            found = s.execute(select(SlaFact).order_by(SlaFact.ticket_id, SlaFact.metric))
+            return [f.model_dump() for f in found.scalars()]
+
+    before = rows()
+    with db.session(db.ready_engine()) as s:
+        tickets = list(s.execute(select(Ticket)).scalars())
+        histories = cohort.events_by_ticket(s, [t.id for t in tickets])
+        derived = {
+            t.id: sla_facts.derive(
+                policies.by_version_id(s, t.policy_version_id)[1],
+                histories[t.id],
+                t.sla_computed_at,
+            )
+            for t in tickets
+        }
+    with dbapi.write() as w:
+        for t in tickets:
+            d = derived[t.id]
+            keys = {k: getattr(t, k) for k in facts_dbapi.TICKET_KEYS}
+            stale = d.columns["sla_stale_at"]
+            new = facts_dbapi.fact_rows(t.id, keys, d.facts, t.sla_computed_at, stale)
+            facts_dbapi.replace(w, t.id, new)
+    assert len(before) >= 6 and rows() == before

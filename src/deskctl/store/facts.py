@@ -1,4 +1,5 @@
-"""Writing and reading ``sla_fact`` (the rows ``domain.sla_facts`` derives).
+"""Writing and reading ``sla_fact`` (the rows ``domain.sla_facts`` derives) with
+SQLAlchemy; ``store.facts_dbapi`` writes the same rows through the DBAPI.
 
 A ticket's facts are replaced as a whole with its row, in the caller's transaction:
 a metric the ticket no longer owes (its plan changed) must not linger.
@@ -6,42 +7,18 @@ a metric the ticket no longer owes (its plan changed) must not linger.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, delete, insert, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
 
-from deskctl.domain.sla_facts import Fact
+from deskctl.store.facts_dbapi import TICKET_KEYS, fact_rows  # noqa: F401 -- re-exported
 from deskctl.store.models import SlaFact
 
 _TABLE: Any = SlaFact.__table__  # type: ignore[attr-defined]
 F = _TABLE.c
-# What a fact repeats from its ticket row, so reports filter and group on one table.
-TICKET_KEYS = ("opened_at", "customer_id", "severity", "policy_version_id")
-
-
-def fact_rows(
-    ticket_id: int,
-    ticket: Mapping[str, Any],
-    facts: Iterable[Fact],
-    computed_at: datetime,
-    stale_at: datetime | None,
-) -> list[dict[str, Any]]:
-    """``sla_fact`` rows of one ticket: its facts with the ticket's keys."""
-    keys = {k: ticket[k] for k in TICKET_KEYS}
-    return [
-        {
-            "ticket_id": ticket_id,
-            **asdict(f),
-            "computed_at": computed_at,
-            "stale_at": stale_at,
-            **keys,
-        }
-        for f in facts
-    ]
 
 
 def replace(session: Any, ticket_ids: Sequence[int], rows: Sequence[Mapping[str, Any]]) -> None:
