@@ -72,6 +72,9 @@ TICKET = Query(
         "sla_due_at": instant,
         "sla_computed_at": instant,
         "sla_stale_at": instant,
+        "sla_risk_at": instant,
+        "sla_goal_at": instant,
+        "sla_limit_at": instant,
         "entitlement": json_doc,
     },
 )
