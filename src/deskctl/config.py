@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import stat
 import tomllib
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ def config_path() -> Path:
 @lru_cache(maxsize=4)
 def _read_config(path: str) -> dict[str, Any]:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block every command
+            raise BadInput(f"{path}: not a regular file")
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:

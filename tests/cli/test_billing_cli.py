@@ -5,7 +5,7 @@ Triage and split go through the ticket service (lifecycle builders + apply) unti
 with a version older than the product's current release: the contract check
 stores ``per_intervention_previous`` on them at open, and billing follows the
 stored mode; for a ticket with no stored mode, billing derives it from the
-version (see services/billing.py), which one test covers.
+version (see services/billing/drafts.py), which one test covers.
 """
 
 from __future__ import annotations
@@ -740,8 +740,9 @@ def test_invoicing_in_pieces_charges_what_one_invoice_would(
 ) -> None:
     """However the work of a ticket is spread over invoices, the charges add up to its price."""
     from deskctl.clock import parse_instant
-    from deskctl.domain.billing import WorkEntry, price_ticket
-    from deskctl.services import billing, tickets
+    from deskctl.domain.billing import WorkEntry, price_ticket, rate_card_for
+    from deskctl.services import tickets
+    from deskctl.services.billing import invoices, worklog
     from deskctl.store import db
 
     # opened before the first day work can be logged on (work is never before the opening)
@@ -749,7 +750,7 @@ def test_invoicing_in_pieces_charges_what_one_invoice_would(
     now = parse_instant(NOW)
     with _session() as s:
         for day, minutes, kind in entries:
-            billing.log_work(
+            worklog.log_work(
                 s,
                 ticket,
                 minutes,
@@ -764,7 +765,7 @@ def test_invoicing_in_pieces_charges_what_one_invoice_would(
     for first, after in itertools.pairwise(bounds):
         with _session() as s:
             try:
-                docs = billing.finalize(
+                docs = invoices.finalize(
                     s, "studio", date(2026, 3, first), date(2026, 3, after - 1), now=now, actor="t"
                 )
             except Refused:
@@ -784,7 +785,7 @@ def test_invoicing_in_pieces_charges_what_one_invoice_would(
         ticket,
         [WorkEntry(m, k) for _, m, k in entries],
         mode="per_intervention",
-        rates=billing.rate_card_for(policy.rates, "defect", None).rates,
+        rates=rate_card_for(policy.rates, "defect", None).rates,
         version_current=current,
         category="defect",
     )

@@ -68,6 +68,19 @@ def test_a_password_in_the_config_file_is_refused(cli, tmp_path, monkeypatch) ->
     assert "hunter2" not in err
 
 
+def test_a_config_path_that_is_a_fifo_or_a_directory_is_refused_not_waited_on(
+    cli, tmp_path
+) -> None:
+    import os
+
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)  # opening it for reading would block until someone writes
+    err = one_line(cli("sweep", code=2, env={"DESKCTL_CONFIG": str(fifo)}))
+    assert "not a regular file" in err
+    err = one_line(cli("sweep", code=2, env={"DESKCTL_CONFIG": str(tmp_path)}))
+    assert "not a regular file" in err
+
+
 def test_unknown_config_keys_are_named(cli, tmp_path, monkeypatch) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[smtp]\nhots = "mail.example"\n')

@@ -70,6 +70,13 @@ def test_a_request_opens_a_ticket_acknowledged_in_portuguese_on_its_thread(
     html = ack.get_body(("html",)).get_content()
     assert "&#34;PACS não abre exames&#34;" in html or "&quot;PACS" in html
 
+    # what the engineer reads back: the same headers and text the customer got
+    shown = cli("mail", "show", "1").stdout
+    assert "From: suporte@medisoft.example\nTo: ana@hosp.example\n" in shown
+    assert f"chamado #{tid}" in shown and "Status: sent" in shown
+    assert cli.json("mail", "show", "1")["body"].strip() == text.replace("\r\n", "\n").strip()
+    assert "no outgoing message 9" in cli("mail", "show", "9", code=3).stderr
+
 
 def test_replies_thread_by_in_reply_to_and_by_subject_token_only_from_a_contact(
     cli, box: Path, isolated: Path

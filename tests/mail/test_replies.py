@@ -120,3 +120,6 @@ def test_a_reply_to_a_ticket_awaiting_the_customer_resumes_it(
     assert [a["filename"] for a in doc["attachments"]] == ["log_del_día.pdf"]
     replied = [e for e in doc["events"] if e["kind"] == "customer_replied"]
     assert replied[0]["data"]["attachments"] == ["log_del_día.pdf"]
+    # the engineer reads the customer's words in the history, not only in --json
+    history = cli("ticket", "show", str(tid)).stdout
+    assert "customer_replied" in history and "Adjunto el log." in history

@@ -27,7 +27,7 @@ RUNNER = r"""
 import os, pathlib, sys, time
 import typer.main
 from deskctl.cli.app import app
-import deskctl.services.billing, deskctl.store.db, sqlalchemy.dialects.postgresql
+import deskctl.services.billing.invoices, deskctl.store.db, sqlalchemy.dialects.postgresql
 command = typer.main.get_command(app)
 signals = pathlib.Path(os.environ["SIGNALS"])
 (signals / f"ready-{os.getpid()}").touch()

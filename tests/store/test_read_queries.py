@@ -207,6 +207,15 @@ def check_master_data_reads_as_the_orm_does(built, reader) -> None:
     _same(row, policy, ["id", "name", "version", "text"])
     assert md.policy_by_version_id(reader, policy.id)[1] is parsed
     assert md.policy_texts(reader) == [policy.text]
+    assert md.acting_agent(reader, "tester", "tester") == _identity_login() == "tester"
+
+
+def _identity_login() -> str:
+    """Who the write path says is acting (store.identity): the same agent --mine means."""
+    from deskctl.store import db, identity
+
+    with db.session(db.ready_engine()) as s:
+        return identity.identify(s).login
 
 
 def check_invoices_and_kb_read_as_the_orm_does(built, reader) -> None:

@@ -89,6 +89,23 @@ def test_identity_is_the_database_login_and_forged_users_are_refused(team, cli) 
     assert [e["actor"] for e in worklog] == ["ana"]
 
 
+def test_queue_mine_is_the_database_logins_queue(team, cli, monkeypatch) -> None:
+    team.become("mia")
+    mine = open_dms(cli, team.seed)
+    theirs = open_dms(cli, team.seed)
+    cli("ticket", "triage", mine, theirs, "--severity", "high")
+    cli("ticket", "assign", mine, "--to", "ana")
+    cli("ticket", "assign", theirs, "--to", "mia")
+    monkeypatch.setenv("USER", "someone-else")  # the OS login of a shared jump host
+    team.become("ana")
+    queued = cli.json("queue", "--mine")
+    assert queued["filter"]["assignee"] == "ana"
+    ids = [t["id"] for g in queued["groups"] for t in g["tickets"]]
+    assert ids == [int(mine)]
+    team.become("ana", claim="mia")  # not trusted: still ana's own queue
+    assert cli.json("queue", "--mine")["filter"]["assignee"] == "ana"
+
+
 def test_an_agent_cannot_escalate_itself(team, cli) -> None:
     team.become("ana")
     for args in (

@@ -125,13 +125,13 @@ def bill(
     if ctx.invoked_subcommand is not None:
         return
     from deskctl.render.output import choose_format
-    from deskctl.services import billing
+    from deskctl.services.billing import drafts
 
     choose_format(json_out=json_out, csv_out=csv_out)
     who, period_from, period_to = _request(customer, every, start, end)
     html_path, pdf_path = _targets(html, pdf)
     with store_session() as s:
-        docs = [billing.bill_json(b) for b in billing.draft(s, who, period_from, period_to)]
+        docs = [drafts.bill_json(b) for b in drafts.draft(s, who, period_from, period_to)]
         printed = _printed(s, docs) if html_path or pdf_path else []
     _write(printed, html_path, pdf_path)
     _emit(docs, single=not every, json_out=json_out, csv_out=csv_out)
@@ -155,12 +155,12 @@ def finalize(
     from deskctl.cli._base import when
     from deskctl.config import acting_user
     from deskctl.render.output import say
-    from deskctl.services import billing
+    from deskctl.services.billing import invoices
 
     who, period_from, period_to = _request(customer, every, start, end)
     now = when(at)
     with store_session(write=True) as s:
-        docs = billing.finalize(s, who, period_from, period_to, now=now, actor=acting_user())
+        docs = invoices.finalize(s, who, period_from, period_to, now=now, actor=acting_user())
     for doc in docs:
         say(f"invoice {doc['number']} for {doc['customer']}: {doc['total']} {doc['currency']}")
     if json_out:
@@ -198,11 +198,11 @@ def show(
     """Show an invoice, or write it for print with --html FILE or --pdf FILE."""
     from deskctl.render.invoice import bill_text
     from deskctl.render.output import emit_json
-    from deskctl.services import billing
+    from deskctl.services.billing import invoices
 
     html_path, pdf_path = _targets(html, pdf)
     with store_session() as s:
-        doc = billing.invoice_json(s, number)
+        doc = invoices.invoice_json(s, number)
         printed = _printed(s, [doc]) if html_path or pdf_path else []
     _write(printed, html_path, pdf_path)
     if json_out:
@@ -225,13 +225,13 @@ def void(
     from deskctl.config import acting_user
     from deskctl.errors import BadInput
     from deskctl.render.output import emit_json, say
-    from deskctl.services import billing
+    from deskctl.services.billing import invoices
 
     if not reason.strip():
         raise BadInput("--reason must say why the invoice is void")
     now = when(at)
     with store_session(write=True) as s:
-        doc = billing.void(s, number, reason, now=now, actor=acting_user())
+        doc = invoices.void(s, number, reason, now=now, actor=acting_user())
     if json_out:
         emit_json(doc)
     else:

@@ -324,6 +324,7 @@ def contract_renew(
     from deskctl import clock
     from deskctl.render.output import emit_json, say
     from deskctl.services import contracts
+    from deskctl.store.models import pk
 
     end_d = optional_date(end, "--end")
     start_d = optional_date(start, "--start")
@@ -338,7 +339,7 @@ def contract_renew(
             consultancy_hours=hours_d,
             now=clock.now(),
         )
-        doc = contracts.contract_document(s, row.id)
+        doc = contracts.contract_document(s, pk(row))
     if json_out:
         emit_json(doc)
     else:

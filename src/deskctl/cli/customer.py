@@ -139,13 +139,14 @@ def customer_show(
     from deskctl import clock
     from deskctl.render.output import emit_json, stdout_console
     from deskctl.services import masterdata
+    from deskctl.store.models import pk
 
     with store_session() as s:
         c = masterdata.customer_by_key(s, key)
         doc = _customer_row(c)
         doc["contacts"] = masterdata.list_contacts(s, key)
         doc["contracts"] = masterdata.list_contracts(s, key)
-        doc["overdue_since"] = masterdata.current_overdue_since(s, c.id, clock.now())
+        doc["overdue_since"] = masterdata.current_overdue_since(s, pk(c), clock.now())
     if json_out:
         emit_json(doc)
         return

@@ -46,8 +46,9 @@ def init(
     if example:
         policy_file = policies.example_path(example)
     engine = db.default_engine()
-    text = policies.read_policy_file(policy_file) if policy_file else None
-    if text is not None:
+    text = None
+    if policy_file:
+        text = policies.read_policy_file(policy_file)
         policies.validate(text, policy_file)  # validate before touching the store
     before, after = db.upgrade(engine)
     loaded = None

@@ -74,6 +74,24 @@ def outbox(
     emit_rows(rows, columns, fmt, empty="the outbox is empty")
 
 
+@mail_app.command("show")
+def show(
+    message: Annotated[int, typer.Argument(help="Outgoing message id (mail outbox).")],
+    json_out: bool = JsonOpt,
+) -> None:
+    """One outgoing message as the customer gets it: its headers and its text."""
+    from deskctl.render.mail import print_mail
+    from deskctl.render.output import emit_json
+    from deskctl.services import mail
+
+    with store_session() as s:
+        doc = mail.outbox_message(s, message)
+    if json_out:
+        emit_json(doc)
+    else:
+        print_mail(doc)
+
+
 FETCH_HELP = "Only this mailbox of config.toml (repeat); default: all."
 
 
@@ -95,7 +113,6 @@ def fetch(
     quarantined (`mail quarantine list`), auto-replies and bounces are only counted.
     """
     from deskctl import clock
-    from deskctl.config import paths
     from deskctl.errors import BadInput
     from deskctl.render.output import emit_json, say
     from deskctl.services import mail_sources
@@ -119,7 +136,6 @@ def fetch(
             engine,
             box,
             now=clock.now,
-            attachments_dir=paths().attachments,
             own=mail_sources.own_addresses(box, boxes),
             limit=limit,
         )
@@ -179,12 +195,11 @@ def quarantine_open(
 ) -> None:
     """Open a held message as a ticket for a customer; prints the new id."""
     from deskctl import clock
-    from deskctl.config import acting_user, paths
+    from deskctl.config import acting_user
     from deskctl.render.output import emit_json, emit_text
     from deskctl.services import inbox
     from deskctl.services import tickets as svc
 
-    root = paths().attachments
     with store_session(write=True) as s:
         ticket = inbox.open_quarantined(
             s,
@@ -193,7 +208,6 @@ def quarantine_open(
             contact=contact,
             now=clock.now(),
             actor=acting_user(),
-            attachments_dir=root,
         )
         doc = svc.ticket_json(s, ticket) if json_out else None
         ticket_id = ticket.id

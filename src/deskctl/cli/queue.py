@@ -1,6 +1,7 @@
 """`deskctl queue`: the working view of open tickets, most urgent first."""
 
 import os
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -14,7 +15,8 @@ def register(app: typer.Typer) -> None:
 
 def queue(
     mine: Annotated[
-        bool, typer.Option("--mine", help="Only tickets assigned to me (DESKCTL_USER).")
+        bool,
+        typer.Option("--mine", help="Only tickets assigned to me (on PostgreSQL: my login's)."),
     ] = False,
     assignee: Annotated[
         str | None, typer.Option("--assignee", help="Only tickets assigned to this agent.")
@@ -46,9 +48,10 @@ def queue(
     if limit < 0:
         raise BadInput("--limit must be 0 or more")
     fmt = choose_format(json_out=json_out, csv_out=csv_out)
-    flt = flow.QueueFilter(assignee=acting_user() if mine else assignee, team=team, limit=limit)
     now = clock.now()
     with read_store() as r:
+        me = flow.acting_agent(r, acting_user()) if mine else None
+        flt = flow.QueueFilter(assignee=me or assignee, team=team, limit=limit)
         groups = flow.queue(r, flt)
         ranks = flow.severity_ranks(flow.policy_texts(r)) if fmt == "table" else {}
     if fmt == "json":
@@ -64,7 +67,7 @@ def queue(
         _print_paged(groups, now, ranks, page=not no_pager)
 
 
-def _print_paged(groups: list, now: object, ranks: dict[str, int], *, page: bool) -> None:
+def _print_paged(groups: list, now: datetime, ranks: dict[str, int], *, page: bool) -> None:
     from deskctl.render import queue as view
     from deskctl.render.output import no_color, stdout_console
 

@@ -40,16 +40,16 @@ def log(
     from deskctl.cli._base import when
     from deskctl.config import acting_user
     from deskctl.render.output import emit_json, say
-    from deskctl.services import billing
+    from deskctl.services.billing import worklog as work
 
-    minutes = billing.parse_work_minutes(duration)
-    billing.check_work_request(minutes, kind, reason)
+    minutes = work.parse_work_minutes(duration)
+    work.check_work_request(minutes, kind, reason)
     now = when(at)
     with store_session(write=True) as s:
-        entry = billing.log_work(
+        entry = work.log_work(
             s, ticket_id, minutes, kind=kind, note=note, reason=reason, now=now, actor=acting_user()
         )
-        total = billing.worklog_of(s, ticket_id)["total_minutes"]
+        total = work.worklog_of(s, ticket_id)["total_minutes"]
     if json_out:
         emit_json({**entry, "total_minutes": total})
     else:
@@ -70,11 +70,11 @@ def worklog(
 ) -> None:
     """A ticket's work-log entries, oldest first, with the total and the invoice of each."""
     from deskctl.render.output import Column, choose_format, emit_rows
-    from deskctl.services import billing
+    from deskctl.services.billing import worklog as work
 
     fmt = choose_format(json_out=json_out, csv_out=csv_out)
     with store_session() as s:
-        doc = billing.worklog_of(s, ticket_id)
+        doc = work.worklog_of(s, ticket_id)
     columns = [
         Column("at", "AT"),
         Column("minutes", "TIME", "right", render=_minutes if fmt == "table" else None),

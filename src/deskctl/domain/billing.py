@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Protocol
 
 from deskctl.domain.entitlement import is_current
 from deskctl.domain.policy import BILLING_MODES, CATEGORIES, InterventionRate, Policy, RateCard
@@ -229,7 +230,17 @@ def price_ticket(
     return lines
 
 
-def invoice_totals(lines: Sequence[PriceLine], vat_rate: Decimal) -> InvoiceTotals:
+class Priced(Protocol):
+    """What the invoice totals read of a line: its ticket and its amount."""
+
+    @property
+    def ticket(self) -> int: ...
+
+    @property
+    def amount(self) -> Decimal: ...
+
+
+def invoice_totals(lines: Sequence[Priced], vat_rate: Decimal) -> InvoiceTotals:
     """Subtotal of the lines, VAT once on the subtotal (rounded half-up), total.
 
     ``vat_rate`` is a fraction, 0 <= rate < 1 (0.22 for 22 %); see ``parse_vat_rate``.

@@ -33,12 +33,12 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 CONFIRM_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("yes", "confirmed", "confirm", "solved", "resolved", "it works", "ok"),
     "pt": ("sim", "confirmo", "confirmado", "resolvido", "funcionou", "ok"),
-    "es": ("si", "confirmo", "confirmado", "resuelto", "funciona", "ok"),
-    "it": ("si", "confermo", "confermato", "risolto", "funziona", "ok"),
+    "es": ("sí", "confirmo", "confirmado", "resuelto", "funciona", "ok"),
+    "it": ("sì", "confermo", "confermato", "risolto", "funziona", "ok"),
 }
 REJECT_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("no", "not solved", "not resolved", "does not work", "reject"),
-    "pt": ("nao", "nao resolvido", "nao funcionou", "rejeito"),
+    "pt": ("não", "não resolvido", "não funcionou", "rejeito"),
     "es": ("no", "no resuelto", "no funciona", "rechazo"),
     "it": ("no", "non risolto", "non funziona", "rifiuto"),
 }
@@ -165,8 +165,10 @@ def answer_keyword(text: str, locale: str) -> str | None:
 
 
 def _matches(line: str, words: Iterable[str]) -> bool:
-    # "Sim" and "Sim, funcionou" both confirm; "Simples" does not.
-    return any(line == w or re.match(rf"{re.escape(w)}\b", line) for w in words)
+    # "Sim" and "Sim, funcionou" both confirm; "Simples" does not. Words are written as
+    # the mail shows them ("não"); a reply is matched without accents ("nao" too).
+    plain = (_plain(w) for w in words)
+    return any(line == w or re.match(rf"{re.escape(w)}\b", line) for w in plain)
 
 
 def strip_quoted(text: str) -> str:

@@ -15,9 +15,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskctl.clock import iso_z
+
+if TYPE_CHECKING:  # rich is imported where a table is drawn, not at start-up
+    from rich.console import JustifyMethod
 
 # C0 and C1 controls, DEL, and the bidi overrides/isolates that reorder text on screen
 # ("Trojan Source"). A string from the store never reaches a terminal with these live.
@@ -136,7 +139,7 @@ def say(message: str) -> None:
 class Column:
     key: str
     header: str
-    justify: str = "left"
+    justify: JustifyMethod = "left"
     style: str | None = None
     render: Callable[[Any], str] | None = None
     markup: bool = False  # the cell is rich markup made by the program (colours), not data

@@ -135,8 +135,11 @@ def print_ticket(doc: Mapping[str, Any]) -> None:
     table = Table(
         box=None, header_style="bold", pad_edge=False, title="history", title_justify="left"
     )
-    for name in ("#", "AT", "BY", "EVENT", "MOVE", "NOTE"):
-        table.add_column(name)
+    # instants and event names are never cut; moves and notes wrap instead
+    for name in ("#", "AT", "BY", "EVENT"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("MOVE", overflow="fold")
+    table.add_column("NOTE", ratio=1)
     for e in doc["events"]:
         move = f"{e['from'] or ''} → {e['to']}" if e["to"] else ""
         table.add_row(
@@ -145,9 +148,18 @@ def print_ticket(doc: Mapping[str, Any]) -> None:
             Text(safe_text(e["actor"])),
             Text(safe_text(e["kind"])),
             Text(safe_text(move)),
-            Text(safe_text(e["data"].get("note", ""), newlines=True)),
+            Text(safe_text(_said(e["data"]), newlines=True)),
         )
     con.print(table)
+
+
+# What an event says, in the order a reader wants it: the engineer's note, the
+# customer's words (a reply), the solution proposed, the message sent.
+_SAID = ("note", "text", "solution", "message")
+
+
+def _said(data: Mapping[str, Any]) -> str:
+    return next((str(data[k]) for k in _SAID if data.get(k)), "")
 
 
 # -- what a ticket command did --------------------------------------------------------

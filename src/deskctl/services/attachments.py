@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskctl.errors import NotFound
 from deskctl.store.models import Attachment, AttachmentBlob
@@ -85,7 +85,11 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def list_for(session: Session, ticket_id: int) -> list[Attachment]:
-    stmt = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+    stmt = (
+        select(Attachment)
+        .where(col(Attachment.ticket_id) == ticket_id)
+        .order_by(col(Attachment.id))
+    )
     return list(session.execute(stmt).scalars())
 
 

@@ -29,12 +29,13 @@ from deskctl.domain.sla_facts import owed, ticket_clocks, worst_state
 from deskctl.services import policies
 from deskctl.store import facts
 from deskctl.store.facts import F
-from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent
+from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent, table_of
 
 BATCH = 1000
 
-_T = Ticket.__table__.c  # type: ignore[attr-defined]
-_E = TicketEvent.__table__.c  # type: ignore[attr-defined]
+_T = table_of(Ticket).c
+_E = table_of(TicketEvent).c
+_C = table_of(Customer).c
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,8 @@ class Filter:
         if self.severity is not None:
             out.append(c.severity == self.severity)
         if self.policy_name is not None:
-            versions = select(PolicyVersion.__table__.c.id).where(  # type: ignore[attr-defined]
-                PolicyVersion.__table__.c.name == self.policy_name  # type: ignore[attr-defined]
-            )
+            pv = table_of(PolicyVersion).c
+            versions = select(pv.id).where(pv.name == self.policy_name)
             out.append(c.policy_version_id.in_(versions))
         return out
 
@@ -326,8 +326,8 @@ def ticket_rows(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, ..
     out: dict[int, tuple[Any, ...]] = {}
     for part in chunks(ids, BATCH):
         stmt = (
-            select(_T.id, Customer.key, _T.severity, _T.status, _T.opened_at, _T.policy_version_id)  # type: ignore[call-overload]
-            .join(Customer.__table__, Customer.id == _T.customer_id)  # type: ignore[attr-defined]
+            select(_T.id, _C.key, _T.severity, _T.status, _T.opened_at, _T.policy_version_id)
+            .join(table_of(Customer), _C.id == _T.customer_id)
             .where(_T.id.in_(list(part)))
         )
         for row in session.execute(stmt):
@@ -363,4 +363,4 @@ def events_by_ticket(session: Session, ids: Iterable[int]) -> dict[int, list[Eve
 
 
 def customer_keys(session: Session) -> Mapping[int, str]:
-    return dict(session.execute(select(Customer.id, Customer.key)).all())  # type: ignore[call-overload]
+    return {int(i): str(k) for i, k in session.execute(select(_C.id, _C.key))}

@@ -40,13 +40,7 @@ from deskctl.clock import parse_date
 from deskctl.domain.entitlement import warranty_end
 from deskctl.errors import BadInput, NotFound, Refused
 from deskctl.services import masterdata, policies
-from deskctl.store.models import (
-    Contract,
-    ContractHours,
-    ContractProduct,
-    Customer,
-    Product,
-)
+from deskctl.store.models import Contract, ContractHours, ContractProduct, Customer, Product, pk
 
 HUNDREDTH = Decimal("0.01")
 CSV_COLUMNS = (
@@ -64,7 +58,7 @@ MAX_REPORTED_ERRORS = 50
 
 
 def _locked_contract(session: Session, contract_id: int) -> Contract:
-    stmt = select(Contract).where(Contract.id == contract_id).with_for_update()
+    stmt = select(Contract).where(col(Contract.id) == contract_id).with_for_update()
     row = session.execute(stmt).scalars().first()
     if row is None:
         raise NotFound(f"no contract {contract_id}")
@@ -80,7 +74,11 @@ def _customer_key(session: Session, contract: Contract) -> str:
 
 
 def renewed_by(session: Session, contract_id: int) -> int | None:
-    stmt = select(Contract.id).where(Contract.renews == contract_id).order_by(Contract.id)
+    stmt = (
+        select(col(Contract.id))
+        .where(col(Contract.renews) == contract_id)
+        .order_by(col(Contract.id))
+    )
     return session.execute(stmt).scalars().first()
 
 
@@ -133,9 +131,11 @@ def renew(
     session.add(row)
     session.flush()
     assert old.id is not None
-    products = select(ContractProduct.product_id).where(ContractProduct.contract_id == old.id)
+    products = select(col(ContractProduct.product_id)).where(
+        col(ContractProduct.contract_id) == old.id
+    )
     for product_id in session.execute(products).scalars():
-        session.add(ContractProduct(contract_id=row.id, product_id=product_id))
+        session.add(ContractProduct(contract_id=pk(row), product_id=product_id))
     session.flush()
     return row
 
@@ -199,14 +199,14 @@ def contract_document(session: Session, contract_id: int) -> dict[str, Any]:
 def expiring(session: Session, *, today: date, days: int) -> list[dict[str, Any]]:
     """Contracts ending within ``days`` days from ``today`` that are not renewed yet."""
     successor = aliased(Contract)
-    renewal = select(successor.id).where(successor.renews == Contract.id).exists()
+    renewal = select(col(successor.id)).where(col(successor.renews) == col(Contract.id)).exists()
     stmt = (
-        select(Contract, Customer.key)
-        .join(Customer, Customer.id == Contract.customer_id)
+        select(Contract, col(Customer.key))
+        .join(Customer, col(Customer.id) == col(Contract.customer_id))
         .where(col(Contract.end).is_not(None))
         .where(col(Contract.end) >= today, col(Contract.end) <= today + timedelta(days=days))
         .where(~renewal)
-        .order_by(Contract.end, Contract.id)
+        .order_by(col(Contract.end), col(Contract.id))
     )
     rows = []
     for contract, key in session.execute(stmt).all():
@@ -232,7 +232,7 @@ class _Lookups:
 
     def customer(self, key: str) -> Customer | None:
         if key not in self.customers:
-            stmt = select(Customer).where(Customer.key == key)
+            stmt = select(Customer).where(col(Customer.key) == key)
             self.customers[key] = self.session.execute(stmt).scalars().first()
         return self.customers[key]
 
@@ -242,8 +242,8 @@ class _Lookups:
             return customer.policy
         if customer.key not in self.policies:
             stmt = (
-                select(Contract.policy)
-                .where(Contract.customer_id == customer.id)
+                select(col(Contract.policy))
+                .where(col(Contract.customer_id) == customer.id)
                 .order_by(col(Contract.start).desc(), col(Contract.id).desc())
                 .limit(1)
             )
@@ -253,7 +253,7 @@ class _Lookups:
 
     def product(self, name: str) -> int | None:
         if name not in self.products:
-            stmt = select(Product.id).where(Product.name == name)
+            stmt = select(col(Product.id)).where(col(Product.name) == name)
             self.products[name] = self.session.execute(stmt).scalars().first()
         return self.products[name]
 
@@ -406,7 +406,11 @@ def _already_on_file(session: Session, rows: Sequence[dict[str, Any]]) -> list[s
     if not customer_ids:
         return []
     stmt = select(
-        Contract.id, Contract.customer_id, Contract.policy, Contract.plan, Contract.start
+        col(Contract.id),
+        col(Contract.customer_id),
+        col(Contract.policy),
+        col(Contract.plan),
+        col(Contract.start),
     ).where(col(Contract.customer_id).in_(customer_ids))
     existing = {(c, p, pl, s): i for i, c, p, pl, s in session.execute(stmt)}
     errors = []
@@ -424,7 +428,7 @@ def _insert_contracts(session: Session, rows: Sequence[dict[str, Any]]) -> list[
     if not rows:
         return []
     values = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
-    stmt = insert(Contract).returning(Contract.id, sort_by_parameter_order=True)
+    stmt = insert(Contract).returning(col(Contract.id), sort_by_parameter_order=True)
     ids = [int(i) for i in session.execute(stmt, values).scalars()]
     links = [
         {"contract_id": contract_id, "product_id": product_id}
@@ -454,7 +458,7 @@ def parse_hours(text: str) -> Decimal:
 
 def _used(session: Session, contract_id: int) -> Decimal:
     stmt = select(func.coalesce(func.sum(ContractHours.hours), 0)).where(
-        ContractHours.contract_id == contract_id
+        col(ContractHours.contract_id) == contract_id
     )
     # The Cents type turns the SUM of hundredths back into hours.
     return Decimal(session.execute(stmt).scalar_one()).quantize(HUNDREDTH)
@@ -517,8 +521,8 @@ def hours_document(session: Session, contract_id: int) -> dict[str, Any]:
     contract = masterdata.contract_by_id(session, contract_id)
     stmt = (
         select(ContractHours)
-        .where(ContractHours.contract_id == contract_id)
-        .order_by(ContractHours.at, ContractHours.id)
+        .where(col(ContractHours.contract_id) == contract_id)
+        .order_by(col(ContractHours.at), col(ContractHours.id))
     )
     entries = [
         {"at": e.at, "hours": _h(e.hours), "note": e.note, "actor": e.actor}

@@ -23,10 +23,10 @@ from deskctl import i18n
 from deskctl.domain.policy import Policy, RateCard
 from deskctl.errors import BadInput, NotFound
 from deskctl.services import masterdata, policies
-from deskctl.store.models import Customer, PolicyVersion, Ticket
+from deskctl.store.models import Customer, PolicyVersion, Ticket, pk, table_of
 
-_T = Ticket.__table__.c  # type: ignore[attr-defined]
-_CU = Customer.__table__.c  # type: ignore[attr-defined]
+_T = table_of(Ticket).c
+_CU = table_of(Customer).c
 
 
 # -- the issuer --------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def vendor(row: PolicyVersion, policy: Policy) -> dict[str, Any]:
 
 def vendor_of_customer(session: Session, customer: Customer) -> dict[str, Any]:
     """The issuer of a customer's documents: the policy of its latest contract."""
-    contracts = masterdata.contracts_of(session, customer.id)
+    contracts = masterdata.contracts_of(session, pk(customer))
     name = contracts[-1].policy if contracts else customer.policy
     row, policy = policies.latest(session, name)
     return vendor(row, policy)
@@ -259,7 +259,7 @@ def report_issuer(
             return _neutral(", ".join(names)), None
         return vendor(row, found), found
     row_customer = masterdata.customer_by_key(session, customer)
-    contracts = masterdata.contracts_of(session, row_customer.id)
+    contracts = masterdata.contracts_of(session, pk(row_customer))
     name = contracts[-1].policy if contracts else row_customer.policy
     row, found = policies.latest(session, name)
     return vendor(row, found), found

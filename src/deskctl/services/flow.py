@@ -52,7 +52,7 @@ from deskctl.services import kb, masterdata, tickets
 from deskctl.services.moves import Change, Ctx
 from deskctl.services.views import QueueFilter, QueueGroup
 from deskctl.store.dbapi import Reader
-from deskctl.store.models import Agent, Contact, Ticket
+from deskctl.store.models import Agent, Contact, Ticket, pk
 
 
 @dataclass
@@ -114,13 +114,13 @@ def previous_redirects(
     if not contact:
         return []
     stmt = (
-        select(Ticket.id, Contact.email, Ticket.topic)
-        .join(Contact, Contact.id == Ticket.contact_id)
+        select(col(Ticket.id), col(Contact.email), col(Ticket.topic))
+        .join(Contact, col(Contact.id) == col(Ticket.contact_id))
         .where(
             func.lower(Contact.email) == contact.strip().lower(),
-            Ticket.category == "misuse",
+            col(Ticket.category) == "misuse",
             col(Ticket.topic).is_not(None),
-            Ticket.id != exclude,
+            col(Ticket.id) != exclude,
         )
     )
     return [(int(i), str(e), str(t)) for i, e, t in session.execute(stmt)]
@@ -148,7 +148,7 @@ def triage(session: Session, ticket_id: int, ctx: Ctx, req: TriageRequest) -> Ch
             hints.append(f"policy {cur.policy.name} lists topic {topic} as {listed}")
         severity = _triage_severity(req, cur)
         article = kb.get(session, req.kb_article).key if req.kb_article else None
-        previous = previous_redirects(session, cur.state.contact, exclude=cur.ticket.id)
+        previous = previous_redirects(session, cur.state.contact, exclude=pk(cur.ticket))
         if category == "misuse":
             _check_misuse(session, cur, topic, article, previous)
         return lifecycle.plan_triage(
@@ -352,7 +352,9 @@ def ancestors(session: Session, ticket: Ticket) -> set[int]:
     current: int | None = ticket.id
     while current is not None and current not in seen:
         seen.add(current)
-        current = session.execute(select(Ticket.parent_id).where(Ticket.id == current)).scalar()
+        current = session.execute(
+            select(col(Ticket.parent_id)).where(col(Ticket.id) == current)
+        ).scalar()
     return seen
 
 
@@ -370,7 +372,7 @@ def split(session: Session, ticket_id: int, ctx: Ctx, parts: Sequence[str]) -> C
 def _open_child(session: Session, cur: Current, title: str, ctx: Ctx) -> int:
     parent = cur.ticket
     new = lifecycle.plan_child_open(
-        cur.state, parent_id=parent.id, title=title, now=ctx.now, actor=ctx.actor
+        cur.state, parent_id=pk(parent), title=title, now=ctx.now, actor=ctx.actor
     )
     child = Ticket(
         customer_id=parent.customer_id,
@@ -414,9 +416,9 @@ def resolve(session: Session, ticket_id: int, ctx: Ctx, solution: str) -> Change
 
 def open_children(session: Session, ticket_id: int) -> list[int]:
     stmt = (
-        select(Ticket.id)
-        .where(Ticket.parent_id == ticket_id, Ticket.status != "closed")
-        .order_by(Ticket.id)
+        select(col(Ticket.id))
+        .where(col(Ticket.parent_id) == ticket_id, col(Ticket.status) != "closed")
+        .order_by(col(Ticket.id))
     )
     return [int(i) for i in session.execute(stmt).scalars()]
 

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -45,7 +44,6 @@ from deskctl.domain import mail as rules
 from deskctl.domain.events import Event
 from deskctl.errors import DeskctlError, NotFound
 from deskctl.services import attachments, masterdata, tickets
-from deskctl.services.mail import table_of
 from deskctl.store.models import (
     Contact,
     Customer,
@@ -54,6 +52,8 @@ from deskctl.store.models import (
     Notification,
     OutboxMessage,
     Ticket,
+    pk,
+    table_of,
 )
 
 TEXT_LIMIT = 20_000  # characters of a reply kept in its event
@@ -196,7 +196,7 @@ def _title(subject: str) -> str:
 
 
 def already(session: Session, key: str) -> bool:
-    stmt = select(MailMessage.id).where(MailMessage.key == key)
+    stmt = select(col(MailMessage.id)).where(col(MailMessage.key) == key)
     return session.execute(stmt).first() is not None
 
 
@@ -206,7 +206,6 @@ def handle(
     box: Mailbox,
     *,
     now: datetime,
-    attachments_dir: Path,
 ) -> Result:
     """What the message does (module doc), recorded in the ledger; in the caller's
     transaction, which must be a write transaction."""
@@ -219,10 +218,7 @@ def handle(
         p.sender,
         box.own,
     )
-    if noise is not None:
-        result = Result("ignored", detail=noise)
-    else:
-        result = _route(session, p, box, now, attachments_dir)
+    result = Result("ignored", detail=noise) if noise is not None else _route(session, p, box, now)
     _record(session, p, box, result, now)
     return result
 
@@ -262,21 +258,21 @@ def _record(session: Session, p: Parsed, box: Mailbox, result: Result, now: date
     )
 
 
-def _route(session: Session, p: Parsed, box: Mailbox, now: datetime, root: Path) -> Result:
+def _route(session: Session, p: Parsed, box: Mailbox, now: datetime) -> Result:
     threaded = thread_ticket(
         session, rules.thread_ids(header(p.msg, "In-Reply-To"), header(p.msg, "References"))
     )
     if threaded is not None:
-        return _reply(session, threaded, p, box, now, root, via="thread")
+        return _reply(session, threaded, p, box, now, via="thread")
     token = rules.subject_token(p.subject)
     if token is not None:
         ticket = session.get(Ticket, token)
         if ticket is not None and _is_contact_of(session, p.sender, ticket.customer_id):
-            return _reply(session, token, p, box, now, root, via="subject token")
+            return _reply(session, token, p, box, now, via="subject token")
     contact = _known_contact(session, p.sender, box)
     if isinstance(contact, str):
         return _quarantine(session, p, box, now, contact)
-    return _open(session, p, box, contact, now, root, parent=None)
+    return _open(session, p, box, contact, now, parent=None)
 
 
 def thread_ticket(session: Session, ids: list[str]) -> int | None:
@@ -285,7 +281,7 @@ def thread_ticket(session: Session, ids: list[str]) -> int | None:
         return None
     found: dict[str, int] = {}
     for model in (OutboxMessage, MailMessage):
-        stmt = select(model.message_id, model.ticket_id).where(
+        stmt = select(col(model.message_id), col(model.ticket_id)).where(
             col(model.message_id).in_(ids), col(model.ticket_id).is_not(None)
         )
         for mid, tid in session.execute(stmt):
@@ -294,7 +290,9 @@ def thread_ticket(session: Session, ids: list[str]) -> int | None:
 
 
 def _is_contact_of(session: Session, sender: str, customer_id: int) -> bool:
-    stmt = select(Contact.id).where(Contact.customer_id == customer_id, Contact.email == sender)
+    stmt = select(col(Contact.id)).where(
+        col(Contact.customer_id) == customer_id, col(Contact.email) == sender
+    )
     return session.execute(stmt).first() is not None
 
 
@@ -302,8 +300,8 @@ def _known_contact(session: Session, sender: str, box: Mailbox) -> Contact | str
     """The sender's contact, or why there is none to open a ticket for."""
     stmt = (
         select(Contact, Customer)
-        .join(Customer, Customer.id == Contact.customer_id)
-        .where(Contact.email == sender)
+        .join(Customer, col(Customer.id) == col(Contact.customer_id))
+        .where(col(Contact.email) == sender)
     )
     rows = list(session.execute(stmt).all())
     if box.policy:
@@ -341,7 +339,6 @@ def _open(
     box: Mailbox,
     contact: Contact,
     now: datetime,
-    root: Path,
     *,
     parent: int | None,
     channel: str = "email",
@@ -368,7 +365,7 @@ def _open(
     nested.commit()
     effect = "linked" if parent is not None else "opened"
     detail = f"new ticket, follows closed #{parent}" if parent is not None else "new ticket"
-    return Result(effect, int(ticket.id), detail)
+    return Result(effect, pk(ticket), detail)
 
 
 def _actor(p: Parsed) -> str:
@@ -384,7 +381,6 @@ def _reply(
     p: Parsed,
     box: Mailbox,
     now: datetime,
-    root: Path,
     *,
     via: str,
 ) -> Result:
@@ -392,7 +388,7 @@ def _reply(
     policy = tickets.policy_of(session, ticket)
     final = state.outcome == "accepted" or not _within_window(state, now, policy.reopen_window)
     if state.status == "closed" and final:
-        return _follow_up(session, ticket, p, box, now, root)
+        return _follow_up(session, ticket, p, box, now)
     text = reply_text(p.body)
     stored = attachments.store(session, ticket_id, p.attachments, now)
     actor = _actor(p)
@@ -457,14 +453,12 @@ def _within_window(state: lifecycle.TicketState, now: datetime, window: int | No
     return (now - state.closed_at).total_seconds() <= window
 
 
-def _follow_up(
-    session: Session, ticket: Ticket, p: Parsed, box: Mailbox, now: datetime, root: Path
-) -> Result:
+def _follow_up(session: Session, ticket: Ticket, p: Parsed, box: Mailbox, now: datetime) -> Result:
     """A reply on a ticket that cannot reopen: a new ticket that links the old one."""
     contact = (
         session.execute(
             select(Contact).where(
-                Contact.customer_id == ticket.customer_id, Contact.email == p.sender
+                col(Contact.customer_id) == ticket.customer_id, col(Contact.email) == p.sender
             )
         )
         .scalars()
@@ -478,7 +472,7 @@ def _follow_up(
     # e-mail (IMEXHS: the portal), it keeps the old ticket's channel
     policy = tickets.policy_of(session, ticket)
     channel = "email" if "email" in policy.channels else ticket.channel
-    return _open(session, p, box, contact, now, root, parent=int(ticket.id), channel=channel)
+    return _open(session, p, box, contact, now, parent=pk(ticket), channel=channel)
 
 
 def _tell_engineer(
@@ -509,7 +503,7 @@ def _tell_engineer(
 def quarantine_rows(session: Session, *, all_: bool = False, limit: int = 100) -> list[dict]:
     stmt = select(MailQuarantine).order_by(col(MailQuarantine.id))
     if not all_:
-        stmt = stmt.where(MailQuarantine.status == "held")
+        stmt = stmt.where(col(MailQuarantine.status) == "held")
     if limit > 0:
         stmt = stmt.limit(limit)
     return [
@@ -546,7 +540,6 @@ def open_quarantined(
     contact: str | None,
     now: datetime,
     actor: str,
-    attachments_dir: Path,
 ) -> Ticket:
     """Open a held message as a ticket for ``customer`` (the sender must be, or is added
     as, one of its contacts)."""
@@ -556,7 +549,7 @@ def open_quarantined(
     cust = masterdata.customer_by_key(session, customer)
     known = (
         session.execute(
-            select(Contact).where(Contact.customer_id == cust.id, Contact.email == email_)
+            select(Contact).where(col(Contact.customer_id) == cust.id, col(Contact.email) == email_)
         )
         .scalars()
         .first()
@@ -582,8 +575,8 @@ def open_quarantined(
     )
     row.status, row.ticket_id, row.settled_at, row.settled_by = "opened", ticket.id, now, actor
     session.execute(
-        MailMessage.__table__.update()  # type: ignore[attr-defined]
-        .where(MailMessage.__table__.c.key == row.message_key)  # type: ignore[attr-defined]
+        table_of(MailMessage).update()
+        .where(table_of(MailMessage).c.key == row.message_key)
         .values(ticket_id=ticket.id)
     )
     session.add(row)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskctl.errors import BadInput, NotFound
 from deskctl.store.models import KbArticle
@@ -56,7 +56,7 @@ def check_article(article: ArticleIn) -> ArticleIn:
 
 def add(session: Session, article: ArticleIn, *, now: datetime) -> KbArticle:
     article = check_article(article)
-    if session.execute(select(KbArticle.id).where(KbArticle.key == article.key)).first():
+    if session.execute(select(col(KbArticle.id)).where(col(KbArticle.key) == article.key)).first():
         raise BadInput(f"article {article.key!r} already exists")
     row = KbArticle(
         key=article.key,
@@ -72,7 +72,11 @@ def add(session: Session, article: ArticleIn, *, now: datetime) -> KbArticle:
 
 
 def get(session: Session, key: str) -> KbArticle:
-    row = session.execute(select(KbArticle).where(KbArticle.key == key.strip())).scalars().first()
+    row = (
+        session.execute(select(KbArticle).where(col(KbArticle.key) == key.strip()))
+        .scalars()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no knowledge-base article {key.strip()!r}; see `deskctl kb list`")
     return row
@@ -81,7 +85,7 @@ def get(session: Session, key: str) -> KbArticle:
 def list_articles(session: Session, topic: str | None = None) -> list[dict[str, Any]]:
     stmt = select(KbArticle).order_by(KbArticle.key)
     if topic:
-        stmt = stmt.where(KbArticle.topic == " ".join(topic.split()).lower())
+        stmt = stmt.where(col(KbArticle.topic) == " ".join(topic.split()).lower())
     return [article_json(r) for r in session.execute(stmt).scalars()]
 
 

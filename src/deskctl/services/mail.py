@@ -44,13 +44,13 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, func, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlmodel import Session, col
 
 from deskctl import files
-from deskctl.errors import BadInput, DeskctlError, Refused, notice
+from deskctl.errors import BadInput, DeskctlError, NotFound, Refused, notice
 from deskctl.store import db
-from deskctl.store.models import OutboxMessage
+from deskctl.store.models import OutboxMessage, table_of
 
 KEYRING_SERVICE = "deskctl-smtp"
 LEASE_SECONDS = 600  # a claimed message is left alone this long (a sweep died meanwhile)
@@ -188,12 +188,15 @@ def header_value(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
 
+def author(row: OutboxMessage, sender: str) -> str:
+    """The From address: ``[smtp] from``, else the policy's support address (the
+    Reply-To), never a host name the customer's mail server distrusts and cannot answer."""
+    return row.reply_to if sender == DEFAULT_FROM and row.reply_to else sender
+
+
 def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessage:
     msg = EmailMessage()
-    if sender == DEFAULT_FROM and row.reply_to:
-        # no [smtp] from configured: the vendor's support address, not a host name the
-        # customer's mail server would distrust and cannot answer
-        sender = row.reply_to
+    sender = author(row, sender)
     msg["From"] = header_value(sender)
     msg["To"] = header_value(row.recipient)
     msg["Subject"] = header_value(row.subject)
@@ -214,12 +217,6 @@ def build_message(row: OutboxMessage, sender: str, now: datetime) -> EmailMessag
     if row.html:
         msg.add_alternative(row.html, subtype="html")
     return msg
-
-
-def table_of(model: Any) -> Table:
-    """The Core table of a model: inserts without the ORM's per-row bookkeeping."""
-    table: Table = model.__table__
-    return table
 
 
 def enqueue(
@@ -454,7 +451,7 @@ def _sendable(now: datetime) -> Any:
 
 
 def pending_ids(session: Session, now: datetime, limit: int | None = None) -> list[int]:
-    stmt = select(OutboxMessage.id).where(*_sendable(now)).order_by(OutboxMessage.id)
+    stmt = select(col(OutboxMessage.id)).where(*_sendable(now)).order_by(col(OutboxMessage.id))
     if limit:
         stmt = stmt.limit(limit)
     return [int(i) for i in session.execute(stmt).scalars()]
@@ -471,7 +468,7 @@ def _claim(engine: Engine, message_id_: int, token: str, now: datetime) -> Outbo
     with db.session(engine, write=True) as s:
         result = s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id_, *_sendable(now))
+            .where(col(OutboxMessage.id) == message_id_, *_sendable(now))
             .values(claimed_at=now, claimed_by=token)
             .execution_options(synchronize_session=False)
         )
@@ -492,7 +489,7 @@ def _settle(engine: Engine, message_id_: int, token: str, now: datetime, error: 
     with db.session(engine, write=True) as s:
         s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id_, OutboxMessage.claimed_by == token)
+            .where(col(OutboxMessage.id) == message_id_, col(OutboxMessage.claimed_by) == token)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -557,6 +554,22 @@ def outbox_rows(
     if limit > 0:
         stmt = stmt.limit(limit)
     return [_row_json(r) for r in session.execute(stmt).scalars()]
+
+
+def outbox_message(session: Session, message_id_: int) -> dict[str, Any]:
+    """One outgoing message as it is (or will be) sent: headers and its plain text."""
+    row = session.get(OutboxMessage, message_id_)
+    if row is None:
+        raise NotFound(f"no outgoing message {message_id_} (see deskctl mail outbox)")
+    sender = sender_address()
+    return {
+        **_row_json(row),
+        "from": author(row, sender),
+        "reply_to": row.reply_to or sender,
+        "in_reply_to": row.in_reply_to,
+        "automatic": row.automatic,
+        "body": row.body,
+    }
 
 
 def _status(row: OutboxMessage) -> str:

@@ -327,7 +327,6 @@ def fetch(
     box: BoxConfig,
     *,
     now: Callable[[], datetime],
-    attachments_dir: Path,
     own: tuple[str, ...] = (),
     source: Source | None = None,
     limit: int | None = None,
@@ -341,7 +340,7 @@ def fetch(
         for ref, raw in src.messages():
             if limit is not None and report.total >= limit:
                 break
-            result = _handle_one(engine, raw, target, now(), attachments_dir)
+            result = _handle_one(engine, raw, target, now())
             if after_commit is not None:
                 after_commit(result)
             src.done(ref)  # only now: the effect and its ledger row are committed
@@ -351,16 +350,14 @@ def fetch(
     return report
 
 
-def _handle_one(
-    engine: Engine, raw: bytes, target: inbox.Mailbox, at: datetime, root: Path
-) -> inbox.Result:
+def _handle_one(engine: Engine, raw: bytes, target: inbox.Mailbox, at: datetime) -> inbox.Result:
     from deskctl.errors import Conflict, DeskctlError, StoreUnavailable
 
     problem = ""
     for _attempt in (1, 2, 3):
         try:
             with db.session(engine, write=True) as s:
-                return inbox.handle(s, raw, target, now=at, attachments_dir=root)
+                return inbox.handle(s, raw, target, now=at)
         except IntegrityError:
             with db.session(engine) as s:
                 if inbox.already(s, inbox.parse(raw).key):

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskctl import i18n
 from deskctl.domain import roles, validate
@@ -25,6 +25,7 @@ from deskctl.store.models import (
     Customer,
     Product,
     Standing,
+    pk,
 )
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
@@ -48,7 +49,7 @@ def _check_email(email: str) -> str:
 
 
 def customer_by_key(session: Session, key: str) -> Customer:
-    row = session.execute(select(Customer).where(Customer.key == key)).scalars().first()
+    row = session.execute(select(Customer).where(col(Customer.key) == key)).scalars().first()
     if row is None:
         raise NotFound(f"no customer {key!r}")
     return row
@@ -74,7 +75,7 @@ def add_customer(
     name = validate.one_line(name, "--name", limit=200)
     if policy is not None:
         policies.resolve_name(session, policy)
-    if session.execute(select(Customer.id).where(Customer.key == key)).first():
+    if session.execute(select(col(Customer.id)).where(col(Customer.key) == key)).first():
         raise BadInput(f"customer {key!r} already exists")
     row = Customer(
         key=key,
@@ -147,12 +148,14 @@ def add_contact(
     email = _check_email(email)
     locale = _locale(locale)
     existing = session.execute(
-        select(Contact.id).where(Contact.customer_id == customer.id, Contact.email == email)
+        select(col(Contact.id)).where(
+            col(Contact.customer_id) == customer.id, col(Contact.email) == email
+        )
     ).first()
     if existing:
         raise BadInput(f"contact {email} already exists for {customer_key}")
     row = Contact(
-        customer_id=customer.id,
+        customer_id=pk(customer),
         email=email,
         name=validate.one_line(name, "--name", limit=200, required=False),
         named=named,
@@ -162,7 +165,7 @@ def add_contact(
     session.add(row)
     session.flush()
     if named:
-        session.add(ContactNaming(contact_id=row.id, named=True, at=now, actor=actor))
+        session.add(ContactNaming(contact_id=pk(row), named=True, at=now, actor=actor))
     return row
 
 
@@ -173,16 +176,16 @@ def set_named(
     if contact.named != named:
         contact.named = named
         session.add(contact)
-        session.add(ContactNaming(contact_id=contact.id, named=named, at=now, actor=actor))
+        session.add(ContactNaming(contact_id=pk(contact), named=named, at=now, actor=actor))
     return contact
 
 
 def contact_by_email(session: Session, email: str, customer_key: str | None = None) -> Contact:
     email = email.strip().lower()
-    stmt = select(Contact).where(Contact.email == email)
+    stmt = select(Contact).where(col(Contact.email) == email)
     if customer_key is not None:
         customer = customer_by_key(session, customer_key)
-        stmt = stmt.where(Contact.customer_id == customer.id)
+        stmt = stmt.where(col(Contact.customer_id) == customer.id)
     rows = list(session.execute(stmt).scalars())
     if not rows:
         where = f" at {customer_key}" if customer_key else ""
@@ -212,9 +215,11 @@ def contact_locale(session: Session, contact: Contact) -> str:
 
 
 def list_contacts(session: Session, customer_key: str | None = None) -> list[dict]:
-    stmt = select(Contact, Customer.key).join(Customer, Customer.id == Contact.customer_id)
+    stmt = select(Contact, col(Customer.key)).join(
+        Customer, col(Customer.id) == col(Contact.customer_id)
+    )
     if customer_key:
-        stmt = stmt.where(Customer.key == customer_key)
+        stmt = stmt.where(col(Customer.key) == customer_key)
         customer_by_key(session, customer_key)
     rows = session.execute(stmt.order_by(Customer.key, Contact.email)).all()
     return [
@@ -225,8 +230,8 @@ def list_contacts(session: Session, customer_key: str | None = None) -> list[dic
 def naming_history(session: Session, contact_id: int) -> list[ContactNaming]:
     stmt = (
         select(ContactNaming)
-        .where(ContactNaming.contact_id == contact_id)
-        .order_by(ContactNaming.at, ContactNaming.id)
+        .where(col(ContactNaming.contact_id) == contact_id)
+        .order_by(col(ContactNaming.at), col(ContactNaming.id))
     )
     return list(session.execute(stmt).scalars())
 
@@ -247,7 +252,7 @@ def add_product(
     if not current.strip():
         raise BadInput("--current must name the current release, e.g. 6.2")
     current = validate.version(current, "--current")
-    if session.execute(select(Product.id).where(Product.name == name)).first():
+    if session.execute(select(col(Product.id)).where(col(Product.name) == name)).first():
         raise BadInput(f"product {name!r} already exists (change it with `product set`)")
     row = Product(
         name=name,
@@ -262,7 +267,7 @@ def add_product(
 
 
 def product_by_name(session: Session, name: str) -> Product:
-    row = session.execute(select(Product).where(Product.name == name)).scalars().first()
+    row = session.execute(select(Product).where(col(Product.name) == name)).scalars().first()
     if row is None:
         raise NotFound(f"no product {name!r} (add it with `deskctl product add`)")
     return row
@@ -322,7 +327,7 @@ def add_contract(
     if hours is None and policy.plans[plan].consultancy_hours:
         hours = policy.plans[plan].consultancy_hours
     row = Contract(
-        customer_id=customer.id,
+        customer_id=pk(customer),
         policy=name,
         plan=plan,
         start=start,
@@ -335,15 +340,15 @@ def add_contract(
     session.add(row)
     session.flush()
     for product in product_rows:
-        session.add(ContractProduct(contract_id=row.id, product_id=product.id))
+        session.add(ContractProduct(contract_id=pk(row), product_id=pk(product)))
     return row
 
 
 def contract_products(session: Session, contract_id: int) -> list[str]:
     stmt = (
-        select(Product.name)
-        .join(ContractProduct, ContractProduct.product_id == Product.id)
-        .where(ContractProduct.contract_id == contract_id)
+        select(col(Product.name))
+        .join(ContractProduct, col(ContractProduct.product_id) == col(Product.id))
+        .where(col(ContractProduct.contract_id) == contract_id)
         .order_by(Product.name)
     )
     return list(session.execute(stmt).scalars())
@@ -352,8 +357,8 @@ def contract_products(session: Session, contract_id: int) -> list[str]:
 def contracts_of(session: Session, customer_id: int) -> list[Contract]:
     stmt = (
         select(Contract)
-        .where(Contract.customer_id == customer_id)
-        .order_by(Contract.start, Contract.id)
+        .where(col(Contract.customer_id) == customer_id)
+        .order_by(col(Contract.start), col(Contract.id))
     )
     return list(session.execute(stmt).scalars())
 
@@ -368,17 +373,19 @@ def contract_json(session: Session, contract: Contract, customer_key: str) -> di
         "end": contract.end,
         "activated": contract.activated,
         "license_issued": contract.license_issued,
-        "products": contract_products(session, contract.id),
+        "products": contract_products(session, pk(contract)),
         "consultancy_hours": contract.consultancy_hours,
     }
 
 
 def list_contracts(session: Session, customer_key: str | None = None) -> list[dict]:
-    stmt = select(Contract, Customer.key).join(Customer, Customer.id == Contract.customer_id)
+    stmt = select(Contract, col(Customer.key)).join(
+        Customer, col(Customer.id) == col(Contract.customer_id)
+    )
     if customer_key:
         customer_by_key(session, customer_key)
-        stmt = stmt.where(Customer.key == customer_key)
-    rows = session.execute(stmt.order_by(Customer.key, Contract.start)).all()
+        stmt = stmt.where(col(Customer.key) == customer_key)
+    rows = session.execute(stmt.order_by(col(Customer.key), col(Contract.start))).all()
     return [contract_json(session, c, key) for c, key in rows]
 
 
@@ -404,7 +411,7 @@ def record_standing(
     identity.require(session, Act.STANDING)
     customer = customer_by_key(session, customer_key)
     row = Standing(
-        customer_id=customer.id,
+        customer_id=pk(customer),
         overdue_since=overdue_since,
         at=now,
         actor=actor,
@@ -418,8 +425,8 @@ def record_standing(
 def standing_history(session: Session, customer_id: int) -> list[Standing]:
     stmt = (
         select(Standing)
-        .where(Standing.customer_id == customer_id)
-        .order_by(Standing.at, Standing.id)
+        .where(col(Standing.customer_id) == customer_id)
+        .order_by(col(Standing.at), col(Standing.id))
     )
     return list(session.execute(stmt).scalars())
 
@@ -449,7 +456,7 @@ def add_agent(
 ) -> Agent:
     """Register an agent. The first agent of a store is its manager (domain.roles)."""
     _check_key(login, "agent")
-    first = session.execute(select(Agent.login).limit(1)).first() is None
+    first = session.execute(select(col(Agent.login)).limit(1)).first() is None
     if not first:
         identity.require(session, Act.AGENTS)
     wanted = _check_role(role) if role is not None else None

@@ -49,6 +49,7 @@ from deskctl.store.models import (
     OutboxMessage,
     PolicyVersion,
     Ticket,
+    pk,
 )
 
 REFERENCES_KEPT = 20
@@ -121,14 +122,16 @@ def thread(session: Session, ticket_id: int) -> tuple[str | None, str | None]:
     """(In-Reply-To, References) for the next message on the ticket: the latest message
     the customer sent (else the latest deskctl sent), and the thread so far."""
     received = session.execute(
-        select(MailMessage.message_id, MailMessage.received_at)
-        .where(MailMessage.ticket_id == ticket_id, col(MailMessage.message_id).is_not(None))
-        .order_by(MailMessage.id)
+        select(col(MailMessage.message_id), col(MailMessage.received_at))
+        .where(col(MailMessage.ticket_id) == ticket_id, col(MailMessage.message_id).is_not(None))
+        .order_by(col(MailMessage.id))
     ).all()
     sent = session.execute(
-        select(OutboxMessage.message_id, OutboxMessage.created_at)
-        .where(OutboxMessage.ticket_id == ticket_id, col(OutboxMessage.message_id).is_not(None))
-        .order_by(OutboxMessage.id)
+        select(col(OutboxMessage.message_id), col(OutboxMessage.created_at))
+        .where(
+            col(OutboxMessage.ticket_id) == ticket_id, col(OutboxMessage.message_id).is_not(None)
+        )
+        .order_by(col(OutboxMessage.id))
     ).all()
     ordered = [m for m, _ in sorted([*received, *sent], key=lambda r: r[1])]
     ids = list(dict.fromkeys(ordered))
@@ -159,7 +162,7 @@ def send(
     in_reply_to: str | None = None,
 ) -> None:
     """Queue one message on the ticket's thread (outbox; delivered after the commit)."""
-    parent, refs = thread(session, int(ticket.id))
+    parent, refs = thread(session, pk(ticket))
     parent = in_reply_to or parent
     if in_reply_to and in_reply_to not in (refs or ""):
         refs = f"{refs} {in_reply_to}" if refs else in_reply_to
@@ -170,7 +173,7 @@ def send(
         subject=subject,
         body=text,
         now=now,
-        ticket_id=int(ticket.id),
+        ticket_id=pk(ticket),
         html=html,
         in_reply_to=parent,
         thread_refs=refs,

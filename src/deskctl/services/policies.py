@@ -126,7 +126,7 @@ def _where(source: str) -> str:
 def _latest_row(session: Session, name: str) -> PolicyVersion | None:
     stmt = (
         select(PolicyVersion)
-        .where(PolicyVersion.name == name)
+        .where(col(PolicyVersion.name) == name)
         .order_by(col(PolicyVersion.version).desc())
         .limit(1)
     )
@@ -156,7 +156,7 @@ def with_calendar(session: Session, calendar: str, policy: str | None) -> Policy
 
 
 def names(session: Session) -> list[str]:
-    stmt = select(PolicyVersion.name).distinct().order_by(PolicyVersion.name)
+    stmt = select(col(PolicyVersion.name)).distinct().order_by(col(PolicyVersion.name))
     return list(session.execute(stmt).scalars())
 
 
@@ -180,13 +180,13 @@ def by_version_id(session: Session, version_id: int) -> tuple[PolicyVersion, Pol
 
 def versions(session: Session) -> list[dict]:
     stmt = select(
-        PolicyVersion.name,
-        PolicyVersion.version,
-        PolicyVersion.loaded_at,
-        PolicyVersion.loaded_by,
-        PolicyVersion.source,
-        PolicyVersion.digest,
-    ).order_by(PolicyVersion.name, PolicyVersion.version)
+        col(PolicyVersion.name),
+        col(PolicyVersion.version),
+        col(PolicyVersion.loaded_at),
+        col(PolicyVersion.loaded_by),
+        col(PolicyVersion.source),
+        col(PolicyVersion.digest),
+    ).order_by(col(PolicyVersion.name), col(PolicyVersion.version))
     return [dict(r._mapping) for r in session.execute(stmt)]
 
 
@@ -199,7 +199,7 @@ def severity_names(session: Session) -> list[str]:
     import tomllib
 
     seen: dict[str, None] = {}
-    for text in session.execute(select(PolicyVersion.text)).scalars():
+    for text in session.execute(select(col(PolicyVersion.text))).scalars():
         for name in tomllib.loads(text).get("severities", {}).get("order", []):
             seen[str(name)] = None
     return list(seen)

@@ -89,9 +89,9 @@ class Scope:
     def filters(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
         if self.customer_id is not None:
-            out.append(Ticket.customer_id == self.customer_id)
+            out.append(col(Ticket.customer_id) == self.customer_id)
         if self.product is not None:
-            out.append(Ticket.product == self.product)
+            out.append(col(Ticket.product) == self.product)
         return out
 
 
@@ -201,7 +201,7 @@ def volumes(session: Session, scope: Scope) -> dict[str, list[dict[str, Any]]]:
     )
     out["topic"] = _single_volume(session, scope, Ticket.topic, "topic")
     out["agent"] = _single_volume(session, scope, Ticket.assignee, "agent")
-    keys: dict[int, str] = dict(session.execute(select(Customer.id, Customer.key)).all())
+    keys: dict[int, str] = dict(session.execute(select(col(Customer.id), col(Customer.key))).all())
     by_customer = _single_volume(session, scope, Ticket.customer_id, "customer")
     out["customer"] = [{**row, "customer": keys[row["customer"]]} for row in by_customer]
     return {dim: out[dim] for dim in VOLUME_DIMENSIONS}
@@ -290,17 +290,17 @@ def quality_rates(session: Session, scope: Scope) -> dict[str, Any]:
     ).scalar_one()
     reopened, reopen_events, reopened_open = session.execute(
         select(
-            func.count(distinct(TicketEvent.ticket_id)),
+            func.count(distinct(col(TicketEvent.ticket_id))),
             func.count(),
             func.count(distinct(case((col(Ticket.closed_at).is_(None), TicketEvent.ticket_id)))),
         )
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.kind == ev.REOPENED, *_cohort_events(scope))
+        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
+        .where(col(TicketEvent.kind) == ev.REOPENED, *_cohort_events(scope))
     ).one()
     kinds: dict[str, int] = dict(
         session.execute(
-            select(TicketEvent.kind, func.count())
-            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            select(col(TicketEvent.kind), func.count())
+            .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
             .where(
                 col(TicketEvent.kind).in_((ev.RESOLVED, ev.SOLUTION_REJECTED)),
                 *_cohort_events(scope),
@@ -325,8 +325,8 @@ def quality_rates(session: Session, scope: Scope) -> dict[str, Any]:
 
 def worklog_minutes(session: Session, scope: Scope) -> list[dict[str, Any]]:
     stmt = (
-        select(WorkLog.kind, func.sum(WorkLog.minutes))
-        .join(Ticket, Ticket.id == WorkLog.ticket_id)
+        select(col(WorkLog.kind), func.sum(col(WorkLog.minutes)))
+        .join(Ticket, col(Ticket.id) == col(WorkLog.ticket_id))
         .where(col(WorkLog.at) >= scope.start, col(WorkLog.at) < scope.end, *scope.filters())
         .group_by(WorkLog.kind)
         .order_by(WorkLog.kind)
@@ -337,18 +337,18 @@ def worklog_minutes(session: Session, scope: Scope) -> list[dict[str, Any]]:
 def revenue(session: Session, scope: Scope) -> Decimal:
     stmt = (
         select(func.sum(InvoiceLine.amount))
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
         .where(
-            Invoice.status == "final",
+            col(Invoice.status) == "final",
             col(Invoice.finalized_at) >= scope.start,
             col(Invoice.finalized_at) < scope.end,
         )
     )
     if scope.customer_id is not None:
-        stmt = stmt.where(Invoice.customer_id == scope.customer_id)
+        stmt = stmt.where(col(Invoice.customer_id) == scope.customer_id)
     if scope.product is not None:
-        stmt = stmt.join(Ticket, Ticket.id == InvoiceLine.ticket_id).where(
-            Ticket.product == scope.product
+        stmt = stmt.join(Ticket, col(Ticket.id) == col(InvoiceLine.ticket_id)).where(
+            col(Ticket.product) == scope.product
         )
     total = session.execute(stmt).scalar_one()
     return Decimal(total if total is not None else 0).quantize(Decimal("0.01"))
@@ -360,7 +360,7 @@ def revenue(session: Session, scope: Scope) -> Decimal:
 def business_times(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Median and p90 business seconds to first response and to resolution, by severity too."""
     solved = func.coalesce(
-        Ticket.resolved_at, case((Ticket.outcome == "resolved", Ticket.closed_at))
+        col(Ticket.resolved_at), case((col(Ticket.outcome) == "resolved", col(Ticket.closed_at)))
     )
     columns: tuple[Any, ...] = (
         Ticket.policy_version_id,
@@ -481,9 +481,9 @@ def ticket_facts(session: Session, scope: Scope, recur_days: int) -> list[Ticket
     """Cohort tickets, plus earlier ones closed solved recently enough to be come back to."""
     since = scope.start - timedelta(days=recur_days)
     reopens = (
-        select(TicketEvent.ticket_id, func.count().label("n"))
-        .where(TicketEvent.kind == ev.REOPENED, col(TicketEvent.at) >= since)
-        .group_by(TicketEvent.ticket_id)
+        select(col(TicketEvent.ticket_id), func.count().label("n"))
+        .where(col(TicketEvent.kind) == ev.REOPENED, col(TicketEvent.at) >= since)
+        .group_by(col(TicketEvent.ticket_id))
         .subquery()
     )
     columns: tuple[Any, ...] = (
@@ -503,8 +503,8 @@ def ticket_facts(session: Session, scope: Scope, recur_days: int) -> list[Ticket
     )
     base = (
         select(*columns)
-        .join(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(Contact, Contact.id == Ticket.contact_id)
+        .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+        .outerjoin(Contact, col(Contact.id) == col(Ticket.contact_id))
         .outerjoin(reopens, reopens.c.ticket_id == Ticket.id)
     )
     predecessors = base.where(

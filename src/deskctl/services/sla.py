@@ -25,7 +25,7 @@ from deskctl.services import tickets as tickets_svc
 from deskctl.services.cohort import PolicyCache, chunks, events_by_ticket
 from deskctl.store import facts
 from deskctl.store.facts import F
-from deskctl.store.models import Ticket
+from deskctl.store.models import Ticket, pk, table_of
 
 # States a report counts as judged: the goal or the limit is already known missed or kept.
 JUDGED = ("met", "late", "breached")
@@ -45,7 +45,7 @@ SLA_COLUMNS = (
 )
 LIST_LIMIT = 100  # tickets ``sla report`` lists by default: the breached ones come first
 
-_T = Ticket.__table__.c  # type: ignore[attr-defined]
+_T = table_of(Ticket).c
 
 
 def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
     policy = tickets_svc.policy_or_none(session, ticket)
     if policy is None:
         return {}
-    events = tickets_svc.load_events(session, ticket.id)
+    events = tickets_svc.load_events(session, pk(ticket))
     sla = ticket_clocks(policy, events, clock.now())
     return {name: c.to_json() for name, c in sla.clocks.items()}
 
@@ -111,7 +111,7 @@ def refresh(
         rows = list(session.execute(stmt.where(_T.status != "closed")).all())
     cache = PolicyCache(session)
     writer = (
-        update(Ticket.__table__)  # type: ignore[attr-defined]
+        update(table_of(Ticket))
         .where(_T.id == bindparam("b_id"), _T.rev == bindparam("b_rev"))
         .values({name: bindparam(f"b_{name}", type_=_T[name].type) for name in SLA_COLUMNS})
     )
@@ -297,6 +297,7 @@ def _groups(
         )
 
     for (_, sev, cid, _, _), n in got.tickets.items():
+        assert cid is not None  # counted by customer
         for g in groups(sev, cid):
             g.tickets += n
 

@@ -76,7 +76,7 @@ from deskctl.errors import BadInput, Conflict, DeskctlError, StoreUnavailable
 from deskctl.services import mail, policies, tickets
 from deskctl.services.mail import table_of
 from deskctl.store import db
-from deskctl.store.models import Agent, Contact, Notification, SweepStep, Ticket
+from deskctl.store.models import Agent, Contact, Notification, SweepStep, Ticket, pk
 
 ACTOR = "sweep"
 AV = "awaiting_verification"
@@ -222,7 +222,7 @@ class _Context:
 
     def managers(self, session: Session) -> list[tuple[str, str | None]]:
         if self._managers is None:
-            stmt = select(Agent.login, Agent.email).where(Agent.role == "manager")
+            stmt = select(col(Agent.login), col(Agent.email)).where(col(Agent.role) == "manager")
             self._managers = [
                 (r.login, r.email) for r in session.execute(stmt.order_by(Agent.login))
             ]
@@ -256,7 +256,7 @@ def _refresh_sla(engine: Engine, now: datetime) -> None:
     from deskctl.services import sla
     from deskctl.store.models import Ticket
 
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    t = table_of(Ticket).c
     stmt = select(t.id).where(
         t.status != "closed",
         t.sla_due_at.is_not(None),
@@ -392,9 +392,14 @@ class _Verifying:
 def verifying_page(after: int, size: int) -> Any:
     """One batch of tickets awaiting verification: keyset on ``ix_ticket_status_id``."""
     return (
-        select(Ticket.id, Ticket.policy_version_id, Ticket.calendar, Ticket.resolved_at)
-        .where(Ticket.status == AV, col(Ticket.id) > after)
-        .order_by(Ticket.id)
+        select(
+            col(Ticket.id),
+            col(Ticket.policy_version_id),
+            col(Ticket.calendar),
+            col(Ticket.resolved_at),
+        )
+        .where(col(Ticket.status) == AV, col(Ticket.id) > after)
+        .order_by(col(Ticket.id))
         .limit(size)
     )
 
@@ -414,14 +419,14 @@ def _verifying_batches(engine: Engine, batch: int) -> Iterator[list[_Verifying]]
             ids = [r.id for r in rows]
             rounds: dict[int, int] = dict(
                 s.execute(
-                    select(TicketEvent.ticket_id, func.count())
-                    .where(col(TicketEvent.ticket_id).in_(ids), TicketEvent.to_status == AV)
-                    .group_by(TicketEvent.ticket_id)
+                    select(col(TicketEvent.ticket_id), func.count())
+                    .where(col(TicketEvent.ticket_id).in_(ids), col(TicketEvent.to_status) == AV)
+                    .group_by(col(TicketEvent.ticket_id))
                 ).all()
             )
             done: dict[int, set[str]] = {}
             for tid, key in s.execute(
-                select(SweepStep.ticket_id, SweepStep.key).where(
+                select(col(SweepStep.ticket_id), col(SweepStep.key)).where(
                     col(SweepStep.ticket_id).in_(ids), col(SweepStep.key).startswith("protocol:")
                 )
             ):
@@ -476,7 +481,7 @@ def _lock(session: Session, ticket_id: int, dry_run: bool) -> None:
     if dry_run or session.get_bind().dialect.name != "postgresql":
         return
     row = session.execute(
-        select(Ticket.id).where(Ticket.id == ticket_id).with_for_update(skip_locked=True)
+        select(col(Ticket.id)).where(col(Ticket.id) == ticket_id).with_for_update(skip_locked=True)
     ).first()
     if row is None:
         raise _Skip()
@@ -537,7 +542,7 @@ class _ProtocolRun:
         self.policy, self.schedule, self.round = policy, schedule, round_no
         self.state = state
         self.new: list[Event] = []
-        self.ticket_id = int(ticket.id)
+        self.ticket_id = pk(ticket)
 
     def _append(self, event: Event) -> None:
         self.new.append(event)
@@ -739,7 +744,7 @@ def agenda_mail(
         return None
     zone = ctx.zone(policy, ticket.calendar)
     calendar = ctx.calendar(policy, ticket.calendar)
-    busy = _engineer_busy(ctx, session, state.assignee, int(ticket.id)) if state.assignee else []
+    busy = _engineer_busy(ctx, session, state.assignee, pk(ticket)) if state.assignee else []
     close = next((st for st in schedule if st.action == closure.CLOSE), None)
     until = close.due_at if close is not None else None
     slots = [
@@ -768,9 +773,16 @@ def _engineer_busy(
 ) -> list[tuple[datetime, datetime]]:
     """Slots of the engineer's calls and contacts due on other tickets from now on."""
     rows = session.execute(
-        select(Ticket.id, Ticket.policy_version_id, Ticket.calendar, Ticket.resolved_at)
-        .where(Ticket.assignee == login, Ticket.status == AV, Ticket.id != this_ticket)
-        .order_by(Ticket.id)
+        select(
+            col(Ticket.id),
+            col(Ticket.policy_version_id),
+            col(Ticket.calendar),
+            col(Ticket.resolved_at),
+        )
+        .where(
+            col(Ticket.assignee) == login, col(Ticket.status) == AV, col(Ticket.id) != this_ticket
+        )
+        .order_by(col(Ticket.id))
         .limit(200)
     ).all()
     busy = []
@@ -795,11 +807,11 @@ def _sla_candidates(ctx: _Context, batch: int) -> Iterator[int]:
     """Open tickets at risk or breached whose (state, deadline) were not looked at yet."""
     seen = exists().where(
         and_(
-            SweepStep.ticket_id == Ticket.id,
-            SweepStep.action == literal(SEEN, String) + col(Ticket.sla_state),
+            col(SweepStep.ticket_id) == col(Ticket.id),
+            col(SweepStep.action) == literal(SEEN, String) + col(Ticket.sla_state),
             or_(
-                SweepStep.due_at == Ticket.sla_due_at,
-                and_(col(Ticket.sla_due_at).is_(None), SweepStep.due_at == NO_DUE),
+                col(SweepStep.due_at) == col(Ticket.sla_due_at),
+                and_(col(Ticket.sla_due_at).is_(None), col(SweepStep.due_at) == NO_DUE),
             ),
         )
     )
@@ -808,14 +820,14 @@ def _sla_candidates(ctx: _Context, batch: int) -> Iterator[int]:
         with db.session(ctx.engine) as s:
             ids = list(
                 s.execute(
-                    select(Ticket.id)
+                    select(col(Ticket.id))
                     .where(
                         col(Ticket.sla_state).in_(SLA_STATES),
-                        Ticket.status != "closed",
+                        col(Ticket.status) != "closed",
                         col(Ticket.id) > last,
                         ~seen,
                     )
-                    .order_by(Ticket.id)
+                    .order_by(col(Ticket.id))
                     .limit(batch)
                 ).scalars()
             )
@@ -838,8 +850,8 @@ def _sweep_sla(ctx: _Context, ticket_id: int, dry_run: bool, hook: StepHook | No
         calendar, clocks = judged
         done = set(
             s.execute(
-                select(SweepStep.key).where(
-                    SweepStep.ticket_id == ticket_id, col(SweepStep.key).startswith("sla:")
+                select(col(SweepStep.key)).where(
+                    col(SweepStep.ticket_id) == ticket_id, col(SweepStep.key).startswith("sla:")
                 )
             ).scalars()
         )
@@ -951,7 +963,7 @@ def _record_notice(
         f"{state.severity or '-'}, customer {state.customer}: {action.detail}."
     )
     for login, email in recipients:
-        _notify(s, key, int(ticket.id), login, action.action, message, at, ctx.now)
+        _notify(s, key, pk(ticket), login, action.action, message, at, ctx.now)
         if email:
             mail.enqueue(
                 s,
@@ -960,7 +972,7 @@ def _record_notice(
                 subject=f"[#{ticket.id}] SLA {metric} {word}: {ticket.title}",
                 body=message + "\n",
                 now=ctx.now,
-                ticket_id=int(ticket.id),
+                ticket_id=pk(ticket),
             )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskctl import clock, files
 from deskctl.domain import lifecycle, sla_facts, validate
@@ -29,13 +29,7 @@ from deskctl.services.moves import PROJECTED, projection  # noqa: F401 -- re-exp
 from deskctl.services.views import SORTS, ListFilter, event_json  # noqa: F401 -- re-exported
 from deskctl.store import facts
 from deskctl.store.dbapi import Reader
-from deskctl.store.models import (
-    Attachment,
-    Contact,
-    Customer,
-    Ticket,
-    TicketEvent,
-)
+from deskctl.store.models import Attachment, Contact, Customer, Ticket, TicketEvent, pk
 
 DEFAULT_ATTACHMENT_MB = 25
 TICKET_FIELDS = ("product", "version", "os", "server", "hardware", "task", "error", "description")
@@ -137,7 +131,7 @@ def _eml_attachment(part: Any) -> AttachmentIn:
 
 
 def get(session: Session, ticket_id: int, *, for_update: bool = False) -> Ticket:
-    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    stmt = select(Ticket).where(col(Ticket.id) == ticket_id)
     if for_update and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = session.execute(stmt).scalars().first()
@@ -147,7 +141,11 @@ def get(session: Session, ticket_id: int, *, for_update: bool = False) -> Ticket
 
 
 def load_events(session: Session, ticket_id: int) -> list[Event]:
-    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.seq)
+    stmt = (
+        select(TicketEvent)
+        .where(col(TicketEvent.ticket_id) == ticket_id)
+        .order_by(col(TicketEvent.seq))
+    )
     return [to_event(r) for r in session.execute(stmt).scalars()]
 
 
@@ -211,13 +209,13 @@ def record(
     values["updated_at"] = max(e.at for e in new_events)
     result = session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.rev == expected)
+        .where(col(Ticket.id) == ticket.id, col(Ticket.rev) == expected)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"ticket {ticket.id} was changed by someone else meanwhile; try again")
-    session.execute(insert(TicketEvent), [_event_row(ticket.id, e) for e in new_events])
+    session.execute(insert(TicketEvent), [_event_row(pk(ticket), e) for e in new_events])
     session.expire(ticket)
     return ticket
 
@@ -262,7 +260,7 @@ def apply(
     notify.after_events(session, ticket, state, new_events, policy, now)
     closing = next((e for e in new_events if e.to_status == "closed"), None)
     if closing is not None and state.parent_id is not None:
-        _tell_parent(session, state.parent_id, ticket.id, closing, now)
+        _tell_parent(session, state.parent_id, pk(ticket), closing, now)
     return state
 
 
@@ -400,7 +398,7 @@ def open_ticket(
         },
     )
     ticket = Ticket(
-        customer_id=customer.id,
+        customer_id=pk(customer),
         contact_id=contact.id,
         contract_id=chk.decision.contract_id,
         policy_version_id=version_row.id,
@@ -416,7 +414,7 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     apply(session, ticket, [], new, now=now, policy=policy)
-    attachments.store(session, ticket.id, req.attachments, now)
+    attachments.store(session, pk(ticket), req.attachments, now)
     # the customer hears of the new ticket (``in_reply_to``: the mail that opened it)
     notify.acknowledge(session, ticket, policy, now, in_reply_to)
     return ticket
@@ -433,7 +431,7 @@ def list_tickets(session: Session, flt: ListFilter) -> list[dict[str, Any]]:
 
 
 def children_of(session: Session, ticket_id: int) -> list[int]:
-    stmt = select(Ticket.id).where(Ticket.parent_id == ticket_id).order_by(Ticket.id)
+    stmt = select(col(Ticket.id)).where(col(Ticket.parent_id) == ticket_id).order_by(col(Ticket.id))
     return [int(i) for i in session.execute(stmt).scalars()]
 
 
@@ -462,7 +460,7 @@ def ticket_json(session: Session, ticket: Ticket, *, sla: Mapping[str, Any] | No
         "assignee": ticket.assignee,
         "team": ticket.team,
         "parent_id": ticket.parent_id,
-        "children": children_of(session, ticket.id),
+        "children": children_of(session, pk(ticket)),
         "channel": ticket.channel,
         "plan": ticket.plan,
         "calendar": ticket.calendar,
@@ -479,5 +477,3 @@ def ticket_json(session: Session, ticket: Ticket, *, sla: Mapping[str, Any] | No
         "rev": ticket.rev,
         "sla": dict(sla or {}),
     }
-
-

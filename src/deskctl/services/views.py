@@ -252,6 +252,14 @@ def policy_texts(r: Reader) -> list[str]:
     return list(md.policy_texts(r))
 
 
+def acting_agent(r: Reader, me: str) -> str:
+    """The agent ``--mine`` means: the database login's on PostgreSQL (DESKCTL_USER only
+    for a trusted login, as for a write), else ``me``."""
+    import os
+
+    return md.acting_agent(r, me, os.environ.get("DESKCTL_USER") or None)
+
+
 def queue(r: Reader, flt: QueueFilter) -> list[QueueGroup]:
     """Open tickets by status, most urgent first: severity rank, SLA due, age."""
     if flt.limit < 0:

@@ -15,9 +15,9 @@ from sqlalchemy import and_, case, delete, insert, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from deskctl.store.facts_dbapi import TICKET_KEYS, fact_rows  # noqa: F401 -- re-exported
-from deskctl.store.models import SlaFact
+from deskctl.store.models import SlaFact, table_of
 
-_TABLE: Any = SlaFact.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(SlaFact)
 F = _TABLE.c
 
 

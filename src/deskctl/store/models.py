@@ -9,12 +9,32 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from deskctl.store.types import Cents, DecimalText, UTCDateTime
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def pk(row: _Stored) -> int:
+    """The id of a stored row. SQLModel types ids ``int | None`` because a new row has none
+    until the session flushes it; asking for it before then is a programming error."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no id until the session flushes it")
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, typed: inserts and column expressions without the ORM's
+    per-row bookkeeping (SQLModel does not declare ``__table__``)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 def _at(nullable: bool = False, index: bool = False) -> Any:

@@ -420,7 +420,7 @@ class TicketMaker:
             if step.member != m:
                 continue
             e = step.event
-            data: Mapping[str, Any] = e.data
+            data: dict[str, Any] = e.data
             if step.slot in ("opened", "child_opened"):
                 data = {"plan": ctx["plan"], "calendar": ctx["calendar"]}
             elif e.kind == TRIAGED:

@@ -157,3 +157,19 @@ def parsed(row: dict[str, Any]) -> Any:
 
 def policy_texts(r: Reader) -> list[str]:
     return [str(t) for t in r.scalars(POLICY_TEXTS)]
+
+
+# Who "me" is (``queue --mine``), as store.identity decides it for a write: on
+# PostgreSQL the agent of the database login (the actor the database writes into
+# every event), or DESKCTL_USER when that login is trusted (the owner, a superuser);
+# on SQLite the program's acting user (DESKCTL_USER or the OS login).
+ACTING_AGENT = Query(
+    "SELECT :me AS login",
+    pg="SELECT CASE WHEN CAST(:claimed AS text) IS NOT NULL AND deskctl_trusted()"
+    " THEN CAST(:claimed AS text) ELSE deskctl_actor() END AS login",
+)
+
+
+def acting_agent(r: Reader, me: str, claimed: str | None) -> str:
+    row = r.one(ACTING_AGENT, me=me, claimed=claimed)
+    return str(row["login"]) if row else me
