@@ -7,7 +7,7 @@ every command: tests, demos and replays.
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from deskctl.errors import BadInput
 
@@ -76,6 +76,22 @@ def iso_z(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def in_zone(value: datetime, zone: str | tzinfo) -> datetime:
+    """The instant on the wall clock of ``zone`` (an IANA name or a tzinfo)."""
+    if isinstance(zone, str):
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(zone)
+    return value.astimezone(zone)
+
+
+def local_text(value: datetime, zone: str | tzinfo | None = None) -> str:
+    """An instant as a person reads it on the wall clock of ``zone`` (of its own offset
+    when None), the offset spelled out: ``Fri 2026-03-06 16:30 -0300``."""
+    local = value if zone is None else in_zone(value, zone)
+    return local.strftime("%a %Y-%m-%d %H:%M %z")
 
 
 def instant_in_range(value: datetime, what: str) -> datetime:

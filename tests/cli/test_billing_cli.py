@@ -1,4 +1,4 @@
-"""Bills and invoices end to end (SPEC §7, §10): `ticket log` -> `bill` -> `bill finalize`.
+"""Bills and invoices end to end (docs/rules.md §7, §10): `ticket log` -> `bill` -> `bill finalize`.
 
 Triage and split go through the ticket service (lifecycle builders + apply) until
 `ticket triage` / `ticket split` are on main. Previous-version tickets are opened
@@ -175,7 +175,7 @@ def dms(cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> dic
     return dict(DMS)
 
 
-# -- SPEC §7 examples -------------------------------------------------------------------
+# -- docs/rules.md §7 examples -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

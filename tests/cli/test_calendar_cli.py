@@ -1,4 +1,4 @@
-"""`deskctl calendar`: SPEC §5's worked examples and §9's due/elapsed contract, via the CLI."""
+"""`deskctl calendar`: rules §5's worked examples and §9's due/elapsed contract, via the CLI."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def medisoft(cli):
     return cli
 
 
-# SPEC §5: Mon-Fri 08:30-12:00 and 13:30-17:30, America/Sao_Paulo (UTC-3, no DST in 2026),
+# docs/rules.md §5: Mon-Fri 08:30-12:00 and 13:30-17:30, America/Sao_Paulo (UTC-3, no DST in 2026),
 # Brazilian national holidays.
 WORKED = [
     ("2026-03-05T16:00:00-03:00", "8h", "2026-03-06T19:30:00Z"),  # Fri 16:30

@@ -1,4 +1,4 @@
-"""`deskctl contract check` and its enforcement at `ticket open`, one scenario per seed (SPEC §8).
+"""`deskctl contract check` and its enforcement at `ticket open`, one scenario per seed (rules §8).
 
 Boundary days (before, of, after) go through the CLI with --at for activation,
 overdue, warranty end, contact naming and end of life.

@@ -1,4 +1,4 @@
-"""SPEC §3 through the CLI on SQLite and PostgreSQL: every listed move works, no other is made.
+"""rules §3 through the CLI on SQLite and PostgreSQL: every listed move works, no other is made.
 
 ``SPEC_MOVES`` is the spec's table, copied here on purpose rather than imported
 from the implementation.

@@ -1,4 +1,4 @@
-"""Scope rules of SPEC §4 end to end: misuse and its repeats, out of scope, billable services."""
+"""Scope rules of rules §4 end to end: misuse and its repeats, out of scope, billable services."""
 
 from __future__ import annotations
 

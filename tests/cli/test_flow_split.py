@@ -1,4 +1,4 @@
-"""Split (SPEC §4): sub-tickets are real tickets; the parent waits and resumes by itself."""
+"""Split (rules §4): sub-tickets are real tickets; the parent waits and resumes by itself."""
 
 from __future__ import annotations
 

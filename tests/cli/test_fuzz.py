@@ -1,7 +1,7 @@
 """The CLI under generated arguments: every command, random instants, ids, enum values,
 control characters, odd Unicode and odd files (issue #14).
 
-For each run: the exit code is one of SPEC §10's (never 70, an internal error), no
+For each run: the exit code is one of docs/rules.md §10's (never 70, an internal error), no
 traceback escapes, and a command that fails leaves the store exactly as it was (a
 dump compared before and after). Bounded for CI: FUZZ_EXAMPLES (default 150) runs on
 SQLite, a third of that on PostgreSQL; derandomized, so a failure replays.

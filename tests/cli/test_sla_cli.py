@@ -1,4 +1,4 @@
-"""SLA end to end through the CLI: seed scenarios of SPEC §2/§5 under DESKCTL_NOW.
+"""SLA end to end through the CLI: seed scenarios of docs/rules.md §2/§5 under DESKCTL_NOW.
 
 Lifecycle changes go through the `ticket` commands with --at. On-site visits have
 no command yet: those events are recorded the way a command would record them,

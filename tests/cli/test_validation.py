@@ -1,4 +1,4 @@
-"""Bad input: one line on stderr, the SPEC exit code, nothing written (issue #14)."""
+"""Bad input: one line on stderr, the exit code of rules §10, nothing written (issue #14)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Billing rules of SPEC §7 with seed 002's price list."""
+"""Billing rules of docs/rules.md §7 with seed 002's price list."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def amounts(lines: list[PriceLine]) -> list[tuple[str, Decimal]]:
     return [(line.kind, line.amount) for line in lines]
 
 
-# --- SPEC §7 examples -------------------------------------------------------
+# --- docs/rules.md §7 examples -------------------------------------------------------
 
 
 @pytest.mark.parametrize(

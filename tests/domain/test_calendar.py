@@ -1,4 +1,4 @@
-"""Business calendar engine: SPEC §5 worked examples, conventions, DST, holidays, errors."""
+"""Business calendar engine: rules §5 worked examples, conventions, DST, holidays, errors."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def medisoft():
     return build_calendar(MEDISOFT)
 
 
-# -- SPEC §5 worked examples ---------------------------------------------------------
+# -- docs/rules.md §5 worked examples ---------------------------------------------------------
 
 WORKED = [
     (sp(2026, 3, 5, 16, 0), 8, sp(2026, 3, 6, 16, 30)),

@@ -1,4 +1,4 @@
-"""The contract check of SPEC §8: every rule at its date boundaries, versions, billing modes."""
+"""The contract check of rules §8: every rule at its date boundaries, versions, billing modes."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from deskctl.domain.entitlement import (
     ProductFacts,
     check_entitlement,
     effective_eol,
-    is_current,
-    parse_version,
 )
 from deskctl.domain.policy import (
     CalendarSpec,
@@ -29,6 +27,7 @@ from deskctl.domain.policy import (
     SeverityScheme,
     Target,
 )
+from deskctl.domain.versions import is_current, parse_version
 from deskctl.errors import BadInput
 
 DAY = timedelta(days=1)

@@ -1,4 +1,4 @@
-"""The five example policies load and say what their seeds say (SPEC §2, §9)."""
+"""The five example policies load and say what their seeds say (docs/rules.md §2, §9)."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def test_imexhs() -> None:
         assert plan.sla["report"] == dict.fromkeys(("1", "2", "3"), single(72))
     assert policy.metrics["report"].start == "report_requested"
     assert policy.metrics["report"].stop == ("report_delivered",)
-    # SPEC §5 matrix, impact x urgency
+    # docs/rules.md §5 matrix, impact x urgency
     severities = policy.severities
     assert severities.levels == ("high", "medium", "low")
     ones = {("high", "high"), ("high", "medium"), ("medium", "high")}

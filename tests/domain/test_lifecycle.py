@@ -1,4 +1,4 @@
-"""Ticket lifecycle: SPEC §3 moves, projection of events, event builders."""
+"""Ticket lifecycle: docs/rules.md §3 moves, projection of events, event builders."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from deskctl.domain.events import Event
 from deskctl.domain.policy import STATES, SeverityScheme
 from deskctl.errors import BadInput, Refused
 
-# SPEC §3, copied from the spec text (not from the module under test).
+# docs/rules.md §3, copied from the spec text (not from the module under test).
 SPEC_MOVES = {
     "draft": ["queued", "awaiting_approval", "awaiting_customer", "closed"],
     "awaiting_approval": ["queued", "closed"],

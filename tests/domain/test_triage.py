@@ -12,7 +12,7 @@ from deskctl.errors import BadInput, Refused
 
 LEVELS = ("high", "medium", "low")
 
-# SPEC §5: high×high, high×medium, medium×high → 1; medium×medium, high×low,
+# docs/rules.md §5: high×high, high×medium, medium×high → 1; medium×medium, high×low,
 # low×high → 2; otherwise 3.
 IMEXHS_CELLS = [
     ("high", "high", "1"),

@@ -1,4 +1,4 @@
-"""The sweep's promise (SPEC §6): every step exactly once, at its scheduled time, however
+"""The sweep's promise (docs/rules.md §6): every step exactly once, at its scheduled time, however
 often, however concurrently it runs, and wherever it is killed."""
 
 from __future__ import annotations

@@ -57,12 +57,6 @@ def _instant(text: str, zone: str, what: str) -> Any:
     return instant_in_range(local, what)
 
 
-def _local(at: Any, zone: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    return str(at.astimezone(ZoneInfo(zone)).strftime("%a %Y-%m-%d %H:%M:%S %Z").strip())
-
-
 @calendar_app.command("list")
 def list_(
     policy: Annotated[str | None, PolicyOpt] = None,
@@ -133,7 +127,7 @@ def due(
     json_out: bool = JsonOpt,
 ) -> None:
     """When DURATION of business time has elapsed since --from: the deadline."""
-    from deskctl.clock import iso_z
+    from deskctl.clock import iso_z, local_text
     from deskctl.domain.durations import parse_duration
     from deskctl.errors import BadInput
     from deskctl.render.output import emit_json
@@ -153,7 +147,7 @@ def due(
     else:
         from deskctl.render.output import emit_text
 
-        emit_text(f"{_local(at, cal.spec.timezone)} ({cal.spec.timezone})  {iso_z(at)}")
+        emit_text(f"{local_text(at, cal.spec.timezone)} ({cal.spec.timezone})  {iso_z(at)}")
 
 
 @calendar_app.command("elapsed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -114,22 +115,16 @@ def agent_add(
 ) -> None:
     """Add a support agent (a manager's act; the first agent of a store is its manager)."""
     from deskctl import clock
-    from deskctl.render.output import emit_json, say
     from deskctl.services import masterdata
 
-    with store_session(write=True) as s:
-        row = masterdata.add_agent(
+    _change_agent(
+        lambda s: masterdata.add_agent(
             s, login, name=name, role=role, team=team, email=email, now=clock.now(),
             db_role=db_role,
-        )
-        doc = _agent_doc(row)
-        note = masterdata.login_note(s, row)
-    if note:
-        say(f"deskctl: note: {note}")
-    if json_out:
-        emit_json(doc)
-    else:
-        say(f"agent {login} added as {doc['role']}")
+        ),
+        json_out,
+        lambda doc: f"agent {login} added as {doc['role']}",
+    )
 
 
 @agent_app.command("set")
@@ -139,11 +134,25 @@ def agent_set(
     json_out: bool = JsonOpt,
 ) -> None:
     """Change an agent's role (a manager's act; on PostgreSQL its group role too)."""
+    from deskctl.services import masterdata
+
+    _change_agent(
+        lambda s: masterdata.set_role(s, login, role),
+        json_out,
+        lambda doc: f"agent {login} is now {doc['role']}",
+    )
+
+
+def _change_agent(
+    change: Callable[[Any], Any], json_out: bool, done: Callable[[dict[str, Any]], str]
+) -> None:
+    """Apply ``change`` to the store, then print the agent, with the store's note on its
+    login (stderr) and ``done`` as the confirmation."""
     from deskctl.render.output import emit_json, say
     from deskctl.services import masterdata
 
     with store_session(write=True) as s:
-        row = masterdata.set_role(s, login, role)
+        row = change(s)
         doc = _agent_doc(row)
         note = masterdata.login_note(s, row)
     if note:
@@ -151,7 +160,7 @@ def agent_set(
     if json_out:
         emit_json(doc)
     else:
-        say(f"agent {login} is now {doc['role']}")
+        say(done(doc))
 
 
 @agent_app.command("whoami")

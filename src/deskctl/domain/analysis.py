@@ -38,6 +38,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+from deskctl.domain.numbers import percent
 from deskctl.errors import BadInput
 
 PERIODS = ("week", "month")
@@ -436,7 +437,7 @@ def _version_finding(
         said.append(f"defect tickets per month rising ({' → '.join(map(str, series))})")
     if "above_average" in reasons:
         said.append(
-            f"{_pct(share)} of its tickets are defects against {_pct(average)} for {product}"
+            f"{percent(share)} of its tickets are defects against {percent(average)} for {product}"
         )
     return Finding(
         kind="update_needed",
@@ -494,9 +495,9 @@ def equipment_to_replace(rows: Iterable[TicketFacts], t: Thresholds) -> list[Fin
                     kind="equipment_replace",
                     subject=f"{label} {value}",
                     message=(
-                        f"{label} {value!r} is behind {_pct(defect_share)} of defect tickets "
-                        f"({len(defects)} of {len(all_defects)}) but {_pct(ticket_share)} of all "
-                        f"tickets: check whether it needs updating or replacing"
+                        f"{label} {value!r} is behind {percent(defect_share)} of defect tickets "
+                        f"({len(defects)} of {len(all_defects)}) but {percent(ticket_share)} of "
+                        f"all tickets: check whether it needs updating or replacing"
                     ),
                     evidence={
                         "attribute": attribute,
@@ -609,5 +610,3 @@ def _ids(rows: Iterable[TicketFacts]) -> tuple[int, ...]:
     return tuple(sorted({r.id for r in rows}))
 
 
-def _pct(share: Fraction) -> str:
-    return f"{float(share) * 100:.0f}%"

@@ -31,8 +31,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Protocol
 
-from deskctl.domain.entitlement import is_current
 from deskctl.domain.policy import BILLING_MODES, CATEGORIES, InterventionRate, Policy, RateCard
+from deskctl.domain.versions import is_current
 from deskctl.errors import BadInput
 
 CENT = Decimal("0.01")

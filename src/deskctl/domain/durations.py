@@ -55,16 +55,22 @@ def format_duration(seconds: int, *, days: bool = False) -> str:
     return sign + "".join(parts)
 
 
-def short_span(seconds: int) -> str:
+def short_span(seconds: int, *, countdown: bool = False) -> str:
     """A wall-clock span for a list column: the two largest units, ``now`` under a minute.
 
     ``155d``, ``7d22h``, ``3h05m``... a queue reader wants the order of magnitude,
-    not ``155d2h50m``.
+    not ``155d2h50m``. A ``countdown`` (time left to a deadline) is signed and always
+    shows both units (``2h00m``, ``1d03h``, ``-5m``), so a column of deadlines lines up.
     """
     rest = abs(seconds)
     days, rest = divmod(rest, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
+    if countdown:
+        sign = "-" if seconds < 0 else ""
+        if days:
+            return f"{sign}{days}d{hours:02d}h"
+        return f"{sign}{hours}h{minutes:02d}m" if hours else f"{sign}{minutes}m"
     if days >= 10:
         return f"{days}d"
     if days:

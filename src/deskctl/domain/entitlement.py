@@ -30,7 +30,7 @@ Choices where the seeds are silent (each one is tested):
 - Products: names compare case-insensitively; an empty contract product list
   covers every product. A product name that is not registered is
   ``product_not_covered``.
-- Versions: see ``parse_version``. Only major.minor matters: a version is
+- Versions: see ``domain.versions.parse_version``. Only major.minor matters: a version is
   current when its major.minor is the current release's or newer. An older one
   is ``version_not_current``: blocking when ``previous_version`` is
   ``"refused"`` or ``latest_release_only`` is set; otherwise informational
@@ -60,13 +60,13 @@ Choices where the seeds are silent (each one is tested):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from deskctl.domain.policy import EntitlementRules, Plan, Policy, Target
+from deskctl.domain.versions import is_current, parse_version
 from deskctl.errors import BadInput
 
 REASON_CODES = (
@@ -95,14 +95,6 @@ _PLAN_BILLING = {
     "per_intervention": "per_intervention_current",
     "pay_per_incident": "pay_per_incident",
 }
-
-# "6", "6.2", "6.2.1", "v6.2", "6.2-rc1", "6.2rc1", "6.2 beta", "6.2.1+build.7"
-_VERSION = re.compile(
-    r"[vV]?(?P<numbers>\d+(?:\.\d+)*)"
-    r"(?:[-~_ ]?[A-Za-z][0-9A-Za-z.~_-]*)?"  # pre-release tag
-    r"(?:\+[0-9A-Za-z.-]+)?"  # build metadata
-)
-_VERSION_MAX_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -184,33 +176,6 @@ class Decision:
             },
             "reasons": [reason.to_json() for reason in self.reasons],
         }
-
-
-def parse_version(text: str) -> tuple[int, ...]:
-    """Numeric components of a version: ``"v6.10.1-rc1"`` -> ``(6, 10, 1)``.
-
-    Accepted: an optional ``v``, dot-separated whole numbers, then an optional
-    pre-release tag starting with a letter (``-rc1``, ``rc1``, `` beta``,
-    ``~b2``) and optional build metadata (``+build.7``); tags are ignored, so
-    ``6.2-rc1`` counts as 6.2. Anything else (empty, ``6.x``, ``6..2``, ``.6``,
-    ``6.2-1``, more than 64 characters) is refused with BadInput.
-    """
-    raw = str(text).strip()
-    match = _VERSION.fullmatch(raw) if len(raw) <= _VERSION_MAX_LENGTH else None
-    if match is None:
-        raise BadInput(f"version: not a version like 6.2, 6.2.1 or v6.2-rc1: {text!r}")
-    return tuple(int(part) for part in match.group("numbers").split("."))
-
-
-def _major_minor(numbers: tuple[int, ...]) -> tuple[int, int]:
-    # A missing minor is 0: "6" is 6.0.
-    padded = (*numbers, 0)
-    return padded[0], padded[1]
-
-
-def is_current(version: str, current: str) -> bool:
-    """True when ``version`` has the major.minor of ``current`` or a newer one."""
-    return _major_minor(parse_version(version)) >= _major_minor(parse_version(current))
 
 
 def effective_eol(product: ProductFacts, notice_days: int) -> date | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from deskctl.domain.numbers import percent
 from deskctl.errors import BadInput
 from deskctl.render import charts
 from deskctl.render.output import to_jsonable
@@ -61,7 +62,8 @@ def hours(seconds: int | None) -> str:
 
 
 def pct(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.1f}%"
+    """The reports' percentages: one decimal, an em dash when nothing was decided."""
+    return percent(share, 1, none="—")
 
 
 def label(value: Any) -> str:

@@ -8,7 +8,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from deskctl.clock import local_text
 from deskctl.domain.durations import format_duration
+from deskctl.domain.numbers import percent
 
 ATTENTION = ("breached", "late", "at_risk")
 LISTED = 50  # tickets listed on a terminal
@@ -32,9 +34,7 @@ def _styled(state: str | None) -> str:
 
 
 def _local_text(value: str | None) -> str:
-    if not value:
-        return "-"
-    return datetime.fromisoformat(value).strftime("%a %Y-%m-%d %H:%M %z")
+    return local_text(datetime.fromisoformat(value)) if value else "-"
 
 
 def _seconds(value: int | None) -> str:
@@ -93,10 +93,6 @@ def summary_rows(doc: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
             }
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}%"
-
-
 def _console() -> Any:
     """The terminal's width on a terminal; wide when piped, so no cell is cut or wrapped."""
     from deskctl.render.output import stdout_console
@@ -139,8 +135,10 @@ def print_report(doc: Mapping[str, Any]) -> None:
             str(row["breached"]),
             str(row["at_risk"]),
             str(still_open),
-            _pct(row["compliance_pct"]),
-            _pct(row["goal_pct"]),
+            *(  # the document holds percentage points (97.5), two decimals
+                percent(None if row[k] is None else row[k] / 100, 2)
+                for k in ("compliance_pct", "goal_pct")
+            ),
         )
     con.print(table)
     # The person's view lists the tickets that need attention, worst first; the full

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from deskctl.clock import iso_z
+from deskctl.domain.durations import short_span
 from deskctl.render.output import Column, markup_safe, safe_text
 
 
@@ -14,7 +15,6 @@ def _age(value: Any) -> str:
     if not isinstance(value, datetime):
         return ""
     from deskctl import clock
-    from deskctl.domain.durations import short_span
 
     seconds = int((clock.now() - value).total_seconds())
     return short_span(seconds) if seconds >= 0 else ""
@@ -33,26 +33,13 @@ def countdown(state: str | None, due: datetime | None, now: datetime) -> tuple[s
     if due is None:
         return {"met": ("met", "green"), "paused": ("paused", "dim")}.get(state, ("", None))
     seconds = int((due - now).total_seconds())
-    text = _span(seconds)
+    text = short_span(seconds, countdown=True)
     if seconds < 0:
         return text, "bold red"
     if state == "paused":
         return f"paused {text}", "dim"
     colour = {"late": "magenta", "at_risk": "yellow"}.get(state)
     return text, colour
-
-
-def _span(seconds: int) -> str:
-    sign = "-" if seconds < 0 else ""
-    rest = abs(seconds)
-    days, rest = divmod(rest, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{sign}{days}d{hours:02d}h"
-    if hours:
-        return f"{sign}{hours}h{minutes:02d}m"
-    return f"{sign}{minutes}m"
 
 
 def add_countdown(rows: Sequence[dict[str, Any]], now: datetime, *, markup: bool) -> None:

@@ -88,6 +88,24 @@ def _change(session: Session, ticket_id: int, ctx: Ctx, build: Builder) -> Chang
     return Change(ticket_id, cur.state.status, after, new)
 
 
+def _plain(
+    session: Session,
+    ticket_id: int,
+    ctx: Ctx,
+    plan: Callable[..., Event],
+    *,
+    required: bool = False,
+) -> Change:
+    """A change whose builder needs only the ticket's state and the command's context
+    (``required``: and the policy's required intake fields)."""
+
+    def build(cur: Current) -> list[Event]:
+        more = {"required": cur.required} if required else {}
+        return [plan(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note, **more)]
+
+    return _change(session, ticket_id, ctx, build)
+
+
 def _with_data(event: Event, **extra: Any) -> Event:
     values = {k: v for k, v in extra.items() if v is not None}
     return replace(event, data={**event.data, **values}) if values else event
@@ -221,27 +239,11 @@ def redirect(
 
 
 def approve(session: Session, ticket_id: int, ctx: Ctx) -> Change:
-    return _change(
-        session,
-        ticket_id,
-        ctx,
-        lambda cur: [
-            lifecycle.plan_approve(
-                cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note, required=cur.required
-            )
-        ],
-    )
+    return _plain(session, ticket_id, ctx, lifecycle.plan_approve, required=True)
 
 
 def decline(session: Session, ticket_id: int, ctx: Ctx) -> Change:
-    return _change(
-        session,
-        ticket_id,
-        ctx,
-        lambda cur: [
-            lifecycle.plan_decline(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note)
-        ],
-    )
+    return _plain(session, ticket_id, ctx, lifecycle.plan_decline)
 
 
 def assign(session: Session, ticket_id: int, ctx: Ctx, to: str, team: str | None = None) -> Change:
@@ -282,16 +284,7 @@ def respond(session: Session, ticket_id: int, ctx: Ctx, message: str | None = No
 
 
 def start(session: Session, ticket_id: int, ctx: Ctx) -> Change:
-    return _change(
-        session,
-        ticket_id,
-        ctx,
-        lambda cur: [
-            lifecycle.plan_start(
-                cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note, required=cur.required
-            )
-        ],
-    )
+    return _plain(session, ticket_id, ctx, lifecycle.plan_start, required=True)
 
 
 def wait(session: Session, ticket_id: int, ctx: Ctx, on: str, vendor: str | None = None) -> Change:
@@ -331,16 +324,7 @@ def forward(session: Session, ticket_id: int, ctx: Ctx, vendor: str) -> Change:
 
 
 def resume(session: Session, ticket_id: int, ctx: Ctx) -> Change:
-    return _change(
-        session,
-        ticket_id,
-        ctx,
-        lambda cur: [
-            lifecycle.plan_resume(
-                cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note, required=cur.required
-            )
-        ],
-    )
+    return _plain(session, ticket_id, ctx, lifecycle.plan_resume, required=True)
 
 
 # -- split ------------------------------------------------------------------------------
@@ -461,26 +445,12 @@ def reopen(session: Session, ticket_id: int, ctx: Ctx) -> Change:
 
 def confirm(session: Session, ticket_id: int, ctx: Ctx) -> Change:
     """The customer confirmed the solution: closed ``resolved`` (the protocol ends)."""
-    return _change(
-        session,
-        ticket_id,
-        ctx,
-        lambda cur: [
-            lifecycle.plan_confirm(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note)
-        ],
-    )
+    return _plain(session, ticket_id, ctx, lifecycle.plan_confirm)
 
 
 def reject_solution(session: Session, ticket_id: int, ctx: Ctx) -> Change:
     """The customer rejected the solution: back to ``in_progress`` (the protocol ends)."""
-    return _change(
-        session,
-        ticket_id,
-        ctx,
-        lambda cur: [
-            lifecycle.plan_reject_solution(cur.state, now=ctx.now, actor=ctx.actor, note=ctx.note)
-        ],
-    )
+    return _plain(session, ticket_id, ctx, lifecycle.plan_reject_solution)
 
 
 def contact(session: Session, ticket_id: int, ctx: Ctx, via: str, outcome: str) -> Change:

@@ -76,7 +76,7 @@ def _ticket(r: Reader, ticket_id: int) -> dict[str, Any]:
 
 
 def ticket_json(r: Reader, t: Mapping[str, Any], *, sla: Mapping[str, Any] | None = None) -> dict:
-    """The ticket document of SPEC §10."""
+    """The ticket document of docs/rules.md §10."""
     return {
         "id": t["id"],
         "title": t["title"],
@@ -182,11 +182,9 @@ def sla_status(r: Reader, ticket_id: int, now: datetime) -> dict[str, Any]:
 
 
 def _local(at: datetime | None, zone: str | None) -> str | None:
-    if at is None or zone is None:
-        return None
-    from zoneinfo import ZoneInfo
+    from deskctl.clock import in_zone
 
-    return at.astimezone(ZoneInfo(zone)).isoformat()
+    return None if at is None or zone is None else in_zone(at, zone).isoformat()
 
 
 # -- the queue -------------------------------------------------------------------------

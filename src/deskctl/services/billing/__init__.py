@@ -32,7 +32,7 @@ and keeps the books straight.
 - A ticket without a stored ``billing_mode`` (opened before the entitlement
   check recorded one) gets its plan's mode; a per-intervention plan bills the
   previous-version rate when the ticket's version is older than the product's
-  current release (``domain.entitlement.is_current``) and the policy bills
+  current release (``domain.versions.is_current``) and the policy bills
   previous versions. An unreadable version counts as current. ``warranty``
   bills like ``included``.
 - Rate names: hourly keys match whatever ``-``/``_`` they are written with,
