@@ -244,7 +244,7 @@ def _replay(session: Session, flt: Filter, now: datetime) -> list[Replayed]:
     # the ids first: a query the covering index answers alone (usually none match)
     stmt = select(_T.id).where(*flt.on_tickets(), ~_ticket_told(now))
     ids = sorted(int(i) for i in session.execute(stmt).scalars())
-    rows = []
+    rows: list[Replayed] = []
     cols = (_T.id, _T.customer_id, _T.severity, _T.status, _T.opened_at, _T.policy_version_id)
     for part in chunks(ids, BATCH):
         stmt = select(*cols).where(_T.id.in_(list(part))).order_by(_T.id)
