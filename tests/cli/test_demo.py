@@ -69,6 +69,49 @@ def test_every_ticket_row_is_the_replay_of_its_events(cli, store) -> None:
         assert set(lifecycle.project(histories[parent_id]).children) == ids
 
 
+def test_every_ticket_has_the_sla_facts_a_change_would_write(cli, store) -> None:
+    """Closed tickets too: the SLA columns and facts are the replay of the events at
+    the demo's now, so reports need no refresh."""
+    from dataclasses import asdict
+
+    from deskctl.domain import sla_facts
+    from deskctl.services import policies
+    from deskctl.store import db
+    from deskctl.store.models import SlaFact, Ticket
+
+    cli("demo", "--tickets", "300", "--seed", "9")
+    histories = _histories()
+    stored: dict[int, dict[str, dict]] = defaultdict(dict)
+    for f in _load(SlaFact):
+        stored[f.ticket_id][f.metric] = f.model_dump()
+    with db.session(db.default_engine()) as s:
+        known = {}
+        tickets = _load(Ticket)
+        for ticket in tickets:
+            vid = ticket.policy_version_id
+            if vid not in known:
+                known[vid] = policies.by_version_id(s, vid)[1]
+            derived = sla_facts.derive(known[vid], histories[ticket.id], NOW_DT)
+            assert {k: getattr(ticket, k) for k in derived.columns} == derived.columns
+            expected = {
+                f.metric: {
+                    **asdict(f),
+                    "ticket_id": ticket.id,
+                    "computed_at": NOW_DT,
+                    "stale_at": derived.columns["sla_stale_at"],
+                    "opened_at": ticket.opened_at,
+                    "customer_id": ticket.customer_id,
+                    "severity": ticket.severity,
+                    "policy_version_id": vid,
+                }
+                for f in derived.facts
+            }
+            assert stored.get(ticket.id, {}) == expected, ticket.id
+    closed = [t for t in tickets if t.status == "closed"]
+    assert closed and all(t.sla_computed_at == NOW_DT for t in closed)
+    assert sum(1 for t in closed if stored.get(t.id)) > len(closed) // 2
+
+
 def test_histories_are_in_time_order_and_never_in_the_future(cli) -> None:
     cli("demo", "--tickets", "300", "--seed", "3")
     horizon = NOW_DT - timedelta(days=366)

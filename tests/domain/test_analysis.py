@@ -447,3 +447,42 @@ def test_findings_only_judge_tickets_of_the_period_and_come_in_kind_order() -> N
 def test_thresholds_are_checked(thresholds: Thresholds, option: str) -> None:
     with pytest.raises(BadInput, match=option):
         an.findings([], START, END, thresholds)
+
+
+def _brute_resolved_before(r: TicketFacts, group: list[TicketFacts], window: timedelta):
+    """The rule as first written: a scan of the whole group per ticket."""
+    best = None
+    for p in group:
+        if p.id == r.id or p.outcome not in an.SOLVED_OUTCOMES or p.closed_at is None:
+            continue
+        if p.closed_at < r.opened_at <= p.closed_at + window and (
+            best is None or p.closed_at > best.closed_at
+        ):
+            best = p
+    return best
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=60),  # opened, days after START
+            st.none() | st.integers(min_value=0, max_value=20),  # closed, days after opening
+            st.sampled_from(["resolved", "accepted", "rejected", None]),
+        ),
+        max_size=12,
+    ),
+    st.integers(min_value=1, max_value=30),
+)
+def test_the_comeback_found_by_bisection_is_the_one_a_scan_finds(rows, days) -> None:
+    group = [
+        t(id=i + 1, topic="sync", outcome=outcome)._replace(
+            opened_at=START + timedelta(days=o),
+            closed_at=None if c is None else START + timedelta(days=o + c),
+        )
+        for i, (o, c, outcome) in enumerate(rows)
+    ]
+    window = timedelta(days=days)
+    solved = an._Solved(group)
+    for r in group:
+        assert solved.before(r, window) == _brute_resolved_before(r, group, window)

@@ -66,7 +66,7 @@ def test_assign_through_the_dbapi_writes_what_the_orm_writes(cli, store, monkeyp
     _orm_assign(orm, "maria")
     after = _dump()
     light_delta = _delta(before, middle, light)
-    assert light_delta["ticket"] and light_delta["ticket_event"]
+    assert light_delta["ticket"] and light_delta["ticket_event"] and light_delta["sla_fact"]
     assert light_delta == _delta(middle, after, orm)
     doc = cli.json("ticket", "show", light)
     assert (doc["assignee"], doc["team"]) == ("maria", "dms")

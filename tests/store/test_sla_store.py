@@ -20,19 +20,25 @@ from tests.factory import open_ticket, seed_medisoft
 # -- migration -------------------------------------------------------------------------------
 
 
-def test_migration_0006_adds_snapshot_column(store) -> None:
+def test_migration_0010_replaces_the_snapshot_with_facts(store) -> None:
     from sqlalchemy import inspect
 
     from deskctl.config import database_url
     from deskctl.store import db
 
     engine = db.get_engine(database_url())
-    db.upgrade(engine, "0001")
-    assert "sla_clocks" not in {c["name"] for c in inspect(engine).get_columns("ticket")}
+    db.upgrade(engine, "0009")
+    assert "sla_clocks" in {c["name"] for c in inspect(engine).get_columns("ticket")}
     before, after = db.upgrade(engine)
-    assert (before, after) == ("0001", db.SCHEMA_HEAD)
+    assert (before, after) == ("0009", db.SCHEMA_HEAD)
     inspector = inspect(engine)
-    assert "sla_clocks" in {c["name"] for c in inspector.get_columns("ticket")}
+    columns = {c["name"] for c in inspector.get_columns("ticket")}
+    assert "sla_clocks" not in columns and {"sla_computed_at", "sla_stale_at"} <= columns
+    assert {"state", "due_at", "risk_at", "opened_at", "customer_id"} <= {
+        c["name"] for c in inspector.get_columns("sla_fact")
+    }
+    assert "ix_sla_fact_cohort" in {i["name"] for i in inspector.get_indexes("sla_fact")}
+    assert "ix_ticket_sla_cohort" in {i["name"] for i in inspector.get_indexes("ticket")}
     # the period index the report's range scan relies on (migration 0004)
     assert "ix_ticket_opened_at" in {i["name"] for i in inspector.get_indexes("ticket")}
 
@@ -124,19 +130,25 @@ def test_report_counts_filters_and_fail_on_breach(cli, store, period) -> None:
     assert "SLA report" in failed.stdout  # the report is printed before failing
 
 
-def test_report_from_snapshots_equals_replay(cli, store, period) -> None:
-    from sqlalchemy import update
+def test_report_from_facts_equals_replay(cli, store, period) -> None:
+    """Facts that cannot tell (never computed) are replayed: the same report; a
+    refresh --all writes them again, and only those."""
+    from sqlalchemy import delete, update
 
     from deskctl.store import db
-    from deskctl.store.models import Ticket
+    from deskctl.store.models import SlaFact, Ticket
 
     stored = _report(cli)
+    # only the clocks still running can have moved: overdue, running, outside
+    assert cli.json("sla", "refresh", "--all")["refreshed"] == 3
     with db.session(db.ready_engine(), write=True) as s:
-        s.execute(update(Ticket).values(sla_clocks=None))
+        s.execute(update(Ticket).values(sla_computed_at=None))
+        s.execute(delete(SlaFact))
     replayed = _report(cli)
     assert replayed == stored
     assert cli.json("sla", "refresh", "--all")["refreshed"] == 6
     assert _report(cli) == stored
+    assert cli.json("sla", "refresh", "--all")["refreshed"] == 3
 
 
 def test_report_csv_and_html(cli, period, tmp_path: Path) -> None:
@@ -284,30 +296,165 @@ def _history(
     severity=st.none() | st.integers(min_value=0, max_value=2),
     data=st.data(),
 )
-def test_snapshot_states_match_a_replay(
+def test_fact_states_match_a_replay(
     policy_plan, steps, computed, later, severity, data
 ) -> None:
     """Single targets (Medisoft) turn at_risk between changes; ranges (IMEXHS) go late
-    first; pauses, late completion, stale snapshots (computed before the last events)."""
+    first; pauses, late completion, stale facts (computed before the last events)."""
     from deskctl.domain import sla_facts as sla
 
     policy = _policy(policy_plan[0])
     events, last = _history(policy, policy_plan[1], steps, severity)
     t0 = last + timedelta(minutes=computed)  # may fall before the last events: stale
-    snap = sla.snapshot(sla.ticket_clocks(policy, events, t0), policy, t0)
+    derived = sla.derive(policy, events, t0)
+    stale = derived.columns["sla_stale_at"]
     # a random later instant, or one second around a predicted turn (at risk, goal, limit)
     turns = [
-        datetime.fromisoformat(m[key]) + timedelta(seconds=delta)
-        for m in snap["m"].values()
-        for key in ("risk", "goal", "due")
-        if m.get("run") and m.get(key)
+        at + timedelta(seconds=delta)
+        for f in derived.facts
+        if f.running
+        for at in (f.risk_at, f.goal_at, f.due_at)
+        if at is not None
         for delta in (-1, 0, 1)
     ]
     choices = [t0 + timedelta(minutes=later, seconds=later % 7)] + [t for t in turns if t >= t0]
     t1 = data.draw(st.sampled_from(choices))
-    predicted = sla.states_from_snapshot(snap, sla.stamp(t1))
     replay = sla.owed(sla.ticket_clocks(policy, events, t1).clocks, policy)
-    if predicted is None:
-        assert "stale" in snap and sla.stamp(t1) >= snap["stale"]
+    if not sla.can_tell(derived.columns["sla_computed_at"], stale, t1):
+        assert stale is not None and t1 >= stale
         return
-    assert {m: s for m, (s, _) in predicted.items()} == {m: c.state for m, c in replay.items()}
+    assert {f.metric: sla.state_at(f, t1) for f in derived.facts} == {
+        m: c.state for m, c in replay.items()
+    }
+    # the ticket's worst state, read off its row alone
+    assert sla.ticket_state_at(derived.columns, t1) == sla.summary_state(replay)
+
+
+def test_stored_facts_give_the_replayed_states_at_later_instants(store, period) -> None:
+    """Facts written by the CLI's moves, read back from SQLite or PostgreSQL: the SQL
+    CASE (cohort counts) and the Python rule give every state a replay gives, at
+    instants across days and one second around each turn (at risk, goal, limit)."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from deskctl.domain import sla_facts
+    from deskctl.services import cohort, policies
+    from deskctl.store import db
+    from deskctl.store.models import SlaFact, Ticket
+
+    with db.session(db.ready_engine()) as s:
+        tickets = list(s.execute(select(Ticket)).scalars())
+        stored = list(s.execute(select(SlaFact)).scalars())
+        histories = cohort.events_by_ticket(s, [t.id for t in tickets])
+        policy = {t.id: policies.by_version_id(s, t.policy_version_id)[1] for t in tickets}
+        start = max(t.sla_computed_at for t in tickets)
+        turns = [
+            at + timedelta(seconds=d)
+            for f in stored
+            for at in (f.risk_at, f.goal_at, f.due_at)
+            if f.running and at is not None and at >= start
+            for d in (-1, 0, 1)
+        ]
+        instants = [start + timedelta(minutes=m) for m in range(0, 6 * 24 * 60, 317)] + turns
+        assert len(turns) >= 6
+        flt = cohort.Filter(
+            min(t.opened_at for t in tickets), max(t.opened_at for t in tickets) + timedelta(1)
+        )
+        for at in instants:
+            replay = {
+                t.id: sla_facts.owed(
+                    sla_facts.ticket_clocks(policy[t.id], histories[t.id], at).clocks,
+                    policy[t.id],
+                )
+                for t in tickets
+            }
+            for f in stored:
+                fact = sla_facts.Fact(
+                    **{k: getattr(f, k) for k in sla_facts.Fact.__dataclass_fields__}
+                )
+                assert sla_facts.state_at(fact, at) == replay[f.ticket_id][f.metric].state
+            got = cohort.compute(s, flt, at)
+            assert got.replayed == []
+            assert Counter({k: n for k, n in got.metrics.items()}) == Counter(
+                (t.severity, t.customer_id, m, c.state)
+                for t in tickets
+                for m, c in replay[t.id].items()
+            ), at
+            worst = Counter(k[4] for k, n in got.tickets.items() for _ in range(n))
+            assert worst == Counter(sla_facts.summary_state(replay[t.id]) for t in tickets), at
+
+
+def test_a_refresh_that_dies_half_way_writes_nothing(cli, store, period, monkeypatch) -> None:
+    """One transaction for the whole refresh: a crash after some batches leaves the
+    earlier columns and facts as they were; the next refresh does all of it."""
+    from sqlalchemy import select, update
+
+    from deskctl import clock
+    from deskctl.services import sla
+    from deskctl.store import db
+    from deskctl.store.models import SlaFact, Ticket
+
+    def snapshot() -> tuple[list, list]:
+        with db.session(db.ready_engine()) as s:
+            rows = s.execute(select(Ticket.id, Ticket.sla_computed_at).order_by(Ticket.id))
+            facts = s.execute(select(SlaFact.ticket_id, SlaFact.metric, SlaFact.computed_at))
+            return list(rows), sorted(facts)
+
+    with db.session(db.ready_engine(), write=True) as s:  # every row needs its facts again
+        s.execute(update(Ticket).values(sla_computed_at=None))
+    before = snapshot()
+    original = sla.events_by_ticket
+    calls = []
+
+    def dying(session, ids):
+        calls.append(ids)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed after the first batch was written
+        return original(session, ids)
+
+    monkeypatch.setattr(sla, "events_by_ticket", dying)
+    with pytest.raises(KeyboardInterrupt), db.session(db.ready_engine(), write=True) as s:
+        sla.refresh(s, clock.now(), every=True, batch=2)
+    assert snapshot() == before
+    monkeypatch.setattr(sla, "events_by_ticket", original)
+    with db.session(db.ready_engine(), write=True) as s:
+        assert sla.refresh(s, clock.now(), every=True, batch=2) == 6
+    rows, facts = snapshot()
+    assert all(at is not None for _, at in rows) and len(facts) >= 6
+
+
+def test_facts_written_through_the_dbapi_are_the_orms(store, period) -> None:
+    """A move that writes without SQLAlchemy (store.facts_dbapi) stores the same rows."""
+    from sqlalchemy import select
+
+    from deskctl.domain import sla_facts
+    from deskctl.services import cohort, policies
+    from deskctl.store import db, dbapi, facts_dbapi
+    from deskctl.store.models import SlaFact, Ticket
+
+    def rows() -> list[dict]:
+        with db.session(db.ready_engine()) as s:
+            found = s.execute(select(SlaFact).order_by(SlaFact.ticket_id, SlaFact.metric))
+            return [f.model_dump() for f in found.scalars()]
+
+    before = rows()
+    with db.session(db.ready_engine()) as s:
+        tickets = list(s.execute(select(Ticket)).scalars())
+        histories = cohort.events_by_ticket(s, [t.id for t in tickets])
+        derived = {
+            t.id: sla_facts.derive(
+                policies.by_version_id(s, t.policy_version_id)[1],
+                histories[t.id],
+                t.sla_computed_at,
+            )
+            for t in tickets
+        }
+    with dbapi.write() as w:
+        for t in tickets:
+            d = derived[t.id]
+            keys = {k: getattr(t, k) for k in facts_dbapi.TICKET_KEYS}
+            stale = d.columns["sla_stale_at"]
+            new = facts_dbapi.fact_rows(t.id, keys, d.facts, t.sla_computed_at, stale)
+            facts_dbapi.replace(w, t.id, new)
+    assert len(before) >= 6 and rows() == before

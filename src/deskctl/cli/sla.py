@@ -52,6 +52,13 @@ def report(
     fail_on_breach: Annotated[
         bool, typer.Option("--fail-on-breach", help="Exit 1 when any ticket has a breach.")
     ] = False,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", help="List at most N tickets, breached first, worst first (0: all).",
+            metavar="N",
+        ),
+    ] = 100,
     html: Annotated[
         Path | None,
         typer.Option("--html", help="Also write the printable report as HTML.", metavar="FILE"),
@@ -74,7 +81,8 @@ def report(
     Counts met, late and breached metrics (a clock running past its goal counts as
     late so far, past its limit as breached) and the ones still open; compliance is
     the share of judged metrics that kept the contractual limit. --breached-only
-    narrows the ticket list, not the totals. The printed report (--html, --pdf) puts
+    narrows the ticket list, not the totals; the list holds at most --limit tickets
+    (the JSON says how many there are: tickets_total). The printed report (--html, --pdf) puts
     a summary against the policy's compliance target first, with the previous period
     of the same length beside it, then the breaches worst first.
     """
@@ -93,7 +101,10 @@ def report(
         severity=severity,
         breached_only=breached_only,
         policy=policy,
+        limit=limit,
     )
+    if limit < 0:
+        raise BadInput("--limit must be 0 (all) or more")
     if query.end < query.start:
         raise BadInput(f"--to {query.end} is before --from {query.start}")
     check_target(html, "--html")

@@ -30,7 +30,7 @@ Decisions on points the spec leaves open:
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -533,12 +533,13 @@ def root_causes(
     reopened: dict[str, list[TicketFacts]] = defaultdict(list)
     recurrences: dict[str, list[tuple[TicketFacts, TicketFacts]]] = defaultdict(list)
     for (_, topic), group in by_key.items():
+        solved = _Solved(group)
         for r in group:
             if not start <= r.opened_at < end:
                 continue
             if r.reopens:
                 reopened[topic].append(r)
-            before = _resolved_before(r, group, window)
+            before = solved.before(r, window)
             if before is not None:
                 recurrences[topic].append((before, r))
     out = []
@@ -573,19 +574,36 @@ def root_causes(
     return out
 
 
-def _resolved_before(
-    r: TicketFacts, group: Sequence[TicketFacts], window: timedelta
-) -> TicketFacts | None:
-    """The latest earlier ticket of the group closed solved within ``window`` before ``r``."""
-    best = None
-    for p in group:
-        if p.id == r.id or p.outcome not in SOLVED_OUTCOMES or p.closed_at is None:
-            continue
-        if p.closed_at < r.opened_at <= p.closed_at + window and (
-            best is None or p.closed_at > best.closed_at  # type: ignore[operator]
-        ):
-            best = p
-    return best
+class _Solved:
+    """The tickets of a (customer, topic) group closed solved, by closing instant: the
+    one a new ticket comes back to is found by bisection, not by a scan per ticket."""
+
+    def __init__(self, group: Sequence[TicketFacts]) -> None:
+        closed = [
+            (p.closed_at, i, p)
+            for i, p in enumerate(group)
+            if p.outcome in SOLVED_OUTCOMES and p.closed_at is not None
+        ]
+        closed.sort(key=lambda c: (c[0], c[1]))
+        self.entries = closed
+        self.instants = [c[0] for c in closed]
+
+    def before(self, r: TicketFacts, window: timedelta) -> TicketFacts | None:
+        """The latest other ticket closed solved within ``window`` before ``r`` opened
+        (among equal closing instants, the first of the group)."""
+        i = bisect_left(self.instants, r.opened_at) - 1
+        while i >= 0:
+            closed_at = self.instants[i]
+            if r.opened_at > closed_at + window:
+                return None
+            j = i  # the first of the group among equal closing instants
+            while j > 0 and self.instants[j - 1] == closed_at:
+                j -= 1
+            found = next((p for _, _, p in self.entries[j : i + 1] if p.id != r.id), None)
+            if found is not None:
+                return found
+            i = j - 1
+        return None
 
 
 def _ids(rows: Iterable[TicketFacts]) -> tuple[int, ...]:

@@ -1,33 +1,28 @@
 """SLA facts of one ticket: its clocks replayed from its events, the row columns and the
-snapshot kept in ``ticket.sla_clocks`` (pure: no store, no clock).
+rows of ``sla_fact`` (pure: no store, no clock).
 
 The engine (``deskctl.domain.sla``) replays one ticket's events. This module picks
 the plan the ticket was opened under and the current plan's calendar, and derives
-three columns of the ticket row, rewritten on every change (``services.tickets.apply``):
+what every change writes with the ticket (``services.tickets.apply``, ``sla refresh``,
+``demo``):
 
 - ``sla_state``: the worst state across metrics (None when no SLA applies);
 - ``sla_due_at``: the earliest deadline still ahead of the ticket -- the ``due_at``
   of metrics that are running, at risk, paused or running late. A metric that has
   stopped (even one that stopped ``late``) owes nothing more, so it gives none;
-- ``sla_clocks``: a snapshot of every metric's clock, so that reports and refreshes
-  over a large store need no replay of histories.
+- ``sla_computed_at`` / ``sla_stale_at``: the computing instant, and the first event
+  dated after it (it will count later), if any;
+- one ``Fact`` per owed metric: its state then, and for a running clock the fixed
+  instants its state turns at.
 
-Snapshot (``ticket.sla_clocks``)::
-
-    {"at": STAMP,     # the instant the clocks were computed at
-     "stale": STAMP,  # only when an event is dated after "at" (it will count later)
-     "m": {metric: {"s": state, "due": STAMP|None,
-                    "run": true, "goal": STAMP, "risk": STAMP}}}  # running clocks only
-
-STAMPs are fixed-width UTC strings (``2026-03-06T19:30:00.000000Z``) so they compare
-as strings. Between two changes a clock moves only in ways the snapshot predicts:
-a stopped or pending metric keeps its state; a paused one stays paused (or late:
-nothing accrues, and its limit is projected from the present, so it cannot pass);
-a running one has fixed goal and limit instants and turns ``at_risk`` at the fixed
-instant ``risk`` when its remaining business time drops under the policy's share.
-So the state of every metric at any instant in ``[at, stale)`` is read off the
-snapshot with string comparisons, and agrees with a replay (tested). Outside that
-window, or without a snapshot (rows written by bulk imports), the events are
+Between two changes a clock moves only in ways the facts predict: a stopped or
+pending metric keeps its state; a paused one stays paused (or late: nothing accrues,
+and its limit is projected from the present, so it cannot pass); a running one has
+fixed goal and limit instants and turns ``at_risk`` at the fixed instant ``risk_at``
+when its remaining business time drops under the policy's share. So the state of
+every metric at any instant in ``[computed_at, stale_at)`` is a comparison of
+instants (``state_at``, and the same CASE in SQL), and agrees with a replay (tested).
+Outside that window, or without facts (a store upgraded from 0009), the events are
 replayed, in batches.
 """
 
@@ -194,66 +189,132 @@ def _risk_at(clock_: MetricClock, calendar: Any, share: float, now: datetime) ->
     return calendar.due(now, used - clock_.elapsed_seconds)
 
 
-def snapshot(sla: TicketSla, policy: Policy, now: datetime) -> dict[str, Any]:
-    """The ``sla_clocks`` document (module doc). Kept small -- a report decodes one per
-    ticket: goal and risk only for running clocks, ``stale`` only when some event is
-    dated after ``now``."""
-    metrics: dict[str, dict[str, Any]] = {}
+@dataclass(frozen=True)
+class Fact:
+    """One owed metric's clock at the computing instant: a row of ``sla_fact``."""
+
+    metric: str
+    state: str
+    running: bool  # ticking: the state turns at risk_at, goal_at and due_at
+    goal_at: datetime | None
+    due_at: datetime | None
+    risk_at: datetime | None
+    stopped_at: datetime | None
+    elapsed_seconds: int
+    paused_seconds: int
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What a ticket's events say at ``computed_at``: the row columns and the facts."""
+
+    columns: dict[str, Any]
+    facts: list[Fact]
+
+
+def facts_of(sla: TicketSla, policy: Policy, now: datetime, *, paused: bool = True) -> list[Fact]:
+    """A row per owed metric. Goal and at-risk instants only for running clocks: a
+    stopped or pending one keeps its state, a paused one stays paused (or late:
+    nothing accrues, its limit is projected from the present, so it cannot pass).
+    ``paused``: whether the ticket was ever in a pause state (else nothing paused)."""
+    out = []
     for name, c in owed(sla.clocks, policy).items():
-        entry: dict[str, Any] = {"s": c.state, "due": stamp(c.due_at) if c.due_at else None}
         ticking = c.stopped_at is None and c.started_at is not None and c.due_at is not None
-        if ticking and sla.running:
-            assert c.goal_at is not None
-            entry["run"] = True
-            entry["goal"] = stamp(c.goal_at)
-            entry["risk"] = stamp(_risk_at(c, sla.calendar, policy.clock.at_risk_share, now))
-        metrics[name] = entry
-    doc: dict[str, Any] = {"at": stamp(now), "m": metrics}
-    if sla.stale is not None:
-        doc["stale"] = stamp(sla.stale)
-    return doc
-
-
-def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> dict[str, Any]:
-    """The SLA columns of a ticket row as its events say at ``now``."""
-    if policy is None:
-        return {"sla_state": None, "sla_due_at": None, "sla_clocks": _empty(now)}
-    sla = ticket_clocks(policy, events, now)
-    return {
-        "sla_state": summary_state(owed(sla.clocks, policy)),
-        "sla_due_at": next_due(sla.clocks),
-        "sla_clocks": snapshot(sla, policy, now),
-    }
-
-
-def _empty(now: datetime) -> dict[str, Any]:
-    return {"at": stamp(now), "m": {}}
-
-
-# -- reading a snapshot ------------------------------------------------------------------
-
-
-def states_from_snapshot(
-    snap: Mapping[str, Any] | None, now_stamp: str
-) -> dict[str, tuple[str, str | None]] | None:
-    """metric -> (state, due stamp) at ``now_stamp``; None when the snapshot cannot tell."""
-    if not snap or snap.get("at") is None or now_stamp < snap["at"]:
-        return None
-    stale = snap.get("stale")
-    if stale is not None and now_stamp >= stale:
-        return None
-    out = {}
-    for name, m in snap.get("m", {}).items():
-        out[name] = (_state_now(m, now_stamp), m.get("due"))
+        running = ticking and sla.running
+        paused_seconds = 0
+        if paused and c.started_at is not None and sla.calendar is not None:
+            end = c.stopped_at or now
+            paused_seconds = max(sla.calendar.elapsed(c.started_at, end) - c.elapsed_seconds, 0)
+        out.append(
+            Fact(
+                metric=name,
+                state=c.state,
+                running=running,
+                goal_at=c.goal_at if running else None,
+                due_at=c.due_at,
+                risk_at=(
+                    _risk_at(c, sla.calendar, policy.clock.at_risk_share, now) if running else None
+                ),
+                stopped_at=c.stopped_at,
+                elapsed_seconds=c.elapsed_seconds,
+                paused_seconds=paused_seconds,
+            )
+        )
     return out
 
 
-def _state_now(m: Mapping[str, Any], now: str) -> str:
-    state: str = m["s"]
-    if not m.get("run"):
-        return state
-    if now > m["due"]:
+def derive(policy: Policy | None, events: Sequence[Event], now: datetime) -> Derived:
+    """The SLA columns of a ticket row and its facts as its events say at ``now``."""
+    if policy is None:
+        return Derived(_columns(None, None, now, None, []), [])
+    sla = ticket_clocks(policy, events, now)
+    state = summary_state(owed(sla.clocks, policy))
+    paused = any(e.to_status in policy.clock.pause_states for e in events)
+    found = facts_of(sla, policy, now, paused=paused)
+    return Derived(_columns(state, next_due(sla.clocks), now, sla.stale, found), found)
+
+
+def columns(policy: Policy | None, events: Sequence[Event], now: datetime) -> dict[str, Any]:
+    """The SLA columns of a ticket row as its events say at ``now`` (``derive``)."""
+    return derive(policy, events, now).columns
+
+
+def _columns(
+    state: str | None,
+    due: datetime | None,
+    now: datetime,
+    stale: datetime | None,
+    found: Sequence[Fact],
+) -> dict[str, Any]:
+    running = [f for f in found if f.running]
+    return {
+        "sla_state": state,
+        "sla_due_at": due,
+        "sla_computed_at": now,
+        "sla_stale_at": stale,
+        "sla_settled": worst_state(f.state for f in found if not f.running),
+        "sla_risk_at": min((f.risk_at for f in running if f.risk_at), default=None),
+        "sla_goal_at": min((f.goal_at for f in running if f.goal_at), default=None),
+        "sla_limit_at": min((f.due_at for f in running if f.due_at), default=None),
+    }
+
+
+def ticket_state_at(columns: Mapping[str, Any], at: datetime) -> str | None:
+    """The ticket's worst state at ``at`` from its row (``can_tell`` must hold): the
+    earliest limit, goal and at-risk instants of its running clocks decide their worst,
+    the settled state the others'. The reports compute the same CASE in SQL."""
+    states = [columns["sla_settled"]] if columns["sla_settled"] else []
+    limit, goal, risk = columns["sla_limit_at"], columns["sla_goal_at"], columns["sla_risk_at"]
+    if limit is not None:
+        if at > limit:
+            states.append("breached")
+        elif at > goal:
+            states.append("late")
+        else:
+            states.append("at_risk" if at >= risk else "running")
+    return worst_state(states)
+
+
+# -- reading facts -----------------------------------------------------------------------
+
+
+def can_tell(computed_at: datetime | None, stale_at: datetime | None, at: datetime) -> bool:
+    """Whether facts computed at ``computed_at`` give every state at ``at``: only inside
+    ``[computed_at, stale_at)`` (an event dated after the computing instant counts later)."""
+    if computed_at is None or at < computed_at:
+        return False
+    return stale_at is None or at < stale_at
+
+
+def state_at(fact: Fact, at: datetime) -> str:
+    """A metric's state at ``at`` from its fact (``can_tell`` must hold): a running clock
+    is breached past its limit, late past its goal, at risk from ``risk_at``. The SQL
+    reports compute the same CASE (``store.facts.state_now``)."""
+    if not fact.running:
+        return fact.state
+    assert fact.due_at is not None and fact.goal_at is not None and fact.risk_at is not None
+    if at > fact.due_at:
         return "breached"
-    if now > m["goal"]:
+    if at > fact.goal_at:
         return "late"
-    return "at_risk" if now >= m["risk"] else "running"
+    return "at_risk" if at >= fact.risk_at else "running"

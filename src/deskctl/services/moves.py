@@ -13,7 +13,9 @@ from typing import Any
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.errors import Conflict, NotFound
-from deskctl.store.dbapi import Query, Writer
+from deskctl.store import facts_dbapi
+from deskctl.store.dbapi import Query, Writer, instant
+from deskctl.store.facts_dbapi import fact_rows
 
 TICKET_FIELDS = ("product", "version", "os", "server", "hardware", "task", "error", "description")
 PROJECTED = (
@@ -120,8 +122,10 @@ def check_times(history: Sequence[Event], new_events: Sequence[Event]) -> None:
 # tests/store/test_light_moves.py makes the same move both ways and compares every table.
 
 _TICKET_LOCKED = Query(
-    "SELECT id, rev, policy_version_id FROM ticket WHERE id = :id",
-    pg="SELECT id, rev, policy_version_id FROM ticket WHERE id = :id FOR UPDATE",
+    "SELECT id, rev, policy_version_id, opened_at, customer_id FROM ticket WHERE id = :id",
+    pg="SELECT id, rev, policy_version_id, opened_at, customer_id FROM ticket WHERE id = :id"
+    " FOR UPDATE",
+    types={"opened_at": instant},
 )
 _INSERT_EVENT = Query(
     "INSERT INTO ticket_event (ticket_id, seq, at, kind, actor, from_status, to_status, note,"
@@ -189,8 +193,8 @@ def _apply(
     everything = [*history, *new_events]
     state = lifecycle.project(everything)
     values = projection(state)
-    values.update(sla_facts.columns(policy, everything, now))
-    values["sla_clocks"] = w.json(values["sla_clocks"], none_as_null=True)
+    derived = sla_facts.derive(policy, everything, now)
+    values.update(derived.columns)
     values["rev"] = row["rev"] + len(new_events)
     values["updated_at"] = max(e.at for e in new_events)
     sets = ", ".join(f"{c} = :{c}" for c in sorted(values))
@@ -198,7 +202,10 @@ def _apply(
     if w.execute(update, id=row["id"], expected=row["rev"], **values) != 1:
         raise lost_race(row["id"])
     for event in new_events:
-        values = event_row(row["id"], event)
-        values["data"] = w.json(values["data"])
-        w.execute(_INSERT_EVENT, **values)
+        event_values = event_row(row["id"], event)
+        event_values["data"] = w.json(event_values["data"])
+        w.execute(_INSERT_EVENT, **event_values)
+    keys = {**row, "severity": values["severity"]}
+    stale = derived.columns["sla_stale_at"]
+    facts_dbapi.replace(w, row["id"], fact_rows(row["id"], keys, derived.facts, now, stale))
     return state

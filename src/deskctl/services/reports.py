@@ -18,7 +18,7 @@ Decisions on points the spec leaves open:
   without a verification step. Pauses are not deducted: this is the business
   time the customer waited; SLA compliance (which does deduct them) comes
   from each ticket's metric states at the report's instant, computed as
-  ``sla report`` computes them (``services.sla.cohort_states``).
+  ``sla report`` computes them (``services.cohort``).
 - A ticket opened without a plan (no contract) has no plan calendar; it is
   measured on its policy's first calendar, the vendor's main desk hours.
 - Backlog at ``--to``: tickets opened before the end of that day and not
@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Integer, case, cast, distinct, func, or_, select
+from sqlalchemy import BigInteger, Integer, case, cast, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -222,13 +222,6 @@ def _ranked(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, A
     )
 
 
-def _day(session: Session, column: Any) -> Any:
-    """The UTC calendar day of an instant column, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)
-
-
 def _epoch(session: Session, column: Any) -> Any:
     """Whole UTC epoch seconds of an instant column, in SQL: no per-row datetime decoding."""
     if session.get_bind().dialect.name == "postgresql":
@@ -252,13 +245,14 @@ def sla_day_counts(
     session: Session, scope: Scope, now: datetime
 ) -> list[tuple[date, str | None, int]]:
     """(day opened, ticket SLA state at ``now``, tickets): the states ``sla report``
-    computes (``services.sla.cohort_states``), so the two reports agree."""
-    from deskctl.services import sla
+    computes (``services.cohort``), so the two reports agree."""
+    from deskctl.services import cohort
 
-    rows, _ = sla.cohort_states(session, scope.cohort(), now)
-    counts: Counter[tuple[date, str | None]] = Counter(
-        (row[4].date(), sla.ticket_worst(row)) for row in rows
-    )
+    flt = cohort.Filter(scope.start, scope.end, scope.customer_id, product=scope.product)
+    counts: Counter[tuple[date, str | None]] = Counter()
+    for (day, _, _, _, worst), n in cohort.compute(session, flt, now, by_day=True).tickets.items():
+        assert day is not None  # counted by day
+        counts[(day, worst)] += n
     return [(day, state, n) for (day, state), n in counts.items()]
 
 

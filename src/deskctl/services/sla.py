@@ -1,46 +1,51 @@
 """SLA clocks of stored tickets: ``sla status``, ``ticket show``'s clocks, refresh, reports.
 
 The rules -- which plan and calendar a ticket is judged under, the row columns and
-the ``sla_clocks`` snapshot -- are in ``deskctl.domain.sla_facts``; this module loads
-what they need from the store and writes or aggregates what they return.
+the facts (``sla_fact``) -- are in ``deskctl.domain.sla_facts``; this module loads
+what they need from the store and writes them; the cohort figures both reports
+print are ``services.cohort``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlmodel import Session, col
+from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlmodel import Session
 
 from deskctl import clock
-from deskctl.domain.events import Event
-from deskctl.domain.policy import Policy
-from deskctl.domain.sla_facts import (
-    columns,
-    owed,
-    public,
-    stamp,
-    states_from_snapshot,
-    ticket_clocks,
-    worst_state,
-)
+from deskctl.domain.sla_facts import derive, ticket_clocks
 from deskctl.errors import BadInput
-from deskctl.services import masterdata, policies
+from deskctl.services import cohort, masterdata, policies
 from deskctl.services import tickets as tickets_svc
-from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent, pk, table_of
+from deskctl.services.cohort import PolicyCache, chunks, events_by_ticket
+from deskctl.store import facts
+from deskctl.store.facts import F
+from deskctl.store.models import Ticket, pk, table_of
 
 # States a report counts as judged: the goal or the limit is already known missed or kept.
 JUDGED = ("met", "late", "breached")
 OPEN_STATES = ("running", "at_risk", "paused", "pending")
 REPORT_STATES = (*JUDGED, *OPEN_STATES)
 BATCH = 1000
+# The ticket columns ``domain.sla_facts.derive`` computes.
+SLA_COLUMNS = (
+    "sla_state",
+    "sla_due_at",
+    "sla_computed_at",
+    "sla_stale_at",
+    "sla_settled",
+    "sla_risk_at",
+    "sla_goal_at",
+    "sla_limit_at",
+)
+LIST_LIMIT = 100  # tickets ``sla report`` lists by default: the breached ones come first
 
 _T = table_of(Ticket).c
-_E = table_of(TicketEvent).c
 
 
 def ticket_sla_json(session: Session, ticket: Ticket) -> dict[str, Any]:
@@ -64,49 +69,12 @@ def status(session: Session, ticket_id: int, now: datetime) -> dict[str, Any]:
 # -- many tickets ------------------------------------------------------------------------
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def events_by_ticket(session: Session, ids: Sequence[int]) -> dict[int, list[Event]]:
-    """The histories of ``ids`` in one query (columns only, no ORM objects)."""
-    stmt = (
-        select(
-            _E.ticket_id,
-            _E.seq,
-            _E.at,
-            _E.kind,
-            _E.actor,
-            _E.from_status,
-            _E.to_status,
-            _E.note,
-            _E.data,
-        )
-        .where(_E.ticket_id.in_(list(ids)))
-        .order_by(_E.ticket_id, _E.seq)
+def _told_at(now: datetime) -> Any:
+    return and_(
+        _T.sla_computed_at.is_not(None),
+        _T.sla_computed_at <= now,
+        or_(_T.sla_stale_at.is_(None), _T.sla_stale_at > now),
     )
-    out: dict[int, list[Event]] = {}
-    for tid, seq, at, kind, actor, from_s, to_s, note, data in session.execute(stmt):
-        payload = dict(data or {})
-        if note is not None:
-            payload.setdefault("note", note)
-        out.setdefault(tid, []).append(Event(seq, at, kind, actor, from_s, to_s, payload))
-    return out
-
-
-class _PolicyCache:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.known: dict[int, Policy] = {}
-
-    def get(self, version_id: int | None) -> Policy | None:
-        if version_id is None:
-            return None
-        policy = self.known.get(version_id)
-        if policy is None:
-            policy = self.known[version_id] = policies.by_version_id(self.session, version_id)[1]
-        return policy
 
 
 def refresh(
@@ -117,54 +85,79 @@ def refresh(
     every: bool = False,
     batch: int = BATCH,
 ) -> int:
-    """Recompute the SLA columns of open tickets (or of ``ids``, or ``every`` ticket).
+    """Recompute the SLA columns and facts of open tickets (or of ``ids``), or with
+    ``every`` of every ticket whose facts can have changed: none yet, computed after
+    ``now`` or stale by then (an event dated after them now counts), or a clock still
+    running (its state turns with time). Closed tickets and paused or stopped clocks
+    with facts that still tell are left as they are: nothing of theirs moves.
 
-    Histories are read a batch at a time and rows updated with one executemany per
-    batch. A row changed by someone else meanwhile (its ``rev`` moved) is left alone:
-    that change already wrote fresh columns. Returns the number of rows updated.
+    Histories are read a batch at a time; rows are updated with one executemany per
+    batch and their facts replaced, all in the caller's transaction (a refresh that
+    is killed writes nothing; a re-run does it all). A row changed by someone else
+    meanwhile (its ``rev`` moved) is left alone: that change already wrote fresh
+    columns and facts. Returns the number of tickets refreshed.
     """
-    stmt = select(_T.id, _T.rev, _T.policy_version_id).order_by(_T.id)
+    cols = (_T.id, _T.rev, _T.policy_version_id, _T.opened_at, _T.customer_id)
+    stmt = select(*cols).order_by(_T.id)
     if ids is not None:
         wanted = sorted(set(ids))
         rows: list[Any] = []
-        for part in _chunks(wanted, batch):
+        for part in chunks(wanted, batch):
             rows.extend(session.execute(stmt.where(_T.id.in_(list(part)))).all())
     elif every:
-        rows = list(session.execute(stmt).all())
+        running = exists().where(F.ticket_id == _T.id, F.running)
+        rows = list(session.execute(stmt.where(or_(~_told_at(now), running))).all())
     else:
         rows = list(session.execute(stmt.where(_T.status != "closed")).all())
-    cache = _PolicyCache(session)
+    cache = PolicyCache(session)
     writer = (
         update(table_of(Ticket))
         .where(_T.id == bindparam("b_id"), _T.rev == bindparam("b_rev"))
-        .values(
-            sla_state=bindparam("b_state", type_=_T.sla_state.type),
-            sla_due_at=bindparam("b_due", type_=_T.sla_due_at.type),
-            sla_clocks=bindparam("b_clocks", type_=_T.sla_clocks.type),
-        )
+        .values({name: bindparam(f"b_{name}", type_=_T[name].type) for name in SLA_COLUMNS})
     )
     done = 0
-    for part in _chunks(rows, batch):
-        histories = events_by_ticket(session, [r.id for r in part])
-        params = []
-        for r in part:
-            events = histories.get(r.id)
-            if not events:
-                continue
-            cols = columns(cache.get(r.policy_version_id), events, now)
-            params.append(
-                {
-                    "b_id": r.id,
-                    "b_rev": r.rev,
-                    "b_state": cols["sla_state"],
-                    "b_due": cols["sla_due_at"],
-                    "b_clocks": cols["sla_clocks"],
-                }
-            )
-        if params:
-            result = session.execute(writer, params)
-            done += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    for part in chunks(rows, batch):
+        done += _refresh_batch(session, cache, writer, part, now)
     return done
+
+
+def _refresh_batch(
+    session: Session, cache: PolicyCache, writer: Any, part: Sequence[Any], now: datetime
+) -> int:
+    histories = events_by_ticket(session, [r.id for r in part])
+    params = []
+    derived = {}
+    for r in part:
+        events = histories.get(r.id)
+        if not events:
+            continue
+        d = derived[r.id] = derive(cache.get(r.policy_version_id), events, now)
+        params.append(
+            {"b_id": r.id, "b_rev": r.rev, **{f"b_{k}": v for k, v in d.columns.items()}}
+        )
+    if not params:
+        return 0
+    session.execute(writer, params)
+    # the rows whose rev did not move were written: their facts go with them (the
+    # severity of the row as it stands, written by the same replay)
+    expected = {r.id: r for r in part}
+    written = select(_T.id, _T.rev, _T.severity).where(_T.id.in_(list(derived)))
+    rows, kept = [], []
+    for tid, rev, severity in session.execute(written):
+        r = expected[tid]
+        if rev != r.rev:
+            continue
+        kept.append(tid)
+        d = derived[tid]
+        keys = {
+            "opened_at": r.opened_at,
+            "customer_id": r.customer_id,
+            "severity": severity,
+            "policy_version_id": r.policy_version_id,
+        }
+        rows.extend(facts.fact_rows(tid, keys, d.facts, now, d.columns["sla_stale_at"]))
+    facts.replace(session, kept, rows)
+    return len(kept)
 
 
 # -- report ------------------------------------------------------------------------------
@@ -178,6 +171,7 @@ class ReportQuery:
     severity: str | None = None
     breached_only: bool = False
     policy: str | None = None  # only tickets opened under this policy (any version)
+    limit: int = LIST_LIMIT  # tickets listed at most; 0: all
 
 
 def _tally() -> dict[str, int]:
@@ -188,15 +182,6 @@ def _tally() -> dict[str, int]:
 class _Group:
     tickets: int = 0
     metrics: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def add(self, combo: Iterable[tuple[str, str]], count: int) -> None:
-        """``count`` tickets whose metrics are in the states of ``combo``."""
-        self.tickets += count
-        for metric, state in combo:
-            tally = self.metrics.get(metric)
-            if tally is None:
-                tally = self.metrics[metric] = _tally()
-            tally[state] = tally.get(state, 0) + count
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -232,75 +217,40 @@ def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
     """Tickets opened in the period (UTC days, inclusive): per ticket and in total,
     met / late / breached and still-open counts per metric, by severity and customer.
 
+    Totals are GROUP BYs over the stored facts (``services.cohort``); the ticket list
+    holds at most ``q.limit`` tickets (0: all), the breached ones first, worst first.
     ``breached_only`` narrows the ticket list, not the totals.
     """
-    start, end = _period(q)
-    where = [_T.opened_at >= start, _T.opened_at < end]
-    if q.customer:
-        where.append(_T.customer_id == masterdata.customer_by_key(session, q.customer).id)
-    if q.severity:
-        policies.check_severities(session, [q.severity])
-        where.append(_T.severity == q.severity)
-    if q.policy:
-        name = policies.resolve_name(session, q.policy)
-        versions = select(col(PolicyVersion.id)).where(col(PolicyVersion.name) == name)
-        where.append(_T.policy_version_id.in_(versions))
-    rows, cache = cohort_states(session, where, now)
-    doc = _assemble(q, rows, now, _severity_rank(cache, {r[5] for r in rows}))
-    tally = ticket_tally(rows).to_json()
+    flt = cohort_filter(session, q)
+    got = cohort.compute(session, flt, now)
+    keys = cohort.customer_keys(session)
+    listed = cohort.listed(session, flt, got, limit=q.limit, breached_only=q.breached_only)
+    doc = _assemble(session, q, got, listed, keys, now)
+    tally = ticket_tally(got).to_json()
     doc["ticket_states"] = {k: v for k, v in tally.items() if k not in ("period", "start")}
     return doc
 
 
-def cohort_states(
-    session: Session, where: Sequence[Any], now: datetime
-) -> tuple[list[list[Any]], _PolicyCache]:
-    """Every ticket matching ``where`` with each owed metric's state at ``now``: rows of
-    [id, customer key, severity, status, opened_at, policy version id, {metric: (state,
-    due stamp)}], by id. The one SLA computation of ``sla report`` and ``report overview``.
-
-    Stored snapshots are read (columns only); tickets without a usable one are
-    replayed in batches.
-    """
-    now_stamp = stamp(now)
-    stmt = (
-        select(
-            _T.id,
-            col(Customer.key),
-            _T.severity,
-            _T.status,
-            _T.opened_at,
-            _T.policy_version_id,
-            _T.sla_clocks,
-        )
-        .join(table_of(Customer), col(Customer.id) == _T.customer_id)
-        .where(*where)
-        .order_by(_T.id)
-        .execution_options(yield_per=5000)  # streamed: a server-side cursor on PostgreSQL
-    )
-    rows: list[list[Any]] = []
-    replay: list[list[Any]] = []
-    for tid, key, sev, st, opened, pvid, snap in session.execute(stmt):
-        row = [tid, key, sev, st, opened, pvid, states_from_snapshot(snap, now_stamp)]
-        rows.append(row)
-        if row[6] is None:
-            replay.append(row)
-    cache = _PolicyCache(session)
-    _replay_states(cache, replay, now)
-    return rows, cache
+def cohort_filter(session: Session, q: ReportQuery) -> cohort.Filter:
+    """The report's filters resolved (NotFound / BadInput for unknown ones)."""
+    start, end = _period(q)
+    customer_id = None
+    if q.customer:
+        customer_id = masterdata.customer_by_key(session, q.customer).id
+    if q.severity:
+        policies.check_severities(session, [q.severity])
+    name = policies.resolve_name(session, q.policy) if q.policy else None
+    return cohort.Filter(start, end, customer_id, q.severity, name)
 
 
-def ticket_worst(row: Sequence[Any]) -> str | None:
-    """A cohort row's ticket-level state: the worst of its metrics (``worst_state``)."""
-    return worst_state(s for s, _ in row[6].values())
-
-
-def ticket_tally(rows: Iterable[Sequence[Any]]) -> Any:
+def ticket_tally(got: cohort.Cohort) -> Any:
     """Tickets by their worst metric state (``domain.analysis.sla_bucket``): the
     ticket-level figures ``sla report`` and ``report overview`` both print."""
     from deskctl.domain import analysis
 
-    counts: Counter[str] = Counter(analysis.sla_bucket(ticket_worst(row)) for row in rows)
+    counts: Counter[str] = Counter()
+    for key, n in got.tickets.items():
+        counts[analysis.sla_bucket(key[4])] += n
     return analysis.SlaPeriod(
         period="all",
         start=date.min,
@@ -308,32 +258,22 @@ def ticket_tally(rows: Iterable[Sequence[Any]]) -> Any:
     )
 
 
-def _severity_rank(cache: _PolicyCache, version_ids: Iterable[int | None]) -> dict[str, int]:
-    """Severities in policy order (most severe first), across the policies involved."""
-    rank: dict[str, int] = {}
-    for vid in sorted(v for v in version_ids if v is not None):
+def _ranks(
+    cache: PolicyCache, version_ids: Iterable[int]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Severities (most severe first) and metrics in policy order, across the policies
+    involved, oldest version first."""
+    severities: dict[str, int] = {}
+    metrics: dict[str, int] = {}
+    for vid in version_ids:
         policy = cache.get(vid)
-        for name in policy.severities.order if policy else ():
-            rank.setdefault(name, len(rank))
-    return rank
-
-
-def _replay_states(cache: _PolicyCache, rows: Sequence[list[Any]], now: datetime) -> None:
-    session = cache.session
-    for part in _chunks(rows, BATCH):
-        histories = events_by_ticket(session, [r[0] for r in part])
-        for r in part:
-            policy = cache.get(r[5])
-            events = histories.get(r[0])
-            if policy is None or not events:
-                r[6] = {}
-                continue
-            clocks = owed(ticket_clocks(policy, events, now).clocks, policy)
-            r[6] = {m: (c.state, stamp(c.due_at) if c.due_at else None) for m, c in clocks.items()}
-
-
-def _worst(combo: Iterable[tuple[str, str]]) -> str | None:
-    return worst_state(s for _, s in combo)
+        if policy is None:
+            continue
+        for name in policy.severities.order:
+            severities.setdefault(name, len(severities))
+        for name in policy.metrics:
+            metrics.setdefault(name, len(metrics))
+    return severities, metrics
 
 
 def _severity_key(severity: str | None, rank: Mapping[str, int]) -> tuple[int, int, str]:
@@ -342,26 +282,56 @@ def _severity_key(severity: str | None, rank: Mapping[str, int]) -> tuple[int, i
     return (0, rank.get(severity, len(rank)), severity)
 
 
+def _groups(
+    got: cohort.Cohort, keys: Mapping[int, str], metric_rank: Mapping[str, int]
+) -> tuple[_Group, dict[str | None, _Group], dict[str, _Group]]:
+    total = _Group()
+    by_severity: dict[str | None, _Group] = {}
+    by_customer: dict[str, _Group] = {}
+
+    def groups(sev: str | None, cid: int) -> tuple[_Group, ...]:
+        return (
+            total,
+            by_severity.setdefault(sev, _Group()),
+            by_customer.setdefault(keys[cid], _Group()),
+        )
+
+    for (_, sev, cid, _, _), n in got.tickets.items():
+        assert cid is not None  # counted by customer
+        for g in groups(sev, cid):
+            g.tickets += n
+
+    def order(item: tuple[tuple[Any, ...], int]) -> tuple[int, str]:
+        metric = item[0][2]
+        return (metric_rank.get(metric, len(metric_rank)), metric)
+
+    for (sev, cid, metric, state), n in sorted(got.metrics.items(), key=order):
+        for g in groups(sev, cid):
+            tally = g.metrics.get(metric)
+            if tally is None:
+                tally = g.metrics[metric] = _tally()
+            tally[state] = tally.get(state, 0) + n
+    return total, by_severity, by_customer
+
+
 def _assemble(
-    q: ReportQuery, rows: Sequence[list[Any]], now: datetime, rank: Mapping[str, int]
+    session: Session,
+    q: ReportQuery,
+    got: cohort.Cohort,
+    listed: Sequence[tuple[int, str | None, dict[str, tuple[str, datetime | None]]]],
+    keys: Mapping[int, str],
+    now: datetime,
 ) -> dict[str, Any]:
-    # Tickets share few (severity, customer, states) combinations: count those, then
-    # fold them into the groups, instead of touching three groups per ticket.
-    combos: Counter[tuple[str | None, str, tuple[tuple[str, str], ...]]] = Counter()
-    worst_of: dict[tuple[tuple[str, str], ...], str | None] = {}
-    listed = []
-    breached = 0
-    for tid, key, sev, st, opened, _, states in rows:
-        combo = tuple((m, s) for m, (s, _) in states.items())
-        combos[(sev, key, combo)] += 1
-        worst = worst_of.get(combo, "")
-        if worst == "":
-            worst = worst_of[combo] = _worst(combo)
-        if worst == "breached":
-            breached += 1
-        elif q.breached_only:
-            continue
-        listed.append(
+    rows = cohort.ticket_rows(session, [tid for tid, _, _ in listed])
+    cache = PolicyCache(session)
+    rank, metric_rank = _ranks(cache, got.versions)
+    tickets = []
+    for tid, worst, states in listed:
+        key, sev, st, opened, pvid = rows[tid]
+        policy = cache.get(pvid)
+        order = {m: i for i, m in enumerate(policy.metrics)} if policy else {}
+        named = sorted(states.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+        tickets.append(
             {
                 "id": tid,
                 "customer": key,
@@ -369,19 +339,12 @@ def _assemble(
                 "status": st,
                 "opened_at": clock.iso_z(opened),
                 "state": worst,
-                "metrics": {m: {"state": s, "due_at": public(d)} for m, (s, d) in states.items()},
+                "metrics": {m: {"state": s, "due_at": clock.iso_z(d)} for m, (s, d) in named},
             }
         )
-    total = _Group()
-    by_severity: dict[str | None, _Group] = {}
-    by_customer: dict[str, _Group] = {}
-    for (sev, key, combo), count in combos.items():
-        for group in (
-            total,
-            by_severity.setdefault(sev, _Group()),
-            by_customer.setdefault(key, _Group()),
-        ):
-            group.add(combo, count)
+    total, by_severity, by_customer = _groups(got, keys, metric_rank)
+    breached = sum(n for k, n in got.tickets.items() if k[4] == "breached")
+    eligible = breached if q.breached_only else total.tickets
     return {
         "from": q.start.isoformat(),
         "to": q.end.isoformat(),
@@ -399,5 +362,8 @@ def _assemble(
             for sev, g in sorted(by_severity.items(), key=lambda kv: _severity_key(kv[0], rank))
         ],
         "by_customer": [{"customer": k, **g.to_json()} for k, g in sorted(by_customer.items())],
-        "tickets": listed,
+        "limit": q.limit,
+        "tickets_total": eligible,  # how many the list would hold without --limit
+        "tickets_listed": len(tickets),
+        "tickets": tickets,
     }

@@ -28,6 +28,7 @@ from deskctl.services.attachments import AttachmentIn
 from deskctl.services.moves import PROJECTED, check_times, lost_race, projection  # noqa: F401 -- re-exported
 from deskctl.services.moves import event_row as _event_row
 from deskctl.services.views import SORTS, ListFilter, event_json  # noqa: F401 -- re-exported
+from deskctl.store import facts
 from deskctl.store.dbapi import Reader
 from deskctl.store.models import Attachment, Contact, Customer, Ticket, TicketEvent, pk
 
@@ -227,8 +228,20 @@ def apply(
     everything = [*history, *new_events]
     state = lifecycle.project(everything)
     updates = projection(state)
-    updates.update(sla_facts.columns(policy or policy_or_none(session, ticket), everything, now))
+    derived = sla_facts.derive(policy or policy_or_none(session, ticket), everything, now)
+    updates.update(derived.columns)
+    ticket_id = ticket.id
+    keys = {
+        "opened_at": ticket.opened_at,
+        "customer_id": ticket.customer_id,
+        "severity": updates["severity"],
+        "policy_version_id": ticket.policy_version_id,
+    }
     record(session, ticket, new_events, updates)
+    if new_events:  # record wrote the row: its facts go with it
+        assert ticket_id is not None
+        rows = facts.fact_rows(ticket_id, keys, derived.facts, now, derived.columns["sla_stale_at"])
+        facts.replace(session, [ticket_id], rows)
     notify.after_events(session, ticket, state, new_events, policy, now)
     closing = next((e for e in new_events if e.to_status == "closed"), None)
     if closing is not None and state.parent_id is not None:

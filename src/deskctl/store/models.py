@@ -182,6 +182,20 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_opened_at", "opened_at"),
         Index("ix_ticket_status_id", "status", "id"),  # the sweep's batches (0005)
         Index("ix_ticket_sla_state", "sla_state"),  # SLA notices (0005)
+        # The SLA reports' ticket-level GROUP BY reads this index alone (0010).
+        Index(
+            "ix_ticket_sla_cohort",
+            "opened_at",
+            "sla_computed_at",
+            "sla_stale_at",
+            "severity",
+            "customer_id",
+            "policy_version_id",
+            "sla_settled",
+            "sla_limit_at",
+            "sla_goal_at",
+            "sla_risk_at",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -218,12 +232,67 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = _at(nullable=True, index=True)
     sla_state: str | None = Field(default=None, max_length=20)
     sla_due_at: datetime | None = _at(nullable=True)
-    # Per-metric clocks as of the last change (services.sla): SLA reports read this
-    # instead of replaying histories.
-    sla_clocks: dict | None = Field(
-        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
-    )
+    # When the ticket's rows in ``sla_fact`` were computed (None: never, e.g. a store
+    # upgraded from 0009) and the first event dated after that, which they do not count.
+    sla_computed_at: datetime | None = _at(nullable=True)
+    sla_stale_at: datetime | None = _at(nullable=True)
+    # The ticket-level state at any instant those facts tell, without a GROUP BY per
+    # ticket: the worst stored state of the clocks not running, and the earliest
+    # at-risk, goal and limit instants of the running ones (domain.sla_facts.settled).
+    sla_settled: str | None = Field(default=None, max_length=20)
+    sla_risk_at: datetime | None = _at(nullable=True)
+    sla_goal_at: datetime | None = _at(nullable=True)
+    sla_limit_at: datetime | None = _at(nullable=True)
     rev: int = 0  # number of events: the compare-and-set guard of every move
+
+
+# sla_fact's covering index: the period and the facts' window first, then what the
+# reports group by and the state CASE reads.
+COHORT_COLUMNS = (
+    "opened_at",
+    "computed_at",
+    "stale_at",
+    "severity",
+    "customer_id",
+    "policy_version_id",
+    "metric",
+    "running",
+    "state",
+    "due_at",
+    "goal_at",
+    "risk_at",
+    "stopped_at",
+    "ticket_id",
+)
+
+
+class SlaFact(SQLModel, table=True):
+    """One ticket's clock of one owed metric as of ``computed_at`` (domain.sla_facts).
+
+    Written with the ticket row by every change, by ``sla refresh`` and by ``demo``.
+    The ticket's opening, customer, severity and policy version are repeated here so
+    a report is a GROUP BY over this one table (0010).
+    """
+
+    __tablename__ = "sla_fact"
+    # The reports' metric GROUP BY and breach list read this index alone.
+    __table_args__ = (Index("ix_sla_fact_cohort", *COHORT_COLUMNS),)
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    metric: str = Field(primary_key=True, max_length=40)
+    state: str = Field(max_length=20)  # at computed_at
+    running: bool = False  # the clock ticks: its state turns at risk_at, goal_at, due_at
+    goal_at: datetime | None = _at(nullable=True)
+    due_at: datetime | None = _at(nullable=True)  # the limit
+    risk_at: datetime | None = _at(nullable=True)
+    stopped_at: datetime | None = _at(nullable=True)
+    elapsed_seconds: int = 0  # business seconds used, pauses excluded
+    paused_seconds: int = 0  # business seconds the clock stood still
+    computed_at: datetime = _at()
+    stale_at: datetime | None = _at(nullable=True)
+    opened_at: datetime = _at()
+    customer_id: int = Field(foreign_key="customer.id")
+    severity: str | None = Field(default=None, max_length=20)
+    policy_version_id: int | None = Field(default=None, foreign_key="policy_version.id")
 
 
 class TicketEvent(SQLModel, table=True):

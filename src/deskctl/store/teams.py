@@ -36,6 +36,8 @@ _MANAGER_TABLES = {
 }
 # History an agent appends to but never changes.
 _APPEND_ONLY = ("ticket_event", "worklog")
+# Derived rows an agent's change replaces as a whole (a metric no longer owed goes).
+_REPLACED = ("sla_fact",)
 
 _CREATE_GROUP = """
 DO $$
@@ -141,6 +143,8 @@ def _grant(conn: Connection) -> None:
         run(f"GRANT SELECT ON {name} TO deskctl_readonly")
         if table in _APPEND_ONLY:
             run(f"GRANT INSERT ON {name} TO deskctl_agent")
+        elif table in _REPLACED:
+            run(f"GRANT INSERT, UPDATE, DELETE ON {name} TO deskctl_agent")
         elif table not in _MANAGER_TABLES:
             run(f"GRANT INSERT, UPDATE ON {name} TO deskctl_agent")
         if _MANAGER_TABLES.get(table):

@@ -27,7 +27,9 @@ Decisions:
 - Times are whole seconds, relative to ``clock.now()``: tickets open over the
   last 365 days, mostly on the local working days and hours of the policy's
   calendar; the younger a ticket, the likelier it is still open.
-- ``sla_state``/``sla_due_at`` are left empty: the SLA service computes them.
+- Every ticket's SLA columns and facts (``sla_fact``), closed ones included, are
+  computed from its own events as the ticket is made (``domain.sla_facts.derive``, as
+  every change does), so reports need no refresh after a demo.
 - The same seed, ticket count and ``now`` give the same store, row for row.
 """
 
@@ -115,21 +117,7 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
             n_events += len(batch.events)
             n_work += len(batch.worklog)
     _after_load(engine)
-    _refresh_open_sla(engine, now)
     return DemoResult(tickets, n_events, n_work, first, first + tickets - 1)
-
-
-def _refresh_open_sla(engine: Any, now: datetime) -> None:
-    """SLA columns for the open tickets, so the queue shows countdowns at once.
-
-    Closed tickets are left without snapshots: `sla report` replays those (slower,
-    same answers), and `deskctl sla refresh --all` fills them when wanted.
-    """
-    from deskctl.services import sla
-    from deskctl.store import db
-
-    with db.session(engine, write=True) as s:
-        sla.refresh(s, now)
 
 
 def _lifecycle_order(item: tuple[str, int]) -> int:

@@ -22,12 +22,13 @@ BULK_INDEX_TICKETS = 20_000  # from this size, SQLite indexes are built after th
 SQLITE_CACHE_KIB = 131_072  # page cache while loading (SQLite's default is 2 MiB)
 
 # Columns the maker leaves to their defaults: generated ids, the entitlement decision
-# (the demo's tickets are all entitled), the SLA columns (refreshed after the load)
-# and the invoice link of work entries (nothing is billed yet).
-LEFT_TO_DEFAULTS = {
-    "ticket": ("entitlement", "sla_state", "sla_due_at", "sla_clocks"),
+# (the demo's tickets are all entitled) and the invoice link of work entries (nothing
+# is billed yet). The SLA columns and facts it computes, for every ticket.
+LEFT_TO_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "ticket": ("entitlement",),
     "ticket_event": ("id",),
     "worklog": ("id", "invoice_line_id"),
+    "sla_fact": (),
 }
 
 
@@ -86,11 +87,12 @@ def _insert_master(session: Any, master: MasterData) -> None:
 
 
 def _write_batch(engine: Any, batch: Batch) -> None:
-    """One transaction: the batch's tickets, then their events and work log."""
+    """One transaction: the batch's tickets, then their events, work log and SLA facts."""
     tables = (
         ("ticket", table_columns("ticket"), batch.tickets),
         ("ticket_event", table_columns("ticket_event"), batch.events),
         ("worklog", table_columns("worklog"), batch.worklog),
+        ("sla_fact", table_columns("sla_fact"), batch.facts),
     )
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
@@ -126,7 +128,7 @@ def _indexes_built_after(engine: Any, tickets: int) -> Iterator[None]:
     with engine.begin() as conn:
         indexes = conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            "AND tbl_name IN ('ticket', 'ticket_event') ORDER BY name"
+            "AND tbl_name IN ('ticket', 'ticket_event', 'sla_fact') ORDER BY name"
         ).all()
         for name, _ in indexes:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
@@ -146,7 +148,8 @@ def _after_load(engine: Any) -> None:
     from sqlalchemy import text
 
     with engine.begin() as conn:
-        conn.execute(text("ANALYZE ticket, ticket_event, worklog"))  # plans for the new size
+        # plans for the new size
+        conn.execute(text("ANALYZE ticket, ticket_event, worklog, sla_fact"))
         for table in _ID_TABLES:
             conn.execute(
                 text(

@@ -9,10 +9,12 @@ import json
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from deskctl.domain.events import TRIAGED, Event
 from deskctl.domain.policy import STATES, Policy
+from deskctl.domain.sla_facts import Derived, derive
 from deskctl.services.demo.catalog import (
     AGENTS,
     DAY,
@@ -138,6 +140,7 @@ class _Clock:
     """Epoch seconds to the store's text form: a day and a second of the day, both cached."""
 
     def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
         self.days: dict[int, str] = {}
         self.seconds = [
             f"{h:02d}:{m:02d}:{sec:02d}{suffix}"
@@ -145,6 +148,11 @@ class _Clock:
             for m in range(60)
             for sec in range(60)
         ]
+
+    def exact(self, at: datetime) -> str:
+        """An instant with its microseconds (never from the demo's own whole seconds)."""
+        text = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return text + ("+00" if self.suffix == "+00" else "")
 
     def __call__(self, t: int) -> str:
         day, second = divmod(t, DAY)
@@ -159,6 +167,7 @@ class Batch:
     tickets: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     worklog: list[tuple[Any, ...]] = field(default_factory=list)
+    facts: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class TicketMaker:
@@ -175,6 +184,9 @@ class TicketMaker:
     ) -> None:
         self.rng = rng
         self.now = _epoch(now)
+        self.now_at = now
+        self.now_text = clock(self.now)
+        self.moments: dict[int, datetime] = {}
         self.customers = _Picker(
             [c for c in customers if c.windows], [c.weight for c in customers if c.windows]
         )
@@ -385,8 +397,94 @@ class TicketMaker:
             f = step.fixed
             add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], data))
         for m, member in enumerate(story.members):
+            sla = self._sla(story, m, times, ctx, run)
             batch.tickets.append(
-                self._ticket_row(member, m, story, ats, ctx, customer, window, run)
+                self._ticket_row(member, m, story, ats, ctx, customer, window, run, sla)
+            )
+            self._facts(batch, sla, ctx["ids"][m], ats[member.first], customer, run, ctx, member)
+
+    def _moment(self, t: int) -> datetime:
+        at = self.moments.get(t)
+        if at is None:
+            if len(self.moments) > 200_000:
+                self.moments.clear()
+            at = self.moments[t] = datetime.fromtimestamp(t, UTC)
+        return at
+
+    def _sla(
+        self, story: _Story, m: int, times: list[int], ctx: dict[str, Any], run: _PolicyRun
+    ) -> Derived:
+        """The ticket's SLA columns and facts at the demo's now, from its own events."""
+        events = []
+        for step, t in zip(story.steps, times, strict=True):
+            if step.member != m:
+                continue
+            e = step.event
+            data: dict[str, Any] = e.data
+            if step.slot in ("opened", "child_opened"):
+                data = {"plan": ctx["plan"], "calendar": ctx["calendar"]}
+            elif e.kind == TRIAGED:
+                data = {"severity": ctx["severity"]}
+            at = self._moment(t)
+            events.append(Event(e.seq, at, e.kind, "", e.from_status, e.to_status, data))
+        return derive(run.policy, events, self.now_at)
+
+    def _text(self, at: datetime | None) -> str | None:
+        """An instant in the store's text form (the engine's are whole seconds)."""
+        if at is None:
+            return None
+        if at.microsecond:
+            return self.ts.exact(at)
+        return self.ts(int(at.timestamp()))
+
+    def _sla_columns(self, sla: Derived) -> tuple[Any, ...]:
+        """The ticket row's SLA columns, in the table's order (sla_state ... sla_limit_at)."""
+        c, text = sla.columns, self._text
+        return (
+            c["sla_state"],
+            text(c["sla_due_at"]),
+            self.now_text,
+            text(c["sla_stale_at"]),
+            c["sla_settled"],
+            text(c["sla_risk_at"]),
+            text(c["sla_goal_at"]),
+            text(c["sla_limit_at"]),
+        )
+
+    def _facts(
+        self,
+        batch: Batch,
+        sla: Derived,
+        ticket_id: int,
+        opened: str,
+        customer: _Customer,
+        run: _PolicyRun,
+        ctx: dict[str, Any],
+        member: _Member,
+    ) -> None:
+        text = self._text
+        stale = text(sla.columns["sla_stale_at"])
+        severity = ctx["severity"] if member.state.severity is not None else None
+        for f in sla.facts:
+            batch.facts.append(
+                (
+                    ticket_id,
+                    f.metric,
+                    f.state,
+                    f.running,
+                    text(f.goal_at),
+                    text(f.due_at),
+                    text(f.risk_at),
+                    text(f.stopped_at),
+                    f.elapsed_seconds,
+                    f.paused_seconds,
+                    self.now_text,
+                    stale,
+                    opened,
+                    customer.id,
+                    severity,
+                    run.version_id,
+                )
             )
 
     def _cached(
@@ -462,6 +560,7 @@ class TicketMaker:
         customer: _Customer,
         window: _Window,
         run: _PolicyRun,
+        sla: Derived,
     ) -> tuple[Any, ...]:
         state = member.state
         if m == 0:
@@ -509,5 +608,6 @@ class TicketMaker:
             at["responded_at"],
             at["resolved_at"],
             at["closed_at"],
+            *self._sla_columns(sla),
             member.n_events,
         )

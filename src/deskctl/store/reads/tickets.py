@@ -70,8 +70,12 @@ TICKET = Query(
         "resolved_at": instant,
         "closed_at": instant,
         "sla_due_at": instant,
+        "sla_computed_at": instant,
+        "sla_stale_at": instant,
+        "sla_risk_at": instant,
+        "sla_goal_at": instant,
+        "sla_limit_at": instant,
         "entitlement": json_doc,
-        "sla_clocks": json_doc,
     },
 )
 CHILDREN = Query("SELECT id FROM ticket WHERE parent_id = :id ORDER BY id")
