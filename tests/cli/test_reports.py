@@ -514,6 +514,8 @@ def test_overview_figures(cli: Any, desk: dict[str, int]) -> None:
     ]
     # finalised in the period: 45 + 80 + 160; not the draft, the void or April's
     assert s["revenue"] == "285.00"
+    assert (s["revenue_currency"], s["revenue_by_currency"]) == ("EUR", {"EUR": "285.00"})
+    assert "revenue 285.00 EUR" in cli("report", "overview", *PERIOD).stdout
 
 
 def test_overview_filters_and_weeks(cli: Any, desk: dict[str, int]) -> None:
@@ -524,6 +526,9 @@ def test_overview_filters_and_weeks(cli: Any, desk: dict[str, int]) -> None:
     assert cbj["summary"]["backlog"] == 3  # C F G
     assert cbj["summary"]["billable_minutes"] == 20
     assert cbj["summary"]["revenue"] == "0.00"
+    assert cbj["summary"]["revenue_by_currency"] == {}  # said, not a bare 0.00
+    assert "revenue none finalised" in cli("report", "overview", *PERIOD, "--customer",
+                                           "cbj").stdout
     assert times(cbj)[("response", None)] == (1, H, H)
 
     pay = cli.json("report", "overview", *PERIOD, "--product", "pay")

@@ -180,7 +180,7 @@ def print_overview(doc: Mapping[str, Any]) -> None:
         f"  reopen rate {pct(s['reopen_rate'])} ({s['reopened']} of {s['closed_once']} closed) · "
         f"rejected solutions {pct(s['rejected_solution_rate'])} "
         f"({s['solutions_rejected']} of {s['solutions_proposed']})\n"
-        f"  billable minutes {s['billable_minutes']} · revenue {s['revenue']}"
+        f"  billable minutes {s['billable_minutes']} · revenue {revenue_text(s)}"
     )
     times = RichTable(box=None, header_style="bold", pad_edge=False)
     for name in ("metric", "severity", "tickets", "median", "p90"):
@@ -396,7 +396,7 @@ def overview_html(doc: Mapping[str, Any]) -> str:
         (pct(s["reopen_rate"]), "reopen rate"),
         (pct(s["rejected_solution_rate"]), "rejected solutions"),
         (s["billable_minutes"], "billable minutes"),
-        (s["revenue"], "invoiced: finalised invoices, VAT excl. (drafts not counted)"),
+        (revenue_text(s), "invoiced: finalised invoices, VAT excl. (drafts not counted)"),
     ]
     body = [
         "<header><h1>Helpdesk overview</h1>",
@@ -502,6 +502,15 @@ def _volumes_html(doc: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def revenue_text(s: Mapping[str, Any]) -> str:
+    """Revenue with its currency: ``2990.00 EUR``; each currency when several were
+    invoiced; ``none finalised`` rather than a bare 0.00 that reads as a loss."""
+    by_currency = s.get("revenue_by_currency") or {}
+    if not by_currency:
+        return "none finalised"
+    return " + ".join(f"{amount} {currency}" for currency, amount in by_currency.items())
+
+
 def _quality_html(doc: Mapping[str, Any]) -> str:
     s = doc["summary"]
     rows = [
@@ -513,7 +522,7 @@ def _quality_html(doc: Mapping[str, Any]) -> str:
         ("solutions rejected", s["solutions_rejected"]),
         ("rejected-solution rate", pct(s["rejected_solution_rate"])),
         ("billable minutes", s["billable_minutes"]),
-        ("revenue (finalised invoices, VAT excl.)", s["revenue"]),
+        ("revenue (finalised invoices, VAT excl.)", revenue_text(s)),
     ]
     work = [(r["kind"], r["minutes"]) for r in doc["worklog"]]
     return (

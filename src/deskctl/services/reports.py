@@ -147,7 +147,7 @@ def overview(session: Session, scope: Scope, *, by: str, now: datetime) -> dict[
         "sla_met_rate": overall.met_rate,
         **{k: v for k, v in quality.items() if k != "closed"},
         "billable_minutes": sum(r["minutes"] for r in work),
-        "revenue": money,
+        **_revenue_summary(money),
     }
     return {
         "report": "overview",
@@ -334,15 +334,19 @@ def worklog_minutes(session: Session, scope: Scope) -> list[dict[str, Any]]:
     return [{"kind": kind, "minutes": int(m or 0)} for kind, m in session.execute(stmt)]
 
 
-def revenue(session: Session, scope: Scope) -> Decimal:
+def revenue(session: Session, scope: Scope) -> dict[str, Decimal]:
+    """Line amounts (VAT excluded) of the invoices finalised in the range, per currency:
+    drafts and void invoices are not revenue, and euros never add up with dollars."""
     stmt = (
-        select(func.sum(InvoiceLine.amount))
+        select(col(Invoice.currency), func.sum(InvoiceLine.amount))
         .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
         .where(
             col(Invoice.status) == "final",
             col(Invoice.finalized_at) >= scope.start,
             col(Invoice.finalized_at) < scope.end,
         )
+        .group_by(col(Invoice.currency))
+        .order_by(col(Invoice.currency))
     )
     if scope.customer_id is not None:
         stmt = stmt.where(col(Invoice.customer_id) == scope.customer_id)
@@ -350,8 +354,23 @@ def revenue(session: Session, scope: Scope) -> Decimal:
         stmt = stmt.join(Ticket, col(Ticket.id) == col(InvoiceLine.ticket_id)).where(
             col(Ticket.product) == scope.product
         )
-    total = session.execute(stmt).scalar_one()
-    return Decimal(total if total is not None else 0).quantize(Decimal("0.01"))
+    cent = Decimal("0.01")
+    return {cur: Decimal(total or 0).quantize(cent) for cur, total in session.execute(stmt)}
+
+
+def _revenue_summary(by_currency: dict[str, Decimal]) -> dict[str, Any]:
+    """``revenue`` is the one currency's total (0.00 when nothing was finalised, None
+    when several currencies were invoiced: see ``revenue_by_currency``)."""
+    total: Decimal | None = Decimal("0.00")
+    if len(by_currency) == 1:
+        total = next(iter(by_currency.values()))
+    elif by_currency:
+        total = None
+    return {
+        "revenue": total,
+        "revenue_currency": next(iter(by_currency)) if len(by_currency) == 1 else None,
+        "revenue_by_currency": by_currency,
+    }
 
 
 # -- business times --------------------------------------------------------------------
