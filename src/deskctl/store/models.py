@@ -230,6 +230,22 @@ class Ticket(SQLModel, table=True):
         # tickets with a running clock in a small index of their own.
         _partial("ix_ticket_sla_settled", TICKET_SETTLED, "sla_limit_at IS NULL"),
         _partial("ix_ticket_sla_running", TICKET_RUNNING, "sla_limit_at IS NOT NULL"),
+        # report overview (0012): each scan reads one index alone, led by what it
+        # groups by (in order: no sort), then the period and the filters.
+        Index(
+            "ix_ticket_volume",
+            *("channel", "category", "severity", "product", "version"),
+            *("opened_at", "customer_id", "closed_at"),
+        ),
+        Index("ix_ticket_topic_opened", "topic", "opened_at", "customer_id", "product"),
+        Index("ix_ticket_assignee_opened", "assignee", "opened_at", "customer_id", "product"),
+        Index("ix_ticket_customer_opened", "customer_id", "opened_at", "product"),
+        Index(
+            "ix_ticket_times",
+            *("policy_version_id", "calendar", "severity", "opened_at", "info_complete_at"),
+            *("responded_at", "resolved_at", "outcome", "closed_at", "customer_id", "product"),
+        ),
+        Index("ix_ticket_id_cohort", "id", "opened_at", "closed_at", "customer_id", "product"),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -317,7 +333,10 @@ class TicketEvent(SQLModel, table=True):
     """The append-only history. Rows are inserted, never updated or deleted."""
 
     __tablename__ = "ticket_event"
-    __table_args__ = (UniqueConstraint("ticket_id", "seq"), Index("ix_event_kind_at", "kind", "at"))
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "seq"),
+        Index("ix_event_kind_at_ticket", "kind", "at", "ticket_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
     seq: int
