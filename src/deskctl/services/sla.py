@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlmodel import Session
 
 from deskctl import clock
+from deskctl.domain import waits
 from deskctl.domain.sla_facts import derive, ticket_clocks
 from deskctl.errors import BadInput
 from deskctl.services import cohort, masterdata, policies
@@ -43,6 +44,8 @@ SLA_COLUMNS = (
     "sla_goal_at",
     "sla_limit_at",
 )
+# What a refresh writes on the row: those, and the business seconds (``domain.waits``).
+WRITTEN = (*SLA_COLUMNS, *waits.COLUMNS)
 LIST_LIMIT = 100  # tickets ``sla report`` lists by default: the breached ones come first
 
 _T = table_of(Ticket).c
@@ -97,7 +100,7 @@ def refresh(
     meanwhile (its ``rev`` moved) is left alone: that change already wrote fresh
     columns and facts. Returns the number of tickets refreshed.
     """
-    cols = (_T.id, _T.rev, _T.policy_version_id, _T.opened_at, _T.customer_id)
+    cols = (_T.id, _T.rev, _T.policy_version_id, _T.customer_id, *(_T[c] for c in waits.INPUTS))
     stmt = select(*cols).order_by(_T.id)
     if ids is not None:
         wanted = sorted(set(ids))
@@ -113,11 +116,54 @@ def refresh(
     writer = (
         update(table_of(Ticket))
         .where(_T.id == bindparam("b_id"), _T.rev == bindparam("b_rev"))
-        .values({name: bindparam(f"b_{name}", type_=_T[name].type) for name in SLA_COLUMNS})
+        .values({name: bindparam(f"b_{name}", type_=_T[name].type) for name in WRITTEN})
     )
     done = 0
     for part in chunks(rows, batch):
         done += _refresh_batch(session, cache, writer, part, now)
+    if every:
+        fill_waits(session, cache, batch=batch)
+    return done
+
+
+def _measurable() -> Any:
+    """Tickets whose business seconds are missing although their instants are set (a
+    store upgraded from 0012): the rule is ``domain.waits``."""
+    solved = or_(
+        _T.resolved_at.is_not(None), and_(_T.outcome == "resolved", _T.closed_at.is_not(None))
+    )
+    return and_(
+        _T.policy_version_id.is_not(None),
+        or_(
+            and_(_T.response_business_seconds.is_(None), _T.responded_at.is_not(None)),
+            and_(_T.resolution_business_seconds.is_(None), solved),
+        ),
+    )
+
+
+def fill_waits(session: Session, cache: PolicyCache, *, batch: int = BATCH) -> int:
+    """Write the business seconds of every ticket that lacks them (``sla refresh --all``);
+    a ticket whose row moved meanwhile (its ``rev``) was written by that move. Returns
+    the number of tickets written."""
+    stmt = select(_T.id, _T.rev, _T.policy_version_id, *(_T[c] for c in waits.INPUTS))
+    rows = list(session.execute(stmt.where(_measurable()).order_by(_T.id)))
+    writer = (
+        update(table_of(Ticket))
+        .where(_T.id == bindparam("b_id"), _T.rev == bindparam("b_rev"))
+        .values({name: bindparam(f"b_{name}") for name in waits.COLUMNS})
+    )
+    done = 0
+    for part in chunks(rows, batch):
+        params = []
+        for r in part:
+            got = waits.waits(cache.get(r.policy_version_id), r._mapping)
+            if any(v is not None for v in got.values()):
+                params.append(
+                    {"b_id": r.id, "b_rev": r.rev, **{f"b_{k}": v for k, v in got.items()}}
+                )
+        if params:
+            session.execute(writer, params)
+            done += len(params)
     return done
 
 
@@ -131,10 +177,10 @@ def _refresh_batch(
         events = histories.get(r.id)
         if not events:
             continue
-        d = derived[r.id] = derive(cache.get(r.policy_version_id), events, now)
-        params.append(
-            {"b_id": r.id, "b_rev": r.rev, **{f"b_{k}": v for k, v in d.columns.items()}}
-        )
+        policy = cache.get(r.policy_version_id)
+        d = derived[r.id] = derive(policy, events, now)
+        values = {**d.columns, **waits.waits(policy, r._mapping)}
+        params.append({"b_id": r.id, "b_rev": r.rev, **{f"b_{k}": v for k, v in values.items()}})
     if not params:
         return 0
     session.execute(writer, params)
@@ -258,9 +304,7 @@ def ticket_tally(got: cohort.Cohort) -> Any:
     )
 
 
-def _ranks(
-    cache: PolicyCache, version_ids: Iterable[int]
-) -> tuple[dict[str, int], dict[str, int]]:
+def _ranks(cache: PolicyCache, version_ids: Iterable[int]) -> tuple[dict[str, int], dict[str, int]]:
     """Severities (most severe first) and metrics in policy order, across the policies
     involved, oldest version first."""
     severities: dict[str, int] = {}

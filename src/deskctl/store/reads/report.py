@@ -112,37 +112,69 @@ def event_counts(c: Cohort, kinds: tuple[str, ...]) -> dict[str, int]:
     return {kind: int(n) for kind, n in rows}
 
 
-def time_groups(c: Cohort) -> list[tuple[Any, ...]]:
-    """(policy version, calendar, severity) of the cohort, in the times index's order."""
+# -- business times (0013): the stored seconds, read in order ----------------------------
+
+METRICS = ("response", "resolution")
+
+
+def _seconds(metric: str) -> str:
+    if metric not in METRICS:
+        raise ValueError(f"no business time {metric!r}")
+    return f"{metric}_business_seconds"
+
+
+def wait_counts(c: Cohort, metric: str) -> list[tuple[str | None, int]]:
+    """(severity, tickets with the stored seconds), in the severity index's order."""
+    s = _seconds(metric)
+    rows = c.rows(
+        f"SELECT severity, count({s}) FROM ticket{c.hint(f'ix_ticket_{metric}_severity')}"
+        f" WHERE {c.where()} GROUP BY severity"
+    )
+    return [(sev, int(n)) for sev, n in rows if n]
+
+
+def wait_at(c: Cohort, metric: str, offset: int, severity: str | None = None) -> int:
+    """The stored seconds at 0-based ``offset`` in ascending order, among the group's
+    tickets (one severity; every ticket when ``severity`` is None): an index range read
+    in order, so the database skips ``offset`` entries and no sort happens."""
+    s = _seconds(metric)
+    if severity is None:
+        sql = f"SELECT {s} FROM ticket{c.hint(f'ix_ticket_{metric}_seconds')} WHERE"
+    else:
+        sql = (
+            f"SELECT {s} FROM ticket{c.hint(f'ix_ticket_{metric}_severity')}"
+            " WHERE severity = :severity AND"
+        )
+    sql += f" {s} IS NOT NULL AND {c.where()} ORDER BY {s} LIMIT 1 OFFSET :offset"
+    return int(c.rows(sql, severity=severity, offset=offset)[0][0])
+
+
+def stored_waits(c: Cohort, metric: str) -> Iterator[list[tuple[Any, ...]]]:
+    """(severity, stored seconds) of every ticket that has them, a batch at a time."""
+    s = _seconds(metric)
+    return c.batches(
+        f"SELECT severity, {s} FROM ticket{c.hint(f'ix_ticket_{metric}_severity')}"
+        f" WHERE {s} IS NOT NULL AND {c.where()}"
+    )
+
+
+def unmeasured(c: Cohort, metric: str) -> list[tuple[Any, ...]]:
+    """(policy version, calendar, severity, opened, info complete, end) epoch seconds of
+    the tickets whose seconds are not stored although the instant they end at is (a
+    store upgraded from 0012): the NULL range of the seconds index, then their rows.
+
+    The end: ``responded_at``; or the solution proposed (``resolved_at``), else the
+    close of a ticket closed ``resolved`` without a verification step."""
+    s = _seconds(metric)
+    end = (
+        "responded_at"
+        if metric == "response"
+        else "coalesce(resolved_at, CASE WHEN outcome = 'resolved' THEN closed_at END)"
+    )
     return c.rows(
-        "SELECT DISTINCT policy_version_id, calendar, severity"
-        f" FROM ticket{c.hint('ix_ticket_times')} WHERE {c.where()}"
-        " ORDER BY policy_version_id, calendar, severity"
+        f"SELECT policy_version_id, calendar, severity, {c.epoch('opened_at')},"
+        f" {c.epoch('info_complete_at')}, {c.epoch(end)}"
+        f" FROM ticket{c.hint(f'ix_ticket_{metric}_seconds')}"
+        f" WHERE {s} IS NULL AND {c.where()}"
+        f" AND policy_version_id IS NOT NULL AND {end} IS NOT NULL"
     )
-
-
-def _is(column: str, name: str, value: Any) -> str:
-    return f"{column} IS NULL" if value is None else f"{column} = :{name}"
-
-
-def time_batches(
-    c: Cohort, version_id: int, calendar: str | None, severity: str | None, *, from_info: bool
-) -> Iterator[list[tuple[Any, ...]]]:
-    """(clock start, responded, solved) epoch seconds of the group's answered tickets.
-
-    Solved: the solution proposed (``resolved_at``), else the close of a ticket closed
-    ``resolved`` without a verification step."""
-    start = (
-        "CASE WHEN info_complete_at IS NOT NULL THEN info_complete_at ELSE opened_at END"
-        if from_info
-        else "opened_at"
-    )
-    solved = "coalesce(resolved_at, CASE WHEN outcome = 'resolved' THEN closed_at END)"
-    sql = (
-        f"SELECT {c.epoch(start)}, {c.epoch('responded_at')}, {c.epoch(solved)}"
-        " FROM ticket WHERE policy_version_id = :version_id"
-        f" AND {_is('calendar', 'calendar', calendar)}"
-        f" AND {_is('severity', 'severity', severity)} AND {c.where()}"
-        f" AND (responded_at IS NOT NULL OR {solved} IS NOT NULL)"
-    )
-    return c.batches(sql, version_id=version_id, calendar=calendar, severity=severity)
