@@ -25,6 +25,7 @@ from deskctl.services import cohort, masterdata, policies
 from deskctl.services import tickets as tickets_svc
 from deskctl.services.cohort import PolicyCache, chunks, events_by_ticket
 from deskctl.store import facts
+from deskctl.store import waits as waits_store
 from deskctl.store.facts import F
 from deskctl.store.models import Ticket, pk, table_of
 
@@ -122,49 +123,33 @@ def refresh(
     for part in chunks(rows, batch):
         done += _refresh_batch(session, cache, writer, part, now)
     if every:
-        fill_waits(session, cache, batch=batch)
+        fill_waits(session, cache)
     return done
 
 
-def _measurable() -> Any:
-    """Tickets whose business seconds are missing although their instants are set (a
-    store upgraded from 0012): the rule is ``domain.waits``."""
-    solved = or_(
-        _T.resolved_at.is_not(None), and_(_T.outcome == "resolved", _T.closed_at.is_not(None))
-    )
-    return and_(
-        _T.policy_version_id.is_not(None),
-        or_(
-            and_(_T.response_business_seconds.is_(None), _T.responded_at.is_not(None)),
-            and_(_T.resolution_business_seconds.is_(None), solved),
-        ),
-    )
+def fill_waits(session: Session, cache: PolicyCache) -> int:
+    """Write the business seconds (``domain.waits``) of every ticket that lacks them
+    although its instants are set (``sla refresh --all`` on a store upgraded from
+    0012); returns the number of tickets written."""
+    out: list[tuple[int | None, int | None, int, int]] = []
+    for batch in waits_store.unfilled(session):
+        for tid, rev, version_id, calendar, *instants, outcome, closed in batch:
+            row = dict(zip(_EPOCH_INPUTS, map(_instant, instants), strict=True))
+            row.update(calendar=calendar, outcome=outcome, closed_at=_instant(closed))
+            got = waits.waits(cache.get(version_id), row)
+            if got != _NO_WAITS:
+                out.append((*got.values(), tid, rev))  # type: ignore[arg-type]
+    if out:
+        waits_store.write(session, out)
+    return len(out)
 
 
-def fill_waits(session: Session, cache: PolicyCache, *, batch: int = BATCH) -> int:
-    """Write the business seconds of every ticket that lacks them (``sla refresh --all``);
-    a ticket whose row moved meanwhile (its ``rev``) was written by that move. Returns
-    the number of tickets written."""
-    stmt = select(_T.id, _T.rev, _T.policy_version_id, *(_T[c] for c in waits.INPUTS))
-    rows = list(session.execute(stmt.where(_measurable()).order_by(_T.id)))
-    writer = (
-        update(table_of(Ticket))
-        .where(_T.id == bindparam("b_id"), _T.rev == bindparam("b_rev"))
-        .values({name: bindparam(f"b_{name}") for name in waits.COLUMNS})
-    )
-    done = 0
-    for part in chunks(rows, batch):
-        params = []
-        for r in part:
-            got = waits.waits(cache.get(r.policy_version_id), r._mapping)
-            if any(v is not None for v in got.values()):
-                params.append(
-                    {"b_id": r.id, "b_rev": r.rev, **{f"b_{k}": v for k, v in got.items()}}
-                )
-        if params:
-            session.execute(writer, params)
-            done += len(params)
-    return done
+_EPOCH_INPUTS = ("opened_at", "info_complete_at", "responded_at", "resolved_at")
+_NO_WAITS = dict.fromkeys(waits.COLUMNS)
+
+
+def _instant(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 def _refresh_batch(
