@@ -3,18 +3,20 @@
 Every count is a GROUP BY in SQL over the ticket projection, never ORM objects
 per row; the overview's scans (``store.reads.report``, on the session's DBAPI
 connection) each read one index of migration 0012 alone, in the order they group
-by. Business-time figures are computed once per ticket from its ``responded_at``
-/ ``resolved_at`` columns on the calendar of its plan: one index range per
-(policy version, calendar, severity) gives three epoch columns a row, measured a
-batch at a time on one interval table per (version, calendar) and kept as
-8-byte samples for the exact percentiles.
+by. Business-time figures are stored per ticket
+(``domain.waits``, migration 0013: every writer of the SLA columns writes them
+too); each median and p90, per severity and overall, is one ``OFFSET`` into an
+index range of the stored seconds read in order. Tickets of the cohort without
+them although their instants are set (a store upgraded from 0012, before ``sla
+refresh --all``) are measured here on their calendars, and that metric's
+percentiles are then taken over both.
 
 Decisions on points the spec leaves open:
 
 - ``--from``/``--to`` are UTC days, both included; the report covers tickets
   *opened* in that range (the cohort). Event-based rates (reopen, rejected
   solution) count every event of the cohort known when the report runs.
-- First response: business time from the policy's clock start (``opened``, or
+- First response (``domain.waits``): business time from the policy's clock start (``opened``, or
   ``info_complete`` when the policy says so and the ticket got there) to
   ``responded_at``. Resolution: from the same start to ``resolved_at`` (the
   solution proposed), or to ``closed_at`` for a ticket closed ``resolved``

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from deskctl.store.reads.report import UNMEASURED
 from deskctl.store.types import Cents, DecimalText, UTCDateTime
 
 
@@ -250,6 +251,10 @@ class Ticket(SQLModel, table=True):
                 ("severity", ("severity", f"{metric}_business_seconds")),
                 ("seconds", (f"{metric}_business_seconds",)),
             )
+        ),
+        *(
+            _partial(f"ix_ticket_{metric}_unmeasured", WAIT_COHORT, where)
+            for metric, where in UNMEASURED.items()
         ),
         Index("ix_ticket_id_cohort", "id", "opened_at", "closed_at", "customer_id", "product"),
     )

@@ -35,6 +35,17 @@ _TIMES = (
 )  # fmt: skip
 
 
+_SOLVED = "(resolved_at IS NOT NULL OR (outcome = 'resolved' AND closed_at IS NOT NULL))"
+# The tickets still to be measured (NULL seconds, instants set): partial indexes,
+# every ticket of an upgraded store until ``sla refresh --all``, none after.
+_UNMEASURED = {
+    "response": "response_business_seconds IS NULL AND policy_version_id IS NOT NULL"
+    " AND responded_at IS NOT NULL",
+    "resolution": "resolution_business_seconds IS NULL AND policy_version_id IS NOT NULL"
+    f" AND {_SOLVED}",
+}
+
+
 def _indexes() -> dict[str, list[str]]:
     out = {}
     for metric in ("response", "resolution"):
@@ -49,11 +60,21 @@ def upgrade() -> None:
         op.add_column("ticket", sa.Column(f"{metric}_business_seconds", sa.Integer()))
     for name, columns in _indexes().items():
         op.create_index(name, "ticket", columns)
+    for metric, where in _UNMEASURED.items():
+        op.create_index(
+            f"ix_ticket_{metric}_unmeasured",
+            "ticket",
+            list(_COHORT),
+            sqlite_where=sa.text(where),
+            postgresql_where=sa.text(where),
+        )
     op.drop_index("ix_ticket_times", table_name="ticket")
 
 
 def downgrade() -> None:
     op.create_index("ix_ticket_times", "ticket", list(_TIMES))
+    for metric in reversed(_UNMEASURED):
+        op.drop_index(f"ix_ticket_{metric}_unmeasured", table_name="ticket")
     for name in reversed(_indexes()):
         op.drop_index(name, table_name="ticket")
     for metric in ("resolution", "response"):

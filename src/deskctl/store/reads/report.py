@@ -115,12 +115,27 @@ def event_counts(c: Cohort, kinds: tuple[str, ...]) -> dict[str, int]:
 # -- business times (0013): the stored seconds, read in order ----------------------------
 
 METRICS = ("response", "resolution")
+# Tickets still to be measured: the seconds missing although the instant they end at
+# is set. The partial indexes ``ix_ticket_*_unmeasured`` (0013) hold exactly these
+# rows (none once ``sla refresh --all`` ran); SQLite uses a partial index only for a
+# WHERE with the same terms, so the query and the index share this text.
+_SOLVED = "(resolved_at IS NOT NULL OR (outcome = 'resolved' AND closed_at IS NOT NULL))"
+UNMEASURED = {
+    "response": "response_business_seconds IS NULL AND policy_version_id IS NOT NULL"
+    " AND responded_at IS NOT NULL",
+    "resolution": "resolution_business_seconds IS NULL AND policy_version_id IS NOT NULL"
+    f" AND {_SOLVED}",
+}
+
+
+def _metric(metric: str) -> str:
+    if metric not in METRICS:
+        raise ValueError(f"no business time {metric!r}")
+    return metric
 
 
 def _seconds(metric: str) -> str:
-    if metric not in METRICS:
-        raise ValueError(f"no business time {metric!r}")
-    return f"{metric}_business_seconds"
+    return f"{_metric(metric)}_business_seconds"
 
 
 def wait_counts(c: Cohort, metric: str) -> list[tuple[str | None, int]]:
@@ -161,11 +176,10 @@ def stored_waits(c: Cohort, metric: str) -> Iterator[list[tuple[Any, ...]]]:
 def unmeasured(c: Cohort, metric: str) -> list[tuple[Any, ...]]:
     """(policy version, calendar, severity, opened, info complete, end) epoch seconds of
     the tickets whose seconds are not stored although the instant they end at is (a
-    store upgraded from 0012): the NULL range of the seconds index, then their rows.
+    store upgraded from 0012): read from their partial index, then their rows.
 
     The end: ``responded_at``; or the solution proposed (``resolved_at``), else the
     close of a ticket closed ``resolved`` without a verification step."""
-    s = _seconds(metric)
     end = (
         "responded_at"
         if metric == "response"
@@ -174,7 +188,6 @@ def unmeasured(c: Cohort, metric: str) -> list[tuple[Any, ...]]:
     return c.rows(
         f"SELECT policy_version_id, calendar, severity, {c.epoch('opened_at')},"
         f" {c.epoch('info_complete_at')}, {c.epoch(end)}"
-        f" FROM ticket{c.hint(f'ix_ticket_{metric}_seconds')}"
-        f" WHERE {s} IS NULL AND {c.where()}"
-        f" AND policy_version_id IS NOT NULL AND {end} IS NOT NULL"
+        f" FROM ticket{c.hint(f'ix_ticket_{metric}_unmeasured')}"
+        f" WHERE {UNMEASURED[_metric(metric)]} AND {c.where()}"
     )
