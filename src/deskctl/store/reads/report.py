@@ -8,8 +8,8 @@ customer filter the planner chooses (that customer's tickets are few). PostgreSQ
 gets the same SQL without the hints.
 
 Queries are built per call (the filters and the hints vary), so none is a module
-constant: ``tests/services/test_overview_fast.py`` compares every figure with the
-ORM computation on both backends.
+constant: ``tests/cli/test_overview_figures.py`` compares every figure with a
+plain computation over every ticket, on both backends.
 """
 
 from __future__ import annotations
