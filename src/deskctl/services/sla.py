@@ -138,7 +138,7 @@ def fill_waits(session: Session, cache: PolicyCache) -> int:
             row.update(calendar=calendar, outcome=outcome, closed_at=_instant(closed))
             got = waits.waits(cache.get(version_id), row)
             if got != _NO_WAITS:
-                out.append((*got.values(), tid, rev))  # type: ignore[arg-type]
+                out.append((*got.values(), tid, rev))
     if out:
         waits_store.write(session, out)
     return len(out)

@@ -1,11 +1,12 @@
 """The overview report's scans (``services.reports``), as SQL on the DBAPI connection.
 
-Each query reads one index alone (migration 0012): on SQLite ``INDEXED BY`` names
+Each query reads one index alone (migrations 0012, 0013): on SQLite ``INDEXED BY`` names
 the index that leads with what the query groups by, so SQLite reads it in order
 and needs no temporary B-tree (it has no hash aggregation; its planner, without
 statistics, would take the ``opened_at`` range and sort a million keys). With a
 customer filter the planner chooses (that customer's tickets are few). PostgreSQL
-gets the same SQL without the hints.
+gets the same SQL without the hints. The business times (0013) read the stored
+seconds: a median or p90 is an ``OFFSET`` into an index range in seconds order.
 
 Queries are built per call (the filters and the hints vary), so none is a module
 constant: ``tests/cli/test_overview_figures.py`` compares every figure with a
