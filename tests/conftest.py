@@ -114,18 +114,3 @@ def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
         request.getfixturevalue("pg_url")
     return str(request.param)
 
-
-# TEMPORARY (branch overview2, until the lead's merge): the demo writes every ticket
-# column positionally (services/demo/bulk.table_columns) and does not know the two
-# business-seconds columns of 0013 yet; services/demo is another engineer's area, so
-# the tests leave them NULL here (the overview then measures those tickets, as on an
-# upgraded store). At merge the demo fills them (domain.waits.waits) and this goes.
-def _demo_leaves_waits_null() -> None:
-    from deskctl.domain import waits
-    from deskctl.services.demo import bulk
-
-    kept = bulk.LEFT_TO_DEFAULTS["ticket"]
-    bulk.LEFT_TO_DEFAULTS["ticket"] = (*kept, *(c for c in waits.COLUMNS if c not in kept))
-
-
-_demo_leaves_waits_null()

@@ -129,7 +129,6 @@ def test_refresh_all_fills_a_store_without_them(cli, store, tmp_path, monkeypatc
     assert {"ix_ticket_response_seconds", "ix_ticket_resolution_severity"} <= names
 
 
-@pytest.mark.xfail(strict=True, reason="the lead makes demo fill them at merge (domain.waits)")
 def test_demo_stores_the_seconds_of_every_ticket(cli, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "demo.db"))
     monkeypatch.setenv("DESKCTL_NOW", "2026-06-30T12:00:00Z")
