@@ -137,14 +137,15 @@ def findings(
     from deskctl.domain.analysis import Thresholds
     from deskctl.render import report as render
     from deskctl.render.output import emit_json
-    from deskctl.services import reports as svc
+    from deskctl.services import findings as svc
+    from deskctl.services.reports import make_scope
 
     fmt = _output_format(json_out, csv_out, None, html)
     first, last = _range(date_from, date_to)
     thresholds = Thresholds(misuse_repeats, min_defects, share_ratio, recur_days, min_comebacks)
     thresholds.check()
     with store_session() as s:
-        scope = svc.make_scope(s, first, last)
+        scope = make_scope(s, first, last)
         doc = svc.findings(s, scope, thresholds, now=clock.now())
     if fmt == "csv":
         render.emit_csv(render.findings_tables(doc)[0])
