@@ -127,12 +127,21 @@ def findings(
         int,
         typer.Option("--min-comebacks", help="Reopens plus recurrences that make a root cause."),
     ] = 2,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", help="List at most N tickets per finding, lowest ids first (0: all)."
+        ),
+    ] = 100,
     json_out: bool = JsonOpt,
     csv_out: bool = CsvOpt,
     html: Annotated[str | None, HtmlOpt] = None,
     pdf: Annotated[str | None, PdfOpt] = None,
 ) -> None:
-    """Findings: where users need training, and which software or equipment needs updating."""
+    """Findings: where users need training, and which software or equipment needs updating.
+
+    Each finding lists its first --limit tickets and how many there are (tickets_total).
+    """
     from deskctl import clock
     from deskctl.domain.analysis import Thresholds
     from deskctl.render import report as render
@@ -146,7 +155,7 @@ def findings(
     thresholds.check()
     with store_session() as s:
         scope = make_scope(s, first, last)
-        doc = svc.findings(s, scope, thresholds, now=clock.now())
+        doc = svc.findings(s, scope, thresholds, now=clock.now(), limit=limit)
     if fmt == "csv":
         render.emit_csv(render.findings_tables(doc)[0])
     elif fmt == "json":

@@ -273,7 +273,7 @@ def _comeback_statement(session: Session, scope: Scope, t: Thresholds, limit: in
         select(reopened.c.topic, reopened.c.id),
         select(pairs.c.topic, pairs.c.again),
         select(pairs.c.topic, pairs.c.resolved),
-    ).subquery("involved")
+    ).cte("involved")
     none = cast(null(), BigInteger)
     return union_all(
         select(_tag("reopen"), reopened.c.topic, func.sum(reopened.c.n), func.count()).group_by(
@@ -347,7 +347,9 @@ def _recurrences(session: Session, scope: Scope, t: Thresholds, since: datetime)
         *scope.filters(),
     )
     h = union_all(opens, closes).subquery("history")
-    packed = case((h.c.k == 1, (h.c.t - base) * _SHIFT + (_SHIFT - 1 - h.c.id)))
+    shift, low = literal(_SHIFT, BigInteger), literal(_SHIFT - 1, BigInteger)
+    since_s = literal(base, BigInteger)
+    packed = case((h.c.k == 1, (h.c.t - since_s) * shift + (low - h.c.id)))
     latest = func.max(packed).over(
         partition_by=(h.c.customer_id, h.c.topic), order_by=(h.c.t, h.c.k), rows=(None, 0)
     )
@@ -359,5 +361,9 @@ def _recurrences(session: Session, scope: Scope, t: Thresholds, since: datetime)
         w.c.customer_id,
         w.c.topic,
         w.c.id.label("again"),
-        (_SHIFT - 1 - w.c.latest % _SHIFT).label("resolved"),
-    ).where(w.c.k == 0, w.c.latest.is_not(None), w.c.t - base - w.c.latest // _SHIFT <= window)
+        (low - w.c.latest % shift).label("resolved"),
+    ).where(
+        w.c.k == 0,
+        w.c.latest.is_not(None),
+        w.c.t - since_s - w.c.latest // shift <= literal(window, BigInteger),
+    )

@@ -196,6 +196,22 @@ class Ticket(SQLModel, table=True):
             "sla_goal_at",
             "sla_risk_at",
         ),
+        # report findings (0011): its GROUP BYs read these alone
+        Index(
+            "ix_ticket_findings_opened",
+            "opened_at",
+            "category",
+            "customer_id",
+            "topic",
+            "product",
+            "version",
+            "hardware",
+            "os",
+            "contact_id",
+        ),
+        Index(
+            "ix_ticket_findings_closed", "closed_at", "outcome", "customer_id", "topic", "product"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
