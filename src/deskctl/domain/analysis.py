@@ -19,12 +19,16 @@ Decisions on points the spec leaves open:
   limit), so it complies; ``met_rate`` is the stricter share inside the goal.
   Running, paused and at-risk tickets are ``open``; a NULL or unknown state is
   ``unknown``; neither enters the rate.
-- Findings (see :func:`findings`): training needs group misuse tickets by
+- Findings (the decisions at the end of this module, on the tallies
+  ``services.findings`` gathers in SQL): training needs group misuse tickets by
   customer and topic (the repeat refusal of seed 001 stops a *contact* from
   repeating a topic, so repeats show up across the contacts of one customer);
   the subject is the contact when a single contact is behind them all. Tickets
   without a topic are not grouped into training or root-cause findings. Shares
-  for equipment are taken over the tickets that record the attribute.
+  for equipment are taken over the tickets that record the attribute. A ticket
+  comes back to the latest one closed solved before it opened (among equal
+  closing seconds, the lowest id). A finding lists its first ``--limit`` tickets
+  (lowest ids) and says how many there are (``tickets_total``).
 """
 
 from __future__ import annotations
