@@ -235,7 +235,7 @@ def _root_causes(
             recurrences=tuple((resolved, again) for again, resolved in sorted(rows["pair"])),
             recurrences_total=sum(n for _, n in rows["pairs"]),
             customers=by_customer,
-            tickets_total=rows["involved"][0][0] if rows["involved"] else 0,
+            tickets_total=rows["ticket"][0][1] if rows["ticket"] else 0,
         )
         f = analysis.root_cause(comebacks, t)
         if f is not None:
@@ -263,8 +263,8 @@ def _comeback_statement(session: Session, scope: Scope, t: Thresholds, limit: in
 
     Rows (tag, topic, a, b): ``reopen`` (reopen events, reopened tickets),
     ``reopened`` (id), ``customers`` (customer id, reopened tickets), ``pairs``
-    (customer id, recurrences), ``pair`` (again, resolved), ``involved`` (distinct
-    tickets), ``ticket`` (id); the id lists cut at ``limit`` per topic.
+    (customer id, recurrences), ``pair`` (again, resolved), ``ticket`` (id, the
+    topic's distinct tickets); the id lists cut at ``limit`` per topic.
     """
     since = scope.start - timedelta(days=t.recur_days)
     reopened = _reopened(scope, since).cte("reopened")
@@ -273,7 +273,7 @@ def _comeback_statement(session: Session, scope: Scope, t: Thresholds, limit: in
         select(reopened.c.topic, reopened.c.id),
         select(pairs.c.topic, pairs.c.again),
         select(pairs.c.topic, pairs.c.resolved),
-    ).cte("involved")
+    ).subquery("involved")
     none = cast(null(), BigInteger)
     return union_all(
         select(_tag("reopen"), reopened.c.topic, func.sum(reopened.c.n), func.count()).group_by(
@@ -287,8 +287,15 @@ def _comeback_statement(session: Session, scope: Scope, t: Thresholds, limit: in
             pairs.c.topic, pairs.c.customer_id
         ),
         _ranked("pair", pairs.c.topic, pairs.c.again, pairs.c.resolved, limit),
-        select(_tag("involved"), involved.c.topic, func.count(), none).group_by(involved.c.topic),
-        _ranked("ticket", involved.c.topic, involved.c.id, none, limit),
+        _ranked("ticket", involved.c.topic, involved.c.id, _whole(involved), limit),
+    )
+
+
+def _whole(involved: Any) -> Any:
+    """The distinct tickets of the row's topic, over the window ``_ranked`` numbers them in
+    (one sort for both)."""
+    return func.count().over(
+        partition_by=involved.c.topic, order_by=involved.c.id, rows=(None, None)
     )
 
 
