@@ -246,6 +246,22 @@ class Ticket(SQLModel, table=True):
             *("responded_at", "resolved_at", "outcome", "closed_at", "customer_id", "product"),
         ),
         Index("ix_ticket_id_cohort", "id", "opened_at", "closed_at", "customer_id", "product"),
+        # report findings (0013): its GROUP BYs read these alone
+        Index(
+            "ix_ticket_findings_opened",
+            "opened_at",
+            "category",
+            "customer_id",
+            "topic",
+            "product",
+            "version",
+            "hardware",
+            "os",
+            "contact_id",
+        ),
+        Index(
+            "ix_ticket_findings_closed", "closed_at", "outcome", "customer_id", "topic", "product"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
