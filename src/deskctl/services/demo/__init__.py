@@ -43,18 +43,21 @@ from typing import Any
 
 from deskctl.domain.policy import STATES
 from deskctl.errors import NotFound
+from deskctl.services.demo.aside import MadeAside
 from deskctl.services.demo.bulk import (
     _after_load,
     _first_ids,
-    _indexes_built_after,
     _insert_master,
     _write_batch,
     check_empty,
+    loading,
 )
 from deskctl.services.demo.maker import TicketMaker, _Clock, _policy_run
 from deskctl.services.demo.master import MasterData
 
 POLICY_FILES = ("medisoft", "imexhs", "dms", "opmon", "progresssoft")
+# From this size the tickets are made in a child process while this one writes them.
+ASIDE_TICKETS = 20_000
 
 
 def examples_dir() -> Path:
@@ -111,11 +114,20 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
     maker = TicketMaker(rng, now, master.customers, runs, master.kb, _Clock(suffix))
     first = master.next_id["ticket"]
     n_events = n_work = 0
-    with _indexes_built_after(engine, tickets):
-        for batch in maker.batches(tickets, first):
-            _write_batch(engine, batch)
-            n_events += len(batch.events)
-            n_work += len(batch.worklog)
+    batches = maker.batches(tickets, first)
+    aside = None
+    if tickets >= ASIDE_TICKETS:
+        engine.dispose()  # the child gets no connection of the parent's
+        aside = MadeAside(batches)
+    try:
+        with loading(engine, tickets) as load:
+            for batch in aside or batches:
+                _write_batch(load, batch)
+                n_events += len(batch.events)
+                n_work += len(batch.worklog)
+    finally:
+        if aside is not None:
+            aside.close()
     _after_load(engine)
     return DemoResult(tickets, n_events, n_work, first, first + tickets - 1)
 
