@@ -124,6 +124,7 @@ def _sqlite_load(engine: Any, tickets: int) -> Iterator[Any]:
         con.execute("PRAGMA journal_mode = DELETE")
         con.execute("PRAGMA foreign_keys = OFF")
         con.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        con.execute("PRAGMA threads = 2")  # the index builds may sort on a second core
         con.execute("BEGIN IMMEDIATE")
         try:
             indexes = _drop_indexes(con) if tickets >= BULK_INDEX_TICKETS else []

@@ -138,12 +138,20 @@ def _policy_run(
     )
 
 
+class _Days(dict[int, str]):
+    """Epoch day -> its date as the store writes it, made on first use."""
+
+    def __missing__(self, day: int) -> str:
+        text = self[day] = date.fromordinal(_EPOCH_ORDINAL + day).isoformat() + " "
+        return text
+
+
 class _Clock:
     """Epoch seconds to the store's text form: a day and a second of the day, both cached."""
 
     def __init__(self, suffix: str) -> None:
         self.suffix = suffix
-        self.days: dict[int, str] = {}
+        self.days = _Days()
         self.seconds = [
             f"{h:02d}:{m:02d}:{sec:02d}{suffix}"
             for h in range(24)
@@ -157,11 +165,14 @@ class _Clock:
         return text + ("+00" if self.suffix == "+00" else "")
 
     def __call__(self, t: int) -> str:
-        day, second = divmod(t, DAY)
-        text = self.days.get(day)
-        if text is None:
-            text = self.days[day] = date.fromordinal(_EPOCH_ORDINAL + day).isoformat() + " "
-        return text + self.seconds[second]
+        return self.days[t // DAY] + self.seconds[t % DAY]
+
+    def texts(self, times: Sequence[int]) -> list[str]:
+        days, seconds = self.days, self.seconds
+        return [days[t // DAY] + seconds[t % DAY] for t in times]
+
+    def maybe(self, t: int | None) -> str | None:
+        return None if t is None else self.days[t // DAY] + self.seconds[t % DAY]
 
 
 @dataclass
@@ -382,13 +393,11 @@ class TicketMaker:
         roles = ctx["roles"]
         add_event = batch.events.append
         rnd = self.rng.random
-        ats = list(map(self.ts, times))
-        for step, at in zip(story.steps, ats, strict=True):
-            ticket_id = ids[step.member]
-            actor = roles[step.role]
-            slot = step.slot
+        ats = self.ts.texts(times)
+        for (member, role, slot, f, step), at in zip(story.compiled, ats, strict=True):
+            ticket_id = ids[member]
+            actor = roles[role]
             if slot is None:  # most events: only who and when change
-                f = step.fixed
                 add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], f[5]))
                 continue
             if slot == "worklog":
@@ -398,7 +407,6 @@ class TicketMaker:
                 batch.worklog.append((ticket_id, step.seq, at, minutes, kind, step.note, actor))
             else:
                 data = self._fill(step, ctx)
-            f = step.fixed
             add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], data))
         for m, member in enumerate(story.members):
             columns, facts = self._sla(story, m, times, ctx, run)
@@ -461,27 +469,11 @@ class TicketMaker:
         self, shape: Shape, times: list[int]
     ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
         (state, due, settled, risk, goal, limit), rows = sla_fast.facts(shape, times, self.now)
-        ts = self.ts
-        columns = (
-            state,
-            None if due is None else ts(due),
-            self.now_text,
-            None,
-            settled,
-            None if risk is None else ts(risk),
-            None if goal is None else ts(goal),
-            None if limit is None else ts(limit),
-        )
+        ts = self.ts.maybe
+        columns = (state, ts(due), self.now_text, None, settled, ts(risk), ts(goal), ts(limit))
         facts = [
-            (
-                r[0],
-                r[1],
-                r[2],
-                *(None if x is None else ts(x) for x in r[3:7]),
-                r[7],
-                r[8],
-            )
-            for r in rows
+            (metric, st, running, ts(g), ts(d), ts(r), ts(stop), elapsed, paused)
+            for metric, st, running, g, d, r, stop, elapsed, paused in rows
         ]
         return columns, facts
 

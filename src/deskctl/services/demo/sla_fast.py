@@ -25,11 +25,21 @@ from typing import Any
 
 from deskctl.domain.events import CLOSED, OPENED, PLAN_CHANGED, TRIAGED, Event
 from deskctl.domain.policy import Plan, Policy
-from deskctl.domain.sla import NOT_REQUESTED
-from deskctl.domain.sla_facts import calendar_of, worst_state
+from deskctl.domain.sla import NOT_REQUESTED, WORST_FIRST
+from deskctl.domain.sla_facts import calendar_of
 
 _AHEAD = ("running", "at_risk", "paused", "late")  # as sla_facts.next_due
 END = -1  # a running stretch that lasts until the metric's end
+_RANK = {state: i for i, state in enumerate(WORST_FIRST)}
+_UNDECIDED = ("pending", NOT_REQUESTED)
+
+
+def worst_state(states: Sequence[str]) -> str | None:
+    """``sla_facts.worst_state`` (the same choice, with the ranks looked up once)."""
+    if not states:
+        return None
+    decided = [s for s in states if s not in _UNDECIDED] or states
+    return min(decided, key=_RANK.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -234,7 +244,7 @@ def facts(shape: Shape, times: Sequence[int], now: int) -> tuple[Columns, list[F
     return (
         worst_state(owed_states),
         min(dues) if dues else None,
-        worst_state(r[1] for r in rows if not r[2]),
+        worst_state([r[1] for r in rows if not r[2]]),
         min((r[5] for r in running if r[5] is not None), default=None),
         min((r[3] for r in running if r[3] is not None), default=None),
         min((r[4] for r in running if r[4] is not None), default=None),
