@@ -394,8 +394,8 @@ class TicketMaker:
         add_event = batch.events.append
         rnd = self.rng.random
         ats = self.ts.texts(times)
-        for (member, role, slot, f, step), at in zip(story.compiled, ats, strict=True):
-            ticket_id = ids[member]
+        for (who, role, slot, f, step), at in zip(story.compiled, ats, strict=True):
+            ticket_id = ids[who]
             actor = roles[role]
             if slot is None:  # most events: only who and when change
                 add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], f[5]))
