@@ -42,7 +42,7 @@ from deskctl.services.demo.stories import (
     build_stories,
 )
 
-CHUNK_EVENTS = 20_000  # events per transaction (with their tickets and work log)
+CHUNK_EVENTS = 20_000  # events per batch written (with their tickets, work log, facts)
 
 # Final status mix by age (days): young tickets are still being worked on.
 _AGE_MIX: tuple[tuple[float, tuple[float, ...]], ...] = (
