@@ -37,8 +37,14 @@ def test_migration_0010_replaces_the_snapshot_with_facts(store) -> None:
     assert {"state", "due_at", "risk_at", "opened_at", "customer_id"} <= {
         c["name"] for c in inspector.get_columns("sla_fact")
     }
-    assert "ix_sla_fact_cohort" in {i["name"] for i in inspector.get_indexes("sla_fact")}
-    assert "ix_ticket_sla_cohort" in {i["name"] for i in inspector.get_indexes("ticket")}
+    # the tallies' partial indexes (0011) replace 0010's fact index
+    fact_indexes = {i["name"] for i in inspector.get_indexes("sla_fact")}
+    assert {"ix_sla_fact_settled", "ix_sla_fact_running", "ix_sla_fact_breached"} <= fact_indexes
+    assert "ix_sla_fact_cohort" not in fact_indexes
+    ticket_indexes = {i["name"] for i in inspector.get_indexes("ticket")}
+    assert {"ix_ticket_sla_cohort", "ix_ticket_sla_settled", "ix_ticket_sla_running"} <= (
+        ticket_indexes
+    )
     # the period index the report's range scan relies on (migration 0004)
     assert "ix_ticket_opened_at" in {i["name"] for i in inspector.get_indexes("ticket")}
 

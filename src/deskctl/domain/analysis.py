@@ -248,8 +248,18 @@ class IntervalTable:
 
     def elapsed_many(self, starts: Sequence[int], ends: Sequence[int]) -> list[int]:
         """``elapsed`` for each (start, end) pair, in one tight loop."""
-        upto = self._upto
-        return [upto(e) - upto(s) if e > s else 0 for s, e in zip(starts, ends, strict=True)]
+        ups, upe = self._upto_many(starts), self._upto_many(ends)
+        return [b - a if e > s else 0 for s, e, a, b in zip(starts, ends, ups, upe, strict=True)]
+
+    def _upto_many(self, instants: Sequence[int]) -> list[int]:
+        """``_upto`` of each instant, inlined: a call per instant costs more than the search."""
+        starts, ends, before = self._starts, self._ends, self._before
+        return [
+            0
+            if (i := bisect_right(starts, t) - 1) < 0
+            else before[i] + (t if t < ends[i] else ends[i]) - starts[i]
+            for t in instants
+        ]
 
     def _upto(self, t: int) -> int:
         i = bisect_right(self._starts, t) - 1
@@ -608,5 +618,3 @@ class _Solved:
 
 def _ids(rows: Iterable[TicketFacts]) -> tuple[int, ...]:
     return tuple(sorted({r.id for r in rows}))
-
-

@@ -17,10 +17,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlmodel import Session
 
 from deskctl.domain.events import Event
@@ -30,6 +42,7 @@ from deskctl.services import policies
 from deskctl.store import facts
 from deskctl.store.facts import F
 from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent, table_of
+from deskctl.store.planner import no_index
 
 BATCH = 1000
 
@@ -49,9 +62,12 @@ class Filter:
     policy_name: str | None = None  # any version of it
     product: str | None = None  # overview only (not on the facts: checked on the ticket)
 
-    def on(self, c: Any) -> list[Any]:
-        """The filter on a table with opened_at, customer_id, severity, policy_version_id."""
-        out = [c.opened_at >= self.start, c.opened_at < self.end]
+    def on(self, c: Any, *, seek: bool = True) -> list[Any]:
+        """The filter on a table with opened_at, customer_id, severity, policy_version_id.
+        Without ``seek`` the period is not an index range (``store.planner``): a tally
+        reads its group-ordered index instead."""
+        opened = c.opened_at if seek else no_index(c.opened_at)
+        out = [opened >= self.start, opened < self.end]
         if self.customer_id is not None:
             out.append(c.customer_id == self.customer_id)
         if self.severity is not None:
@@ -62,14 +78,14 @@ class Filter:
             out.append(c.policy_version_id.in_(versions))
         return out
 
-    def on_facts(self) -> list[Any]:
-        out = self.on(F)
+    def on_facts(self, *, seek: bool = True) -> list[Any]:
+        out = self.on(F, seek=seek)
         if self.product is not None:
             out.append(F.ticket_id.in_(select(_T.id).where(_T.product == self.product)))
         return out
 
-    def on_tickets(self) -> list[Any]:
-        out = self.on(_T)
+    def on_tickets(self, *, seek: bool = True) -> list[Any]:
+        out = self.on(_T, seek=seek)
         if self.product is not None:
             out.append(_T.product == self.product)
         return out
@@ -195,40 +211,13 @@ def compute(session: Session, flt: Filter, now: datetime, *, by_day: bool = Fals
     ``by_day`` (the overview's trend), else by (severity, customer, policy version)
     with the metric tallies too (``sla report``)."""
     out = Cohort(now)
-    if not by_day:
-        # the clocks not running keep their stored state (most facts: no CASE for them)
-        for running, state in ((False, F.state), (True, facts.state_now(now))):
-            stmt = (
-                select(F.severity, F.customer_id, F.metric, state, func.count())
-                .where(*flt.on_facts(), facts.told(now), F.running.is_(running))
-                .group_by(F.severity, F.customer_id, F.metric, state)
-            )
-            for sev, cid, metric, st, n in session.execute(stmt):
-                out.metrics[(sev, cid, metric, st)] += int(n)
-    # ticket-level: the settled state and the running clocks' worst, from the row
-    run = _running_state(now)
-    keys: list[Any] = (
-        [day_of(session, _T.opened_at)]
-        if by_day
-        else [_T.severity, _T.customer_id, _T.policy_version_id]
-    )
-    stmt = (
-        select(*keys, _T.sla_settled, run, func.count())
-        .where(*flt.on_tickets(), _ticket_told(now))
-        .group_by(*keys, _T.sla_settled, run)
-    )
+    if by_day:
+        told = _day_tallies(session, flt, now, out)
+    else:
+        _metric_tallies(session, flt, now, out)
+        told = _ticket_tallies(session, flt, now, out)
+    out.replayed = _replay(session, flt, now) if told < _cohort_size(session, flt) else []
     key: TicketKey
-    for row in session.execute(stmt):
-        *values, settled, running, n = row
-        worst = worst_state(
-            [s for s in (settled, None if running is None else RUN_STATES[running]) if s]
-        )
-        if by_day:
-            key = (_as_date(values[0]), None, None, None, worst)
-        else:
-            key = (None, values[0], int(values[1]), values[2], worst)
-        out.tickets[key] += int(n)
-    out.replayed = _replay(session, flt, now)
     for r in out.replayed:
         if not by_day:
             for metric, (st, _, _) in r.states.items():
@@ -238,6 +227,104 @@ def compute(session: Session, flt: Filter, now: datetime, *, by_day: bool = Fals
             key = (r.opened_at.date(), None, None, None, r.worst)
         out.tickets[key] += 1
     return out
+
+
+def _metric_tallies(session: Session, flt: Filter, now: datetime, out: Cohort) -> None:
+    """(severity, customer, metric, state) -> facts: the clocks not running keep their
+    stored state (most facts: no CASE for them), the running ones turn at their instants."""
+    groups = (F.severity, F.customer_id, F.metric)
+    # the settled facts stream from ix_sla_fact_settled; the running ones seek the
+    # period in their small ix_sla_fact_running
+    for running, state, seek in ((false(), F.state, False), (true(), facts.state_now(now), True)):
+        stmt = (
+            select(*groups, state, func.count())
+            .where(*flt.on_facts(seek=seek), facts.told(now), F.running == running)
+            .group_by(*groups, state)
+        )
+        for sev, cid, metric, st, n in session.execute(stmt):
+            out.metrics[(sev, cid, metric, st)] += int(n)
+
+
+def _ticket_tallies(session: Session, flt: Filter, now: datetime, out: Cohort) -> int:
+    """(severity, customer, policy version, worst state) -> tickets, from the rows:
+    the settled state, and for a ticket with a running clock the worst of that and its
+    running clocks' state at ``now``. Returns how many tickets the facts told."""
+    groups = (_T.severity, _T.customer_id, _T.policy_version_id, _T.sla_settled)
+    told = 0
+    # settled tickets stream from ix_ticket_sla_settled; the running ones seek the
+    # period in their small ix_ticket_sla_running
+    settled = (
+        select(*groups, literal(None), func.count())
+        .where(*flt.on_tickets(seek=False), _ticket_told(now), _T.sla_limit_at.is_(None))
+        .group_by(*groups)
+    )
+    run = _running_state(now)
+    running = (
+        select(*groups, run, func.count())
+        .where(*flt.on_tickets(), _ticket_told(now), _T.sla_limit_at.is_not(None))
+        .group_by(*groups, run)
+    )
+    for stmt in (settled, running):
+        for sev, cid, version, state, run_state, n in session.execute(stmt):
+            key = (None, sev, int(cid), version, _worst_of(state, run_state))
+            out.tickets[key] += int(n)
+            told += int(n)
+    return told
+
+
+def _day_tallies(session: Session, flt: Filter, now: datetime, out: Cohort) -> int:
+    """(day opened, worst state) -> tickets. One query per UTC day: each reads its
+    day's range of the period index, and no million-row sort into days is needed."""
+    told = 0
+    settled = (
+        select(_T.sla_settled, func.count())
+        .where(
+            _T.opened_at >= bindparam("day_start", type_=_T.opened_at.type),
+            _T.opened_at < bindparam("day_end", type_=_T.opened_at.type),
+            *flt.on_tickets(),
+            _ticket_told(now),
+            _T.sla_limit_at.is_(None),
+        )
+        .group_by(_T.sla_settled)
+    )
+    for day, day_start, day_end in _days(flt):
+        for state, n in session.execute(settled, {"day_start": day_start, "day_end": day_end}):
+            out.tickets[(day, None, None, None, state)] += int(n)
+            told += int(n)
+    day = day_of(session, _T.opened_at)
+    run = _running_state(now)
+    running = (
+        select(day, _T.sla_settled, run, func.count())
+        .where(*flt.on_tickets(), _ticket_told(now), _T.sla_limit_at.is_not(None))
+        .group_by(day, _T.sla_settled, run)
+    )
+    for opened, state, run_state, n in session.execute(running):
+        out.tickets[(_as_date(opened), None, None, None, _worst_of(state, run_state))] += int(n)
+        told += int(n)
+    return told
+
+
+def _days(flt: Filter) -> Iterator[tuple[date, datetime, datetime]]:
+    """The UTC days of the filter's period, each clipped to the period."""
+    day = flt.start.astimezone(UTC).date()
+    while True:
+        start = datetime.combine(day, time(), UTC)
+        if start >= flt.end:
+            return
+        end = start + timedelta(days=1)
+        yield day, max(start, flt.start), min(end, flt.end)
+        day += timedelta(days=1)
+
+
+def _worst_of(settled: str | None, running: int | None) -> str | None:
+    """A ticket's state: its settled clocks' and its running clocks' (RUN_STATES index)."""
+    run = None if running is None else RUN_STATES[running]
+    return worst_state([s for s in (settled, run) if s])
+
+
+def _cohort_size(session: Session, flt: Filter) -> int:
+    """Tickets in the cohort, told or not (the period index alone answers)."""
+    return int(session.execute(select(func.count()).where(*flt.on_tickets())).scalar_one())
 
 
 def _replay(session: Session, flt: Filter, now: datetime) -> list[Replayed]:
@@ -275,16 +362,7 @@ def listed(
     state = facts.state_now(now)
     told = facts.told(now)
     cap = None if limit <= 0 else limit
-    late = func.max(_seconds(session, func.coalesce(F.stopped_at, literal(now, F.due_at.type)))
-                    - _seconds(session, F.due_at))
-    stmt = (
-        select(F.ticket_id, late)
-        .where(*flt.on_facts(), told, state == "breached")
-        .group_by(F.ticket_id)
-        .order_by(late.desc(), F.ticket_id)
-        .limit(cap)
-    )
-    breached = [(float(s or 0), int(t)) for t, s in session.execute(stmt)]
+    breached = _breached(session, flt, now, cap)
     breached += [(r.lateness(now), r.id) for r in cohort.replayed if r.worst == "breached"]
     breached.sort(key=lambda p: (-p[0], p[1]))
     ids = [t for _, t in breached[:cap]]
@@ -301,6 +379,35 @@ def listed(
         others += [r.id for r in cohort.replayed if r.worst != "breached"]
         ids += sorted(others)[:room]
     return _states_of(session, ids, cohort)
+
+
+def _breached(
+    session: Session, flt: Filter, now: datetime, cap: int | None
+) -> list[tuple[float, int]]:
+    """(seconds past the limit, ticket) of the ``cap`` tickets furthest past a limit.
+
+    Settled breaches (their own small index) and running clocks past their limit are
+    ranked apart; a ticket's lateness is its worst breach in either, so the top
+    ``cap`` of each, merged per ticket, hold the top ``cap`` of all."""
+    stop = func.coalesce(F.stopped_at, literal(now, F.due_at.type))
+    late = func.max(_seconds(session, stop) - _seconds(session, F.due_at))
+    picks = (
+        # the literal, not a parameter: SQLite matches the partial index by its terms
+        (F.running == false(), F.state == literal_column("'breached'")),
+        (F.running == true(), facts.state_now(now) == "breached"),
+    )
+    worst: dict[int, float] = {}
+    for running, is_breached in picks:
+        stmt = (
+            select(F.ticket_id, late)
+            .where(*flt.on_facts(), facts.told(now), running, is_breached)
+            .group_by(F.ticket_id)
+            .order_by(late.desc(), F.ticket_id)
+            .limit(cap)
+        )
+        for tid, seconds in session.execute(stmt):
+            worst[int(tid)] = max(worst.get(int(tid), 0.0), float(seconds or 0))
+    return [(seconds, tid) for tid, seconds in worst.items()]
 
 
 def _states_of(

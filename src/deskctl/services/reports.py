@@ -1,10 +1,13 @@
 """Helpdesk call analysis over the store: the overview and findings reports.
 
-Every count is a GROUP BY in SQL over the ticket projection (Core selects of
-the needed columns only, never ORM objects per row). Business-time figures
-are computed once per ticket from its ``responded_at`` / ``resolved_at``
-columns on the calendar of its plan, one calendar engine per (policy version,
-calendar) group.
+Every count is a GROUP BY in SQL over the ticket projection, never ORM objects
+per row; the overview's scans (``store.reads.report``, on the session's DBAPI
+connection) each read one index of migration 0012 alone, in the order they group
+by. Business-time figures are computed once per ticket from its ``responded_at``
+/ ``resolved_at`` columns on the calendar of its plan: one index range per
+(policy version, calendar, severity) gives three epoch columns a row, measured a
+batch at a time on one interval table per (version, calendar) and kept as
+8-byte samples for the exact percentiles.
 
 Decisions on points the spec leaves open:
 
@@ -33,14 +36,16 @@ Decisions on points the spec leaves open:
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, case, cast, distinct, func, or_, select
+from sqlalchemy import BigInteger, Integer, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -58,6 +63,8 @@ from deskctl.store.models import (
     TicketEvent,
     WorkLog,
 )
+from deskctl.store.reads import report as rr
+from deskctl.store.sql import Reader
 
 VOLUME_DIMENSIONS = ("channel", "category", "topic", "product", "severity", "customer", "agent")
 _SHARED_GROUP = ("channel", "category", "severity", "product", "version")
@@ -125,12 +132,12 @@ def overview(session: Session, scope: Scope, *, by: str, now: datetime) -> dict[
     """The overview report as one JSON-ready document."""
     if by not in analysis.PERIODS:
         raise BadInput(f"--by: {by!r} is not one of {', '.join(analysis.PERIODS)}")
-    by_dimension = volumes(session, scope)
+    by_dimension, closed = _volumes(session, scope)
     tickets = sum(r["tickets"] for r in by_dimension["channel"])
     trend = analysis.sla_trend(sla_day_counts(session, scope, now), scope.first, scope.last, by)
     overall = analysis.overall_sla(trend)
     times = business_times(session, scope)
-    quality = quality_rates(session, scope)
+    quality = quality_rates(session, scope, closed=closed)
     backlog_rows = backlog(session, scope)
     work = worklog_minutes(session, scope)
     money = revenue(session, scope)
@@ -175,19 +182,26 @@ def _stat(times: Sequence[dict[str, Any]], metric: str, key: str) -> int | None:
 
 
 def volumes(session: Session, scope: Scope) -> dict[str, list[dict[str, Any]]]:
-    """Tickets of the cohort per value of each dimension, most first.
+    """Tickets of the cohort per value of each dimension, most first."""
+    return _volumes(session, scope)[0]
+
+
+def _volumes(session: Session, scope: Scope) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    """The volumes and the cohort's closed tickets.
 
     The low-cardinality columns share one GROUP BY (one pass over the cohort);
     topic, customer and agent, which may have thousands of values, get one each.
+    Each reads an index led by what it groups by (store.reads.report).
     """
-    columns = [getattr(Ticket, name) for name in _SHARED_GROUP]
-    stmt = select(*columns, func.count()).where(*scope.cohort()).group_by(*columns)
+    c = _cohort(session, scope)
     tallies: dict[str, Counter[Any]] = defaultdict(Counter)
-    for channel, category, severity, product, version, n in session.execute(stmt):
+    closed = 0
+    for channel, category, severity, product, version, n, n_closed in rr.shared_volumes(c):
         tallies["channel"][channel] += n
         tallies["category"][category] += n
         tallies["severity"][severity] += n
         tallies["product"][(product, version)] += n
+        closed += int(n_closed)
     out = {
         dim: _ranked([{dim: value, "tickets": int(n)} for value, n in tallies[dim].items()], (dim,))
         for dim in ("channel", "category", "severity")
@@ -199,17 +213,30 @@ def volumes(session: Session, scope: Scope) -> dict[str, list[dict[str, Any]]]:
         ],
         ("product", "version"),
     )
-    out["topic"] = _single_volume(session, scope, Ticket.topic, "topic")
-    out["agent"] = _single_volume(session, scope, Ticket.assignee, "agent")
+    out["topic"] = _single_volume(c, "topic", "topic")
+    out["agent"] = _single_volume(c, "assignee", "agent")
     keys: dict[int, str] = dict(session.execute(select(col(Customer.id), col(Customer.key))).all())
-    by_customer = _single_volume(session, scope, Ticket.customer_id, "customer")
+    by_customer = _single_volume(c, "customer_id", "customer")
     out["customer"] = [{**row, "customer": keys[row["customer"]]} for row in by_customer]
-    return {dim: out[dim] for dim in VOLUME_DIMENSIONS}
+    return {dim: out[dim] for dim in VOLUME_DIMENSIONS}, closed
 
 
-def _single_volume(session: Session, scope: Scope, column: Any, key: str) -> list[dict[str, Any]]:
-    stmt = select(column, func.count()).where(*scope.cohort()).group_by(column)
-    return _ranked([{key: value, "tickets": int(n)} for value, n in session.execute(stmt)], (key,))
+def _cohort(session: Session, scope: Scope) -> rr.Cohort:
+    """The scope on the session's own DBAPI connection (same transaction, no ORM rows)."""
+    conn = session.connection()
+    reader = Reader(conn.connection.driver_connection, conn.dialect.name)
+    params = {
+        "start": scope.start,
+        "end": scope.end,
+        "customer_id": scope.customer_id,
+        "product": scope.product,
+    }
+    return rr.Cohort(reader, params)
+
+
+def _single_volume(c: rr.Cohort, column: str, key: str) -> list[dict[str, Any]]:
+    rows = rr.single_volume(c, column)
+    return _ranked([{key: value, "tickets": int(n)} for value, n in rows], (key,))
 
 
 def _ranked(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
@@ -279,44 +306,23 @@ def backlog(session: Session, scope: Scope) -> list[dict[str, Any]]:
     return [{"bucket": label, "tickets": counts[label]} for label, _, _ in analysis.BACKLOG_BUCKETS]
 
 
-def _cohort_events(scope: Scope) -> list[ColumnElement[bool]]:
-    """Events of cohort tickets; moves come after the opening, so the (kind, at) index narrows."""
-    return [col(TicketEvent.at) >= scope.start, *scope.cohort()]
-
-
-def quality_rates(session: Session, scope: Scope) -> dict[str, Any]:
-    closed = session.execute(
-        select(func.count()).where(*scope.cohort(), col(Ticket.closed_at).is_not(None))
-    ).scalar_one()
-    reopened, reopen_events, reopened_open = session.execute(
-        select(
-            func.count(distinct(col(TicketEvent.ticket_id))),
-            func.count(),
-            func.count(distinct(case((col(Ticket.closed_at).is_(None), TicketEvent.ticket_id)))),
-        )
-        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
-        .where(col(TicketEvent.kind) == ev.REOPENED, *_cohort_events(scope))
-    ).one()
-    kinds: dict[str, int] = dict(
-        session.execute(
-            select(col(TicketEvent.kind), func.count())
-            .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
-            .where(
-                col(TicketEvent.kind).in_((ev.RESOLVED, ev.SOLUTION_REJECTED)),
-                *_cohort_events(scope),
-            )
-            .group_by(TicketEvent.kind)
-        ).all()
-    )
-    closed_once = int(closed) + int(reopened_open)
-    proposed = int(kinds.get(ev.RESOLVED, 0))
-    rejected = int(kinds.get(ev.SOLUTION_REJECTED, 0))
+def quality_rates(session: Session, scope: Scope, *, closed: int | None = None) -> dict[str, Any]:
+    """Reopen and rejected-solution rates; ``closed``: the cohort's closed tickets when
+    the caller counted them already (the volume scan does)."""
+    c = _cohort(session, scope)
+    if closed is None:
+        closed = sum(int(row[6]) for row in rr.shared_volumes(c))
+    reopened, _reopen_events, reopened_open = rr.reopens(c, ev.REOPENED)
+    kinds = rr.event_counts(c, (ev.RESOLVED, ev.SOLUTION_REJECTED))
+    closed_once = closed + reopened_open
+    proposed = kinds.get(ev.RESOLVED, 0)
+    rejected = kinds.get(ev.SOLUTION_REJECTED, 0)
     return {
-        "closed": int(closed),
+        "closed": closed,
         "closed_once": closed_once,
-        "reopened": int(reopened),
-        "reopen_events": int(reopen_events),
-        "reopen_rate": analysis.rate(int(reopened), closed_once),
+        "reopened": reopened,
+        "reopen_events": _reopen_events,
+        "reopen_rate": analysis.rate(reopened, closed_once),
         "solutions_proposed": proposed,
         "solutions_rejected": rejected,
         "rejected_solution_rate": analysis.rate(rejected, proposed),
@@ -326,11 +332,14 @@ def quality_rates(session: Session, scope: Scope) -> dict[str, Any]:
 def worklog_minutes(session: Session, scope: Scope) -> list[dict[str, Any]]:
     stmt = (
         select(col(WorkLog.kind), func.sum(col(WorkLog.minutes)))
-        .join(Ticket, col(Ticket.id) == col(WorkLog.ticket_id))
-        .where(col(WorkLog.at) >= scope.start, col(WorkLog.at) < scope.end, *scope.filters())
+        .where(col(WorkLog.at) >= scope.start, col(WorkLog.at) < scope.end)
         .group_by(WorkLog.kind)
         .order_by(WorkLog.kind)
     )
+    if scope.filters():  # the join reads a wide ticket row per entry: only to filter
+        stmt = stmt.join(Ticket, col(Ticket.id) == col(WorkLog.ticket_id)).where(
+            *scope.filters()
+        )
     return [{"kind": kind, "minutes": int(m or 0)} for kind, m in session.execute(stmt)]
 
 
@@ -377,83 +386,79 @@ def _revenue_summary(by_currency: dict[str, Decimal]) -> dict[str, Any]:
 
 
 def business_times(session: Session, scope: Scope) -> list[dict[str, Any]]:
-    """Median and p90 business seconds to first response and to resolution, by severity too."""
-    solved = func.coalesce(
-        col(Ticket.resolved_at), case((col(Ticket.outcome) == "resolved", col(Ticket.closed_at)))
-    )
-    columns: tuple[Any, ...] = (
-        Ticket.policy_version_id,
-        Ticket.calendar,
-        Ticket.severity,
-        _epoch(session, Ticket.opened_at),
-        _epoch(session, Ticket.info_complete_at),
-        _epoch(session, Ticket.responded_at),
-        _epoch(session, solved),
-    )
-    stmt = select(*columns).where(
-        *scope.cohort(), or_(col(Ticket.responded_at).is_not(None), solved.is_not(None))
-    )
-    groups: dict[tuple[int | None, str | None], list[Any]] = defaultdict(list)
-    for row in session.execute(stmt):
-        groups[(row[0], row[1])].append(row[2:])
-    samples: dict[tuple[str, str | None], list[int]] = defaultdict(list)
-    for (version_id, calendar_name), rows in groups.items():
-        _measure_group(session, version_id, calendar_name, rows, samples)
+    """Median and p90 business seconds to first response and to resolution, by severity too.
+
+    One index range per (policy version, calendar, severity): three epoch columns a
+    row, measured a batch at a time on the group's calendar, kept as 8-byte samples.
+    """
+    c = _cohort(session, scope)
+    samples: dict[tuple[str, str | None], array[int]] = defaultdict(lambda: array("q"))
+    tables: dict[tuple[int, str | None], _Table] = {}
+    for version_id, calendar_name, severity in rr.time_groups(c):
+        if version_id is None:
+            continue
+        key = (version_id, calendar_name)
+        if key not in tables:
+            tables[key] = _Table(session, version_id, calendar_name)
+        table = tables[key]
+        for batch in rr.time_batches(
+            c, version_id, calendar_name, severity, from_info=table.from_info
+        ):
+            starts, responded, solved = zip(*batch, strict=True)
+            for metric, ends in (("response", responded), ("resolution", solved)):
+                seconds = table.elapsed(starts, ends)
+                if seconds:
+                    samples[(metric, severity)].extend(seconds)
     return _time_rows(samples)
 
 
-def _measure_group(
-    session: Session,
-    version_id: int | None,
-    calendar_name: str | None,
-    rows: Sequence[Any],
-    samples: dict[tuple[str, str | None], list[int]],
-) -> None:
-    """Business seconds for every ticket of one (policy version, calendar) group.
+class _Table:
+    """One (policy version, calendar) group's business time between epoch seconds.
 
-    The calendar is asked once for its open intervals over the group's span;
-    each ticket is then two binary searches on integers (analysis.IntervalTable).
+    The calendar is asked for its open intervals once per span; a batch with an
+    instant outside the span widens it (a month more each side) and rebuilds.
+    Each instant is then a binary search on integers (analysis.IntervalTable).
     """
-    from deskctl.domain.calendar import calendar_from_policy
 
-    if version_id is None or not rows:
-        return
-    _, policy = policies.by_version_id(session, version_id)
-    calendar = calendar_from_policy(policy, calendar_name or next(iter(policy.calendars)))
-    from_info = policy.clock.start == "info_complete"
-    keys: list[tuple[str, str | None]] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for severity, opened, info, responded, solved in rows:
-        start = info if (from_info and info is not None) else opened
-        if responded is not None:
-            keys.append(("response", severity))
-            starts.append(start)
-            ends.append(responded)
-        if solved is not None:
-            keys.append(("resolution", severity))
-            starts.append(start)
-            ends.append(solved)
-    if not keys:
-        return
-    low = min(min(starts), min(ends))
-    high = max(max(starts), max(ends)) + 1
-    table = analysis.IntervalTable(
-        (int(a.timestamp()), int(b.timestamp()))
-        for a, b in calendar.open_intervals(_at(low), _at(high))
-    )
-    for (metric, severity), seconds in zip(keys, table.elapsed_many(starts, ends), strict=True):
-        samples[(metric, None)].append(seconds)
-        samples[(metric, severity)].append(seconds)
+    _MARGIN = 31 * 86_400
+
+    def __init__(self, session: Session, version_id: int, calendar_name: str | None) -> None:
+        from deskctl.domain.calendar import calendar_from_policy
+
+        _, policy = policies.by_version_id(session, version_id)
+        self.calendar = calendar_from_policy(policy, calendar_name or next(iter(policy.calendars)))
+        self.from_info = policy.clock.start == "info_complete"
+        self.low = self.high = 0
+        self.table: analysis.IntervalTable | None = None
+
+    def elapsed(self, starts: Sequence[int], ends: Sequence[int | None]) -> list[int]:
+        """Business seconds from each start to its end; pairs without an end are left out."""
+        kept = [(s, e) for s, e in zip(starts, ends, strict=True) if e is not None]
+        if not kept:
+            return []
+        first, last = zip(*kept, strict=True)
+        low = min(min(first), min(last))
+        high = max(max(first), max(last)) + 1
+        if self.table is None or low < self.low or high > self.high:
+            if self.table is not None:
+                low, high = min(low, self.low), max(high, self.high)
+            self.low, self.high = low - self._MARGIN, high + self._MARGIN
+            self.table = analysis.IntervalTable(
+                (int(a.timestamp()), int(b.timestamp()))
+                for a, b in self.calendar.open_intervals(_at(self.low), _at(self.high))
+            )
+        return self.table.elapsed_many(first, last)
 
 
-def _time_rows(samples: dict[tuple[str, str | None], list[int]]) -> list[dict[str, Any]]:
+def _time_rows(samples: dict[tuple[str, str | None], array[int]]) -> list[dict[str, Any]]:
     out = []
     for metric in ("response", "resolution"):
         severities = sorted({sev for (m, sev) in samples if m == metric and sev is not None})
-        keys: list[str | None] = [None, *severities]
-        for sev in keys:
-            stats = analysis.time_stats(samples.get((metric, sev), []))
+        every = [v for (m, _), v in samples.items() if m == metric]
+        rows: list[tuple[str | None, Any]] = [(None, chain.from_iterable(every))]
+        rows += [(sev, samples[(metric, sev)]) for sev in severities]
+        for sev, values in rows:
+            stats = analysis.time_stats(values)
             out.append(
                 {
                     "metric": metric,

@@ -17,17 +17,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from deskctl.store.facts_dbapi import TICKET_KEYS, fact_rows  # noqa: F401 -- re-exported
 from deskctl.store.models import SlaFact, table_of
 
-_TABLE = table_of(SlaFact)
-F = _TABLE.c
+TABLE = table_of(SlaFact)
+F = TABLE.c
 
 
 def replace(session: Any, ticket_ids: Sequence[int], rows: Sequence[Mapping[str, Any]]) -> None:
     """The facts of ``ticket_ids`` become ``rows`` (delete, then one executemany)."""
     for i in range(0, len(ticket_ids), 500):
         part = list(ticket_ids[i : i + 500])
-        session.execute(delete(_TABLE).where(F.ticket_id.in_(part)))
+        session.execute(delete(TABLE).where(F.ticket_id.in_(part)))
     if rows:
-        session.execute(insert(_TABLE), list(rows))
+        session.execute(insert(TABLE), list(rows))
 
 
 def state_now(at: datetime) -> ColumnElement[str]:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from deskctl.store.types import Cents, DecimalText, UTCDateTime
@@ -171,6 +171,35 @@ class Standing(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
 
 
+def _partial(name: str, columns: tuple[str, ...], where: str) -> Index:
+    """An index over the rows ``where`` holds, on both backends. SQLite uses a partial
+    index only for a query whose WHERE has the same terms, and SQLAlchemy writes a
+    boolean there as 0/1: so does the SQLite condition."""
+    lite = where.replace("= false", "= 0").replace("= true", "= 1")
+    return Index(name, *columns, sqlite_where=text(lite), postgresql_where=text(where))
+
+
+# The SLA reports' indexes (0011, ``services.cohort``): what a tally groups by first,
+# then the period and the facts' window; the running ones period first, then what
+# their state CASE compares.
+TICKET_SETTLED = (
+    "severity", "customer_id", "policy_version_id", "sla_settled",
+    "opened_at", "sla_computed_at", "sla_stale_at",
+)  # fmt: skip
+TICKET_RUNNING = (
+    "opened_at", "sla_computed_at", "sla_stale_at", "severity", "customer_id",
+    "policy_version_id", "sla_settled", "sla_limit_at", "sla_goal_at", "sla_risk_at",
+)  # fmt: skip
+FACT_SETTLED = (
+    "severity", "customer_id", "metric", "state", "opened_at", "computed_at", "stale_at",
+)  # fmt: skip
+FACT_RUNNING = (
+    "opened_at", "computed_at", "stale_at", "severity", "customer_id", "metric",
+    "due_at", "goal_at", "risk_at", "state", "stopped_at", "ticket_id",
+)  # fmt: skip
+FACT_BREACHED = ("opened_at", "computed_at", "stale_at", "ticket_id", "due_at", "stopped_at")
+
+
 class Ticket(SQLModel, table=True):
     __tablename__ = "ticket"
     __table_args__ = (
@@ -182,7 +211,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_opened_at", "opened_at"),
         Index("ix_ticket_status_id", "status", "id"),  # the sweep's batches (0005)
         Index("ix_ticket_sla_state", "sla_state"),  # SLA notices (0005)
-        # The SLA reports' ticket-level GROUP BY reads this index alone (0010).
+        # The SLA reports' replay check and the overview's days read this index alone (0010).
         Index(
             "ix_ticket_sla_cohort",
             "opened_at",
@@ -196,6 +225,27 @@ class Ticket(SQLModel, table=True):
             "sla_goal_at",
             "sla_risk_at",
         ),
+        # The reports' ticket tallies (0011): settled tickets in GROUP BY order, so
+        # SQLite streams the groups instead of sorting a million rows; the few
+        # tickets with a running clock in a small index of their own.
+        _partial("ix_ticket_sla_settled", TICKET_SETTLED, "sla_limit_at IS NULL"),
+        _partial("ix_ticket_sla_running", TICKET_RUNNING, "sla_limit_at IS NOT NULL"),
+        # report overview (0012): each scan reads one index alone, led by what it
+        # groups by (in order: no sort), then the period and the filters.
+        Index(
+            "ix_ticket_volume",
+            *("channel", "category", "severity", "product", "version"),
+            *("opened_at", "customer_id", "closed_at"),
+        ),
+        Index("ix_ticket_topic_opened", "topic", "opened_at", "customer_id", "product"),
+        Index("ix_ticket_assignee_opened", "assignee", "opened_at", "customer_id", "product"),
+        Index("ix_ticket_customer_opened", "customer_id", "opened_at", "product"),
+        Index(
+            "ix_ticket_times",
+            *("policy_version_id", "calendar", "severity", "opened_at", "info_complete_at"),
+            *("responded_at", "resolved_at", "outcome", "closed_at", "customer_id", "product"),
+        ),
+        Index("ix_ticket_id_cohort", "id", "opened_at", "closed_at", "customer_id", "product"),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -246,26 +296,6 @@ class Ticket(SQLModel, table=True):
     rev: int = 0  # number of events: the compare-and-set guard of every move
 
 
-# sla_fact's covering index: the period and the facts' window first, then what the
-# reports group by and the state CASE reads.
-COHORT_COLUMNS = (
-    "opened_at",
-    "computed_at",
-    "stale_at",
-    "severity",
-    "customer_id",
-    "policy_version_id",
-    "metric",
-    "running",
-    "state",
-    "due_at",
-    "goal_at",
-    "risk_at",
-    "stopped_at",
-    "ticket_id",
-)
-
-
 class SlaFact(SQLModel, table=True):
     """One ticket's clock of one owed metric as of ``computed_at`` (domain.sla_facts).
 
@@ -275,8 +305,12 @@ class SlaFact(SQLModel, table=True):
     """
 
     __tablename__ = "sla_fact"
-    # The reports' metric GROUP BY and breach list read this index alone.
-    __table_args__ = (Index("ix_sla_fact_cohort", *COHORT_COLUMNS),)
+    # The reports' metric tallies and breach list (0011, see TICKET_SETTLED).
+    __table_args__ = (
+        _partial("ix_sla_fact_settled", FACT_SETTLED, "running = false"),
+        _partial("ix_sla_fact_running", FACT_RUNNING, "running = true"),
+        _partial("ix_sla_fact_breached", FACT_BREACHED, "running = false AND state = 'breached'"),
+    )
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     metric: str = Field(primary_key=True, max_length=40)
     state: str = Field(max_length=20)  # at computed_at
@@ -299,7 +333,10 @@ class TicketEvent(SQLModel, table=True):
     """The append-only history. Rows are inserted, never updated or deleted."""
 
     __tablename__ = "ticket_event"
-    __table_args__ = (UniqueConstraint("ticket_id", "seq"), Index("ix_event_kind_at", "kind", "at"))
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "seq"),
+        Index("ix_event_kind_at_ticket", "kind", "at", "ticket_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
     seq: int
