@@ -269,7 +269,7 @@ def _cpu() -> float:
 
 def run_services(engine: Any, results: list[tuple[str, float, float]]) -> None:
     from deskctl.domain.analysis import Thresholds
-    from deskctl.services import reports
+    from deskctl.services import findings, reports
     from deskctl.store import db
 
     now = datetime(2027, 1, 5, tzinfo=UTC)
@@ -306,7 +306,7 @@ def run_services(engine: Any, results: list[tuple[str, float, float]]) -> None:
     with db.session(engine) as s:
         scope = reports.make_scope(s, date(2026, 1, 1), date(2026, 12, 31))
         doc = timed(
-            "findings, year", lambda: reports.findings(s, scope, Thresholds(), now=now), results
+            "findings, year", lambda: findings.findings(s, scope, Thresholds(), now=now), results
         )
     label, wall, cpu = results[-1]
     results[-1] = (f"{label} ({len(doc['findings'])} findings)", wall, cpu)

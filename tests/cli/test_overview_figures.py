@@ -119,7 +119,7 @@ def test_overview_scans_equal_a_computation_over_every_ticket(
 
 @pytest.mark.parametrize("filled", ["all", "half", "none"])
 def test_stored_business_seconds_give_the_same_figures(cli, demo: str, filled: str) -> None:
-    """With every ticket's seconds stored the percentiles are OFFSETs into the 0013
+    """With every ticket's seconds stored the percentiles are OFFSETs into the 0014
     indexes; with half or none stored, the rest are measured and both taken together:
     the same figures as the computation every way."""
     from sqlalchemy import update
@@ -128,7 +128,7 @@ def test_stored_business_seconds_give_the_same_figures(cli, demo: str, filled: s
     from deskctl.store.models import Ticket
 
     cli("sla", "refresh", "--all")
-    if filled != "all":  # "none": as an upgrade from 0012 leaves the store
+    if filled != "all":  # "none": as an upgrade from 0013 leaves the store
         every = 1 if filled == "none" else 2
         with db.session(db.ready_engine(), write=True) as s:
             s.execute(update(Ticket).where(Ticket.id % every == 0).values(

@@ -587,6 +587,29 @@ def test_findings_from_the_store(cli: Any, desk: dict[str, int]) -> None:
     assert kinds == [("root_cause", "topic scan"), ("training_need", "customer bank, topic export")]
 
 
+
+@sqlite_only
+def test_findings_list_their_first_tickets_and_say_how_many_more(
+    cli: Any, desk: dict[str, int]
+) -> None:
+    t = desk
+    loose = ("--min-defects", "2", "--share-ratio", "1.1")
+    doc = cli.json("report", "findings", *PERIOD, *loose, "--limit", "1")
+    root = next(f for f in doc["findings"] if f["kind"] == "root_cause")
+    assert root["tickets"] == [min(t["H"], t["A"], t["B"])] and root["tickets_total"] == 3
+    assert root["evidence"]["recurrences"] == [{"resolved": t["H"], "again": t["A"]}]
+    assert root["evidence"]["recurrences_total"] == 2
+    every = cli.json("report", "findings", *PERIOD, *loose, "--limit", "0")
+    cut = [{**f, "tickets": f["tickets"][:1]} for f in every["findings"]]
+    assert [{**f, "evidence": None} for f in doc["findings"]] == [
+        {**f, "evidence": None} for f in cut
+    ]  # the same findings and figures, in the same order; only the lists are cut
+    assert all(f["tickets_total"] == len(f["tickets"]) for f in every["findings"])
+
+    text = cli("report", "findings", *PERIOD, *loose, "--limit", "1").stdout
+    assert f"tickets: #{root['tickets'][0]} … and 2 more" in text
+    rows = csv.DictReader(io.StringIO(cli("report", "findings", *PERIOD, "--csv").stdout))
+    assert {r["subject"]: r["tickets_total"] for r in rows}["topic scan"] == "3"
 @sqlite_only
 def test_report_formats(cli: Any, desk: dict[str, int], tmp_path: Any) -> None:
     plain = cli("report", "overview", *PERIOD).stdout

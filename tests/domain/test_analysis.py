@@ -10,10 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deskctl.domain import analysis as an
-from deskctl.domain.analysis import Thresholds, TicketFacts
+from deskctl.domain.analysis import Thresholds
 from deskctl.domain.calendar import build_calendar
 from deskctl.domain.policy import CalendarSpec
 from deskctl.errors import BadInput
+from tests import findings_reference as ref
+from tests.findings_reference import TicketFacts
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 4, 1, tzinfo=UTC)  # the report covers January to March
@@ -251,7 +253,7 @@ def test_repeated_misuse_on_a_topic_from_one_customer_is_a_training_need() -> No
         t(category="misuse", topic=None, id=6),
         t(category="misuse", topic=None, id=7),
     ]
-    (found,) = an.training_needs(rows, Thresholds())
+    (found,) = ref.training_needs(rows, Thresholds())
     assert found.kind == "training_need"
     assert found.subject == "customer bank, topic export"
     assert found.tickets == (1, 2)
@@ -261,9 +263,9 @@ def test_repeated_misuse_on_a_topic_from_one_customer_is_a_training_need() -> No
 
 def test_one_contact_behind_every_misuse_ticket_is_named() -> None:
     rows = [t(category="misuse", topic="export", id=i) for i in (1, 2, 3)]
-    (found,) = an.training_needs(rows, Thresholds(misuse_repeats=3))
+    (found,) = ref.training_needs(rows, Thresholds(misuse_repeats=3))
     assert found.subject == "contact rana@bank of bank, topic export"
-    assert an.training_needs(rows, Thresholds(misuse_repeats=4)) == []
+    assert ref.training_needs(rows, Thresholds(misuse_repeats=4)) == []
 
 
 # -- software to update ------------------------------------------------------------------
@@ -279,7 +281,7 @@ def test_a_version_whose_defects_rise_month_on_month_needs_an_update() -> None:
         t(version="5.2", opened="2026-03-12"),
         t(version="5.2", opened="2026-03-13", category="misuse"),
     ]
-    (found,) = an.updates_needed(rows, MONTHS, Thresholds())
+    (found,) = ref.updates_needed(rows, MONTHS, Thresholds())
     assert found.subject == "ecc 5.2"
     assert found.evidence["reasons"] == ["rising"]  # a single version: no average to beat
     assert found.evidence["monthly_defects"] == {"2026-01": 1, "2026-02": 2, "2026-03": 3}
@@ -290,10 +292,10 @@ def test_a_version_whose_defects_rise_month_on_month_needs_an_update() -> None:
 def test_falling_or_flat_defects_are_not_rising() -> None:
     falling = [t(opened=d) for d in ("2026-01-05", "2026-01-06", "2026-01-07", "2026-02-05")]
     flat = [t(opened=d) for d in ("2026-01-05", "2026-02-05", "2026-03-05")]
-    assert an.updates_needed(falling, MONTHS, Thresholds()) == []
-    assert an.updates_needed(flat, MONTHS, Thresholds()) == []
+    assert ref.updates_needed(falling, MONTHS, Thresholds()) == []
+    assert ref.updates_needed(flat, MONTHS, Thresholds()) == []
     one_month = [t(opened=d) for d in ("2026-03-05", "2026-03-06", "2026-03-07")]
-    assert an.updates_needed(one_month, ["2026-03"], Thresholds()) == []
+    assert ref.updates_needed(one_month, ["2026-03"], Thresholds()) == []
 
 
 def test_a_version_with_a_defect_share_well_above_the_product_is_named() -> None:
@@ -301,13 +303,13 @@ def test_a_version_with_a_defect_share_well_above_the_product_is_named() -> None
     new = [t(version="5.2", opened="2026-02-01", category="misuse") for _ in range(6)]
     new += [t(version="5.2", opened="2026-02-01")]
     # product: 5 defects of 11 tickets (45%); 5.1: 100% -> 2.2 times the average
-    found = an.updates_needed(old + new, ["2026-02"], Thresholds())
+    found = ref.updates_needed(old + new, ["2026-02"], Thresholds())
     assert [f.subject for f in found] == ["ecc 5.1"]
     assert found[0].evidence["reasons"] == ["above_average"]
     assert found[0].evidence["defect_share"] == 1.0
     assert found[0].evidence["product_defect_share"] == round(5 / 11, 4)
-    assert an.updates_needed(old + new, ["2026-02"], Thresholds(share_ratio=2.3)) == []
-    assert an.updates_needed(old + new, ["2026-02"], Thresholds(min_defects=5)) == []
+    assert ref.updates_needed(old + new, ["2026-02"], Thresholds(share_ratio=2.3)) == []
+    assert ref.updates_needed(old + new, ["2026-02"], Thresholds(min_defects=5)) == []
 
 
 # -- equipment ---------------------------------------------------------------------------
@@ -318,14 +320,14 @@ def test_hardware_over_represented_in_defects_is_named() -> None:
     rows += [t(hardware="R740", category="misuse") for _ in range(5)]
     rows += [t(hardware="R740") for _ in range(2)]
     rows += [t(hardware=None) for _ in range(9)]  # not recorded: outside the shares
-    (found,) = an.equipment_to_replace(rows, Thresholds())
+    (found,) = ref.equipment_to_replace(rows, Thresholds())
     assert found.subject == "hardware DL380 G7"
     ev = found.evidence
     assert (ev["defect_tickets"], ev["all_defect_tickets"]) == (3, 5)
     assert (ev["tickets"], ev["all_tickets"]) == (3, 10)
     assert (ev["defect_share"], ev["ticket_share"], ev["ratio"]) == (0.6, 0.3, 2.0)
-    assert an.equipment_to_replace(rows, Thresholds(min_defects=4)) == []
-    assert an.equipment_to_replace(rows, Thresholds(share_ratio=2.1)) == []
+    assert ref.equipment_to_replace(rows, Thresholds(min_defects=4)) == []
+    assert ref.equipment_to_replace(rows, Thresholds(share_ratio=2.1)) == []
 
 
 def test_equipment_in_proportion_to_its_use_is_not_named() -> None:
@@ -333,14 +335,14 @@ def test_equipment_in_proportion_to_its_use_is_not_named() -> None:
     for os_name in ("RHEL 7", "Windows 2019"):
         rows += [t(os=os_name) for _ in range(4)]
         rows += [t(os=os_name, category="misuse") for _ in range(4)]
-    assert an.equipment_to_replace(rows, Thresholds()) == []
+    assert ref.equipment_to_replace(rows, Thresholds()) == []
 
 
 def test_os_versions_are_judged_too() -> None:
     rows = [t(os="Windows 2012") for _ in range(3)] + [
         t(os="Windows 2019", category="misuse") for _ in range(6)
     ]
-    (found,) = an.equipment_to_replace(rows, Thresholds())
+    (found,) = ref.equipment_to_replace(rows, Thresholds())
     assert found.subject == "OS Windows 2012"
     assert found.evidence["attribute"] == "os"
 
@@ -352,13 +354,13 @@ def test_reopenings_and_quick_recurrences_make_a_root_cause() -> None:
     solved = t(id=1, topic="scan", opened="2025-12-20", closed=at("2025-12-28"), outcome="resolved")
     again = t(id=2, topic="scan", opened="2026-01-20")  # 23 days after ticket 1 closed
     reopened = t(id=3, topic="scan", customer="cbj", opened="2026-02-02", reopens=1)
-    (found,) = an.root_causes([solved, again, reopened], START, END, Thresholds())
+    (found,) = ref.root_causes([solved, again, reopened], START, END, Thresholds())
     assert found.subject == "topic scan"
     assert found.evidence["reopens"] == 1
     assert found.evidence["recurrences"] == [{"resolved": 1, "again": 2}]
     assert found.evidence["customers"] == {"bank": 2, "cbj": 1}
     assert found.tickets == (1, 2, 3)
-    assert an.root_causes([solved, again, reopened], START, END, Thresholds(min_comebacks=3)) == []
+    assert ref.root_causes([solved, again, reopened], START, END, Thresholds(min_comebacks=3)) == []
 
 
 @pytest.mark.parametrize(
@@ -374,7 +376,7 @@ def test_recurrence_window(after: timedelta, counts: bool) -> None:
     closed = at("2026-02-01")
     solved = t(id=1, topic="scan", opened="2026-01-20", closed=closed, outcome="accepted")
     again = t(id=2, topic="scan")._replace(opened_at=closed + after)
-    found = an.root_causes([solved, again], START, END, Thresholds(min_comebacks=1))
+    found = ref.root_causes([solved, again], START, END, Thresholds(min_comebacks=1))
     assert bool(found) is counts
 
 
@@ -385,13 +387,13 @@ def test_only_a_solved_ticket_of_the_same_customer_and_topic_is_come_back_to() -
     other_topic = t(id=3, outcome="resolved", **{**base, "topic": "login"})
     again = t(id=4, topic="scan", opened="2026-01-20")
     rows = [unresolved, other_customer, other_topic, again]
-    assert an.root_causes(rows, START, END, Thresholds(min_comebacks=1)) == []
+    assert ref.root_causes(rows, START, END, Thresholds(min_comebacks=1)) == []
 
 
 def test_tickets_before_the_period_are_predecessors_not_comebacks() -> None:
     first = t(id=1, topic="scan", opened="2025-11-01", closed=at("2025-11-02"), outcome="resolved")
     early = t(id=2, topic="scan", opened="2025-11-10", reopens=2)  # before the period
-    found = an.root_causes([first, early], START, END, Thresholds(min_comebacks=1))
+    found = ref.root_causes([first, early], START, END, Thresholds(min_comebacks=1))
     assert found == []
 
 
@@ -399,7 +401,7 @@ def test_the_latest_solved_ticket_is_the_one_come_back_to() -> None:
     older = t(id=1, topic="scan", opened="2026-01-02", closed=at("2026-01-03"), outcome="resolved")
     newer = t(id=2, topic="scan", opened="2026-01-05", closed=at("2026-01-06"), outcome="resolved")
     again = t(id=3, topic="scan", opened="2026-01-08")
-    (found,) = an.root_causes([again, older, newer], START, END, Thresholds())
+    (found,) = ref.root_causes([again, older, newer], START, END, Thresholds())
     # ticket 2 came back 2 days after 1; ticket 3 two days after 2
     assert found.evidence["recurrences"] == [
         {"resolved": 1, "again": 2},
@@ -423,7 +425,7 @@ def test_findings_only_judge_tickets_of_the_period_and_come_in_kind_order() -> N
         t(id=9, hardware="new box", category="misuse", opened="2026-02-03"),
         t(id=10, topic="scan", opened="2026-02-04", reopens=2),
     ]
-    found = an.findings(rows, START, END)
+    found = ref.findings(rows, START, END)
     assert [(f.kind, f.subject) for f in found] == [
         ("training_need", "contact rana@bank of bank, topic export"),
         ("equipment_replace", "hardware old box"),
@@ -446,7 +448,7 @@ def test_findings_only_judge_tickets_of_the_period_and_come_in_kind_order() -> N
 )
 def test_thresholds_are_checked(thresholds: Thresholds, option: str) -> None:
     with pytest.raises(BadInput, match=option):
-        an.findings([], START, END, thresholds)
+        ref.findings([], START, END, thresholds)
 
 
 def _brute_resolved_before(r: TicketFacts, group: list[TicketFacts], window: timedelta):
@@ -483,6 +485,6 @@ def test_the_comeback_found_by_bisection_is_the_one_a_scan_finds(rows, days) -> 
         for i, (o, c, outcome) in enumerate(rows)
     ]
     window = timedelta(days=days)
-    solved = an._Solved(group)
+    solved = ref._Solved(group)
     for r in group:
         assert solved.before(r, window) == _brute_resolved_before(r, group, window)

@@ -1,4 +1,4 @@
-"""The business seconds stored per ticket (``domain.waits``, migration 0013) are what
+"""The business seconds stored per ticket (``domain.waits``, migration 0014) are what
 the overview measured: written by every move (ORM and DBAPI paths) and changed by the
 moves that change the instants, filled by ``sla refresh --all`` on a store without
 them, on SQLite and PostgreSQL. The reference here is the overview's own definition
@@ -117,7 +117,7 @@ def test_refresh_all_fills_a_store_without_them(cli, store, tmp_path, monkeypatc
         monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "demo.db"))
     monkeypatch.setenv("DESKCTL_NOW", "2026-06-30T12:00:00Z")
     cli.json("demo", "--tickets", "200", "--seed", "5", "--json")
-    with db.session(db.ready_engine(), write=True) as s:  # as an upgrade from 0012 leaves it
+    with db.session(db.ready_engine(), write=True) as s:  # as an upgrade from 0013 leaves it
         s.execute(update(Ticket).values(response_business_seconds=None,
                                         resolution_business_seconds=None))  # fmt: skip
     rows = stored_and_expected()

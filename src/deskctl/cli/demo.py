@@ -139,7 +139,7 @@ def _build(svc: Any, engine: Any, **kwargs: Any) -> Any:
     """The demo, then the business seconds of its tickets (``domain.waits``).
 
     TEMPORARY (branch overview2, until the lead's merge): the maker writes every
-    ticket column positionally and does not know the two columns of 0013 yet, so
+    ticket column positionally and does not know the two columns of 0014 yet, so
     they are left to their default here and filled after the load by the same
     function ``sla refresh --all`` uses (about 80 s of CPU at 1M). At merge the
     maker computes them per ticket and this goes.

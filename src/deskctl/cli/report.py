@@ -127,25 +127,35 @@ def findings(
         int,
         typer.Option("--min-comebacks", help="Reopens plus recurrences that make a root cause."),
     ] = 2,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", help="List at most N tickets per finding, lowest ids first (0: all)."
+        ),
+    ] = 100,
     json_out: bool = JsonOpt,
     csv_out: bool = CsvOpt,
     html: Annotated[str | None, HtmlOpt] = None,
     pdf: Annotated[str | None, PdfOpt] = None,
 ) -> None:
-    """Findings: where users need training, and which software or equipment needs updating."""
+    """Findings: where users need training, and which software or equipment needs updating.
+
+    Each finding lists its first --limit tickets and how many there are (tickets_total).
+    """
     from deskctl import clock
     from deskctl.domain.analysis import Thresholds
     from deskctl.render import report as render
     from deskctl.render.output import emit_json
-    from deskctl.services import reports as svc
+    from deskctl.services import findings as svc
+    from deskctl.services.reports import make_scope
 
     fmt = _output_format(json_out, csv_out, None, html)
     first, last = _range(date_from, date_to)
     thresholds = Thresholds(misuse_repeats, min_defects, share_ratio, recur_days, min_comebacks)
     thresholds.check()
     with store_session() as s:
-        scope = svc.make_scope(s, first, last)
-        doc = svc.findings(s, scope, thresholds, now=clock.now())
+        scope = make_scope(s, first, last)
+        doc = svc.findings(s, scope, thresholds, now=clock.now(), limit=limit)
     if fmt == "csv":
         render.emit_csv(render.findings_tables(doc)[0])
     elif fmt == "json":

@@ -19,24 +19,28 @@ Decisions on points the spec leaves open:
   limit), so it complies; ``met_rate`` is the stricter share inside the goal.
   Running, paused and at-risk tickets are ``open``; a NULL or unknown state is
   ``unknown``; neither enters the rate.
-- Findings (see :func:`findings`): training needs group misuse tickets by
+- Findings (the decisions at the end of this module, on the tallies
+  ``services.findings`` gathers in SQL): training needs group misuse tickets by
   customer and topic (the repeat refusal of seed 001 stops a *contact* from
   repeating a topic, so repeats show up across the contacts of one customer);
   the subject is the contact when a single contact is behind them all. Tickets
   without a topic are not grouped into training or root-cause findings. Shares
-  for equipment are taken over the tickets that record the attribute.
+  for equipment are taken over the tickets that record the attribute. A ticket
+  comes back to the latest one closed solved before it opened (among equal
+  closing seconds, the lowest id). A finding lists its first ``--limit`` tickets
+  (lowest ids) and says how many there are (``tickets_total``).
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any
 
 from deskctl.domain.numbers import percent
 from deskctl.errors import BadInput
@@ -269,24 +273,10 @@ class IntervalTable:
 
 
 # -- findings --------------------------------------------------------------------------
-
-
-class TicketFacts(NamedTuple):
-    """One ticket as the findings rules see it (a row of the report query)."""
-
-    id: int
-    customer: str
-    contact: str | None
-    product: str | None
-    version: str | None
-    os: str | None
-    hardware: str | None
-    category: str | None
-    topic: str | None
-    opened_at: datetime
-    closed_at: datetime | None
-    outcome: str | None
-    reopens: int = 0
+#
+# The store gathers each rule's evidence (GROUP BYs, ``services.findings``); the
+# functions below make the decisions on those tallies. Each finding names at most
+# ``limit`` tickets (and evidence lists) and says how many there are in all.
 
 
 @dataclass(frozen=True)
@@ -315,11 +305,18 @@ def _option(name: str) -> str:
 
 @dataclass(frozen=True)
 class Finding:
+    """A named finding; ``tickets`` may be the first of ``tickets_total`` (None: all)."""
+
     kind: str
     subject: str
     message: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
     tickets: tuple[int, ...] = ()
+    tickets_total: int | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.tickets) if self.tickets_total is None else self.tickets_total
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -328,113 +325,92 @@ class Finding:
             "message": self.message,
             "evidence": dict(self.evidence),
             "tickets": list(self.tickets),
+            "tickets_total": self.total,
         }
 
 
-def findings(
-    rows: Iterable[TicketFacts],
-    start: datetime,
-    end: datetime,
-    thresholds: Thresholds | None = None,
-) -> list[Finding]:
-    """Every finding for tickets opened in [start, end).
-
-    ``rows`` may hold earlier tickets too: they serve only as the resolved
-    predecessors of the root-cause rule.
-    """
-    t = thresholds or Thresholds()
-    t.check()
-    everything = list(rows)
-    cohort = [r for r in everything if start <= r.opened_at < end]
-    months = [key for key, _ in periods(start.date(), (end - timedelta(seconds=1)).date(), "month")]
-    found = [
-        *training_needs(cohort, t),
-        *updates_needed(cohort, months, t),
-        *equipment_to_replace(cohort, t),
-        *root_causes(everything, start, end, t),
-    ]
+def ordered(found: Iterable[Finding]) -> list[Finding]:
+    """Kind by kind, the findings with most tickets first."""
     order = {kind: i for i, kind in enumerate(FINDING_KINDS)}
-    return sorted(found, key=lambda f: (order[f.kind], -len(f.tickets), f.subject))
+    return sorted(found, key=lambda f: (order[f.kind], -f.total, f.subject))
 
 
-def training_needs(rows: Iterable[TicketFacts], t: Thresholds) -> list[Finding]:
-    """Customers (or one contact) with repeated misuse tickets on a topic."""
-    groups: dict[tuple[str, str], list[TicketFacts]] = defaultdict(list)
-    for r in rows:
-        if r.category == "misuse" and r.topic:
-            groups[(r.customer, r.topic)].append(r)
-    out = []
-    for (customer, topic), group in groups.items():
-        if len(group) < t.misuse_repeats:
-            continue
-        contacts = Counter(r.contact or "(unknown)" for r in group)
-        who = (
-            f"contact {next(iter(contacts))} of {customer}"
-            if len(contacts) == 1
-            else f"customer {customer}"
-        )
-        out.append(
-            Finding(
-                kind="training_need",
-                subject=f"{who}, topic {topic}",
-                message=(
-                    f"{len(group)} misuse tickets on {topic!r} from {who}: "
-                    "users need training on it (send the knowledge-base guide, plan a session)"
-                ),
-                evidence={
-                    "customer": customer,
-                    "topic": topic,
-                    "misuse_tickets": len(group),
-                    "contacts": dict(sorted(contacts.items())),
-                    "threshold": t.misuse_repeats,
-                },
-                tickets=_ids(group),
-            )
-        )
-    return out
+def report_months(start: datetime, end: datetime) -> list[str]:
+    """The month keys of [start, end): the x axis of the monthly defect series."""
+    return [key for key, _ in periods(start.date(), (end - timedelta(seconds=1)).date(), "month")]
+
+
+def training_need(
+    customer: str, topic: str, contacts: Mapping[str, int], t: Thresholds
+) -> Finding | None:
+    """A customer's (or one contact's) misuse tickets on a topic; ``contacts`` counts
+    them per contact e-mail (``(unknown)`` without a contact)."""
+    misuse = sum(contacts.values())
+    if misuse < t.misuse_repeats:
+        return None
+    who = (
+        f"contact {next(iter(contacts))} of {customer}"
+        if len(contacts) == 1
+        else f"customer {customer}"
+    )
+    return Finding(
+        kind="training_need",
+        subject=f"{who}, topic {topic}",
+        message=(
+            f"{misuse} misuse tickets on {topic!r} from {who}: "
+            "users need training on it (send the knowledge-base guide, plan a session)"
+        ),
+        evidence={
+            "customer": customer,
+            "topic": topic,
+            "misuse_tickets": misuse,
+            "contacts": dict(sorted(contacts.items())),
+            "threshold": t.misuse_repeats,
+        },
+        tickets_total=misuse,
+    )
+
+
+@dataclass(frozen=True)
+class VersionTally:
+    """Cohort tickets of one product version: all of them, and defects per month."""
+
+    product: str
+    version: str
+    tickets: int
+    monthly_defects: Mapping[str, int]
+
+    @property
+    def defects(self) -> int:
+        return sum(self.monthly_defects.values())
 
 
 def updates_needed(
-    rows: Iterable[TicketFacts], months: Sequence[str], t: Thresholds
+    versions: Iterable[VersionTally], months: Sequence[str], t: Thresholds
 ) -> list[Finding]:
     """Product versions whose defect tickets rise month on month, or run well above average."""
-    by_product: dict[str, list[TicketFacts]] = defaultdict(list)
-    for r in rows:
-        if r.product and r.version:
-            by_product[r.product].append(r)
+    by_product: dict[str, list[VersionTally]] = defaultdict(list)
+    for v in versions:
+        by_product[v.product].append(v)
     out = []
-    for product, tickets in by_product.items():
-        product_defects = sum(1 for r in tickets if r.category == "defect")
-        versions: dict[str, list[TicketFacts]] = defaultdict(list)
-        for r in tickets:
-            versions[r.version or ""].append(r)
-        for version, group in versions.items():
-            finding = _version_finding(
-                product, version, group, len(tickets), product_defects, len(versions), months, t
-            )
+    for tallies in by_product.values():
+        tickets = sum(v.tickets for v in tallies)
+        average = Fraction(sum(v.defects for v in tallies), tickets)
+        for v in tallies:
+            finding = _version_finding(v, average, len(tallies), months, t)
             if finding is not None:
                 out.append(finding)
     return out
 
 
 def _version_finding(
-    product: str,
-    version: str,
-    group: Sequence[TicketFacts],
-    product_tickets: int,
-    product_defects: int,
-    version_count: int,
-    months: Sequence[str],
-    t: Thresholds,
+    v: VersionTally, average: Fraction, version_count: int, months: Sequence[str], t: Thresholds
 ) -> Finding | None:
-    defects = [r for r in group if r.category == "defect"]
-    if len(defects) < t.min_defects:
+    if v.defects < t.min_defects:
         return None
-    monthly = Counter(period_key(r.opened_at.date(), "month") for r in defects)
-    series = [monthly.get(m, 0) for m in months]
+    series = [v.monthly_defects.get(m, 0) for m in months]
     trend = slope(series)
-    share = Fraction(len(defects), len(group))
-    average = Fraction(product_defects, product_tickets)
+    share = Fraction(v.defects, v.tickets)
     reasons = []
     if len(series) >= 2 and trend > 0:
         reasons.append("rising")
@@ -447,24 +423,25 @@ def _version_finding(
         said.append(f"defect tickets per month rising ({' → '.join(map(str, series))})")
     if "above_average" in reasons:
         said.append(
-            f"{percent(share)} of its tickets are defects against {percent(average)} for {product}"
+            f"{percent(share)} of its tickets are defects against {percent(average)} "
+            f"for {v.product}"
         )
     return Finding(
         kind="update_needed",
-        subject=f"{product} {version}",
+        subject=f"{v.product} {v.version}",
         message=f"{'; '.join(said)}: plan an update or a fix release",
         evidence={
-            "product": product,
-            "version": version,
+            "product": v.product,
+            "version": v.version,
             "reasons": reasons,
-            "defect_tickets": len(defects),
-            "tickets": len(group),
+            "defect_tickets": v.defects,
+            "tickets": v.tickets,
             "defect_share": round(float(share), 4),
             "product_defect_share": round(float(average), 4),
             "monthly_defects": dict(zip(months, series, strict=True)),
             "slope_per_month": round(float(trend), 4),
         },
-        tickets=_ids(defects),
+        tickets_total=v.defects,
     )
 
 
@@ -480,141 +457,96 @@ def slope(series: Sequence[int]) -> Fraction:
     return Fraction(num) / den
 
 
-def equipment_to_replace(rows: Iterable[TicketFacts], t: Thresholds) -> list[Finding]:
-    """Hardware models and OS versions over-represented in defect tickets."""
-    rows = list(rows)
-    out = []
-    for attribute, label in (("hardware", "hardware"), ("os", "OS")):
-        recorded = [r for r in rows if getattr(r, attribute)]
-        all_defects = [r for r in recorded if r.category == "defect"]
-        if not all_defects:
-            continue
-        counts = Counter(getattr(r, attribute) for r in recorded)
-        defects_by: dict[str, list[TicketFacts]] = defaultdict(list)
-        for r in all_defects:
-            defects_by[getattr(r, attribute)].append(r)
-        for value, defects in defects_by.items():
-            defect_share = Fraction(len(defects), len(all_defects))
-            ticket_share = Fraction(counts[value], len(recorded))
-            if len(defects) < t.min_defects or defect_share < ticket_share * Fraction(
-                t.share_ratio
-            ):
-                continue
-            out.append(
-                Finding(
-                    kind="equipment_replace",
-                    subject=f"{label} {value}",
-                    message=(
-                        f"{label} {value!r} is behind {percent(defect_share)} of defect tickets "
-                        f"({len(defects)} of {len(all_defects)}) but {percent(ticket_share)} of "
-                        f"all tickets: check whether it needs updating or replacing"
-                    ),
-                    evidence={
-                        "attribute": attribute,
-                        "value": value,
-                        "defect_tickets": len(defects),
-                        "all_defect_tickets": len(all_defects),
-                        "tickets": counts[value],
-                        "all_tickets": len(recorded),
-                        "defect_share": round(float(defect_share), 4),
-                        "ticket_share": round(float(ticket_share), 4),
-                        "ratio": round(float(defect_share / ticket_share), 2),
-                    },
-                    tickets=_ids(defects),
-                )
-            )
-    return out
+EQUIPMENT = (("hardware", "hardware"), ("os", "OS"))  # (ticket attribute, label)
 
 
-def root_causes(
-    rows: Iterable[TicketFacts], start: datetime, end: datetime, t: Thresholds
+def equipment_to_replace(
+    attribute: str, label: str, tallies: Mapping[str, tuple[int, int]], t: Thresholds
 ) -> list[Finding]:
-    """Topics that keep coming back after a solution: reopened, or asked again soon after.
-
-    A comeback is a reopening of a ticket opened in [start, end), or a ticket
-    opened in [start, end) by the same customer on the same topic within
-    ``recur_days`` after an earlier ticket closed ``resolved``/``accepted``.
-    """
-    rows = [r for r in rows if r.topic]
-    window = timedelta(days=t.recur_days)
-    by_key: dict[tuple[str, str], list[TicketFacts]] = defaultdict(list)
-    for r in rows:
-        by_key[(r.customer, r.topic or "")].append(r)
-    reopened: dict[str, list[TicketFacts]] = defaultdict(list)
-    recurrences: dict[str, list[tuple[TicketFacts, TicketFacts]]] = defaultdict(list)
-    for (_, topic), group in by_key.items():
-        solved = _Solved(group)
-        for r in group:
-            if not start <= r.opened_at < end:
-                continue
-            if r.reopens:
-                reopened[topic].append(r)
-            before = solved.before(r, window)
-            if before is not None:
-                recurrences[topic].append((before, r))
+    """Values of a hardware/OS attribute over-represented in defect tickets; ``tallies``
+    holds (tickets, defect tickets) per value, over the tickets that record it."""
+    recorded = sum(n for n, _ in tallies.values())
+    all_defects = sum(d for _, d in tallies.values())
     out = []
-    for topic in sorted(set(reopened) | set(recurrences)):
-        reopen_count = sum(r.reopens for r in reopened[topic])
-        pairs = sorted(recurrences[topic], key=lambda pair: (pair[1].id, pair[0].id))
-        comebacks = reopen_count + len(pairs)
-        if comebacks < t.min_comebacks:
+    for value, (tickets, defects) in tallies.items():
+        if not defects:
             continue
-        involved = [*reopened[topic], *(p for pair in pairs for p in pair)]
-        customers = Counter(r.customer for r in involved)
+        defect_share = Fraction(defects, all_defects)
+        ticket_share = Fraction(tickets, recorded)
+        if defects < t.min_defects or defect_share < ticket_share * Fraction(t.share_ratio):
+            continue
         out.append(
             Finding(
-                kind="root_cause",
-                subject=f"topic {topic}",
+                kind="equipment_replace",
+                subject=f"{label} {value}",
                 message=(
-                    f"{topic!r} keeps coming back after a solution: {reopen_count} reopening(s), "
-                    f"{len(pairs)} new ticket(s) within {t.recur_days} days of a resolved one; "
-                    "look for the root cause"
+                    f"{label} {value!r} is behind {percent(defect_share)} of defect tickets "
+                    f"({defects} of {all_defects}) but {percent(ticket_share)} of "
+                    f"all tickets: check whether it needs updating or replacing"
                 ),
                 evidence={
-                    "topic": topic,
-                    "reopens": reopen_count,
-                    "reopened_tickets": sorted(r.id for r in reopened[topic]),
-                    "recurrences": [{"resolved": a.id, "again": b.id} for a, b in pairs],
-                    "customers": dict(sorted(customers.items())),
-                    "recur_days": t.recur_days,
+                    "attribute": attribute,
+                    "value": value,
+                    "defect_tickets": defects,
+                    "all_defect_tickets": all_defects,
+                    "tickets": tickets,
+                    "all_tickets": recorded,
+                    "defect_share": round(float(defect_share), 4),
+                    "ticket_share": round(float(ticket_share), 4),
+                    "ratio": round(float(defect_share / ticket_share), 2),
                 },
-                tickets=_ids(involved),
+                tickets_total=defects,
             )
         )
     return out
 
 
-class _Solved:
-    """The tickets of a (customer, topic) group closed solved, by closing instant: the
-    one a new ticket comes back to is found by bisection, not by a scan per ticket."""
+@dataclass(frozen=True)
+class Comebacks:
+    """What came back on one topic (``services.findings`` gathers it).
 
-    def __init__(self, group: Sequence[TicketFacts]) -> None:
-        closed = [
-            (p.closed_at, i, p)
-            for i, p in enumerate(group)
-            if p.outcome in SOLVED_OUTCOMES and p.closed_at is not None
-        ]
-        closed.sort(key=lambda c: (c[0], c[1]))
-        self.entries = closed
-        self.instants = [c[0] for c in closed]
+    ``reopened`` and ``recurrences`` (resolved, again) are the first of their totals,
+    by ticket id; ``customers`` counts each customer's share as the tickets named
+    (a recurrence names two); ``tickets_total`` counts the distinct tickets involved.
+    """
 
-    def before(self, r: TicketFacts, window: timedelta) -> TicketFacts | None:
-        """The latest other ticket closed solved within ``window`` before ``r`` opened
-        (among equal closing instants, the first of the group)."""
-        i = bisect_left(self.instants, r.opened_at) - 1
-        while i >= 0:
-            closed_at = self.instants[i]
-            if r.opened_at > closed_at + window:
-                return None
-            j = i  # the first of the group among equal closing instants
-            while j > 0 and self.instants[j - 1] == closed_at:
-                j -= 1
-            found = next((p for _, _, p in self.entries[j : i + 1] if p.id != r.id), None)
-            if found is not None:
-                return found
-            i = j - 1
+    topic: str
+    reopens: int
+    reopened: tuple[int, ...]
+    reopened_total: int
+    recurrences: tuple[tuple[int, int], ...]
+    recurrences_total: int
+    customers: Mapping[str, int]
+    tickets_total: int
+
+
+def root_cause(c: Comebacks, t: Thresholds) -> Finding | None:
+    """A topic that keeps coming back after a solution: reopened, or asked again soon after.
+
+    A comeback is a reopening of a ticket opened in the report's range, or a ticket
+    opened in the range by the same customer on the same topic within
+    ``recur_days`` after an earlier ticket closed ``resolved``/``accepted`` (the
+    latest such; among equal closing seconds, the lowest id).
+    """
+    if c.reopens + c.recurrences_total < t.min_comebacks:
         return None
-
-
-def _ids(rows: Iterable[TicketFacts]) -> tuple[int, ...]:
-    return tuple(sorted({r.id for r in rows}))
+    return Finding(
+        kind="root_cause",
+        subject=f"topic {c.topic}",
+        message=(
+            f"{c.topic!r} keeps coming back after a solution: {c.reopens} reopening(s), "
+            f"{c.recurrences_total} new ticket(s) within {t.recur_days} days of a resolved one; "
+            "look for the root cause"
+        ),
+        evidence={
+            "topic": c.topic,
+            "reopens": c.reopens,
+            "reopened_tickets": list(c.reopened),
+            "reopened_tickets_total": c.reopened_total,
+            "recurrences": [{"resolved": a, "again": b} for a, b in c.recurrences],
+            "recurrences_total": c.recurrences_total,
+            "customers": dict(sorted(c.customers.items())),
+            "recur_days": t.recur_days,
+        },
+        tickets_total=c.tickets_total,
+    )

@@ -129,8 +129,12 @@ class BusinessCalendar:
         e = end.timestamp()
         if e <= s:
             return 0
-        s = floor(s)
-        e = floor(e)
+        return self.elapsed_epoch(floor(s), floor(e))
+
+    def elapsed_epoch(self, s: int, e: int) -> int:
+        """``elapsed`` between whole epoch seconds (callers that keep no datetimes)."""
+        if e <= s:
+            return 0
         if self._always:
             return e - s
         starts, ends, cum, _, lo, hi = self._tables
@@ -157,8 +161,18 @@ class BusinessCalendar:
             return (start + timedelta(seconds=seconds)).astimezone(UTC)
         if seconds == 0:
             return self.next_open(start)
+        return _utc(self.due_epoch(floor(start.timestamp()), seconds))
+
+    def due_epoch(self, s: int, seconds: int) -> int:
+        """``due`` from a whole epoch second, as a whole epoch second (the same instant
+        ``due`` gives for a start without microseconds)."""
+        if seconds < 0:
+            raise BadInput(f"calendar {self.spec.name}: negative duration {seconds}s")
+        if self._always:
+            return s + seconds
+        if seconds == 0:
+            return self.next_open_epoch(s)
         self._need_hours()
-        s = floor(start.timestamp())
         tables = self._cover(s, s)
         while True:
             starts, _, cum, cum_end, _, hi = tables
@@ -167,7 +181,7 @@ class BusinessCalendar:
             if i < len(starts):
                 t = starts[i] + target - cum[i]
                 if t <= hi:
-                    return _utc(t)
+                    return t
             tables = self._extend_for(s, target - (cum_end[-1] if cum_end else 0))
 
     def is_open(self, at: datetime) -> bool:
@@ -186,16 +200,23 @@ class BusinessCalendar:
         _check_aware(at)
         if self._always:
             return at.astimezone(UTC)
-        self._need_hours()
         t = floor(at.timestamp())
+        opening = self.next_open_epoch(t)
+        return at.astimezone(UTC) if opening == t else _utc(opening)
+
+    def next_open_epoch(self, t: int) -> int:
+        """``next_open`` of a whole epoch second: ``t`` when open, else the next opening."""
+        if self._always:
+            return t
+        self._need_hours()
         tables = self._cover(t, t)
         while True:
             starts, ends, _, _, _, hi = tables
             i = bisect_right(starts, t) - 1
             if i >= 0 and t < ends[i]:
-                return at.astimezone(UTC)
+                return t
             if i + 1 < len(starts) and starts[i + 1] <= hi:
-                return _utc(starts[i + 1])
+                return starts[i + 1]
             tables = self._extend_for(t, 1)
 
     def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

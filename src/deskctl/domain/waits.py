@@ -2,7 +2,7 @@
 (pure: no store, no clock).
 
 Stored on the ticket row (``response_business_seconds``,
-``resolution_business_seconds``, migration 0013) by every writer of the SLA columns,
+``resolution_business_seconds``, migration 0014) by every writer of the SLA columns,
 so the overview reads them instead of measuring a million tickets:
 
 - the clock starts at ``opened_at``, or at ``info_complete_at`` when the policy's

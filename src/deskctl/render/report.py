@@ -117,12 +117,18 @@ def findings_tables(doc: Mapping[str, Any]) -> list[Table]:
             "subject": f["subject"],
             "message": f["message"],
             "tickets": " ".join(str(t) for t in f["tickets"]),
+            "tickets_total": f.get("tickets_total", len(f["tickets"])),
             "evidence": json.dumps(to_jsonable(f["evidence"]), sort_keys=True),
         }
         for f in doc["findings"]
     ]
     return [
-        Table("findings", "Findings", ("kind", "subject", "message", "tickets", "evidence"), rows)
+        Table(
+            "findings",
+            "Findings",
+            ("kind", "subject", "message", "tickets", "tickets_total", "evidence"),
+            rows,
+        )
     ]
 
 
@@ -280,7 +286,7 @@ def print_findings(doc: Mapping[str, Any]) -> None:
         for f in of_kind:
             out.print(f"• [bold]{escape_markup(f['subject'])}[/bold]")
             out.print(f"  {escape_markup(f['message'])}")
-            out.print(f"  tickets: {escape_markup(_ticket_list(f['tickets']))}")
+            out.print(f"  tickets: {escape_markup(_ticket_list(f))}")
             series = f["evidence"].get("monthly_defects")
             if series:
                 out.print(
@@ -291,9 +297,12 @@ def print_findings(doc: Mapping[str, Any]) -> None:
         out.print("nothing stands out")
 
 
-def _ticket_list(ids: Sequence[int], limit: int = 30) -> str:
-    shown = " ".join(f"#{i}" for i in ids[:limit])
-    return shown + (f" … and {len(ids) - limit} more" if len(ids) > limit else "")
+def _ticket_list(f: Mapping[str, Any], limit: int = 30) -> str:
+    """A finding's first tickets; "and K more" counts the ones left out here and by
+    the report's --limit (``tickets_total``)."""
+    ids = f["tickets"][:limit]
+    more = int(f.get("tickets_total", len(f["tickets"]))) - len(ids)
+    return " ".join(f"#{i}" for i in ids) + (f" … and {more} more" if more > 0 else "")
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -575,7 +584,7 @@ def findings_html(doc: Mapping[str, Any]) -> str:
                 (
                     f["subject"],
                     _finding_detail(f),
-                    _ticket_list(f["tickets"], FINDING_TICKETS_SHOWN),
+                    _ticket_list(f, FINDING_TICKETS_SHOWN),
                 )
                 for f in of_kind
             ]

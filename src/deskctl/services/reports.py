@@ -1,13 +1,13 @@
-"""Helpdesk call analysis over the store: the overview and findings reports.
+"""Helpdesk call analysis over the store: the overview report (findings: ``services.findings``).
 
 Every count is a GROUP BY in SQL over the ticket projection, never ORM objects
 per row; the overview's scans (``store.reads.report``, on the session's DBAPI
 connection) each read one index of migration 0012 alone, in the order they group
 by. Business-time figures are stored per ticket
-(``domain.waits``, migration 0013: every writer of the SLA columns writes them
+(``domain.waits``, migration 0014: every writer of the SLA columns writes them
 too); each median and p90, per severity and overall, is one ``OFFSET`` into an
 index range of the stored seconds read in order. Tickets of the cohort without
-them although their instants are set (a store upgraded from 0012, before ``sla
+them although their instants are set (a store upgraded from 0013, before ``sla
 refresh --all``) are measured here on their calendars, and that metric's
 percentiles are then taken over both.
 
@@ -53,16 +53,13 @@ from sqlmodel import Session, col
 
 from deskctl.domain import analysis
 from deskctl.domain import events as ev
-from deskctl.domain.analysis import Thresholds, TicketFacts
 from deskctl.errors import BadInput
 from deskctl.services import masterdata, policies
 from deskctl.store.models import (
-    Contact,
     Customer,
     Invoice,
     InvoiceLine,
     Ticket,
-    TicketEvent,
     WorkLog,
 )
 from deskctl.store.reads import report as rr
@@ -392,7 +389,7 @@ def business_times(session: Session, scope: Scope) -> list[dict[str, Any]]:
 
     The seconds are stored per ticket (``domain.waits``); each figure is one OFFSET
     into an index range read in order (``store.reads.report.wait_at``). Tickets of
-    the cohort without them (a store upgraded from 0012, before ``sla refresh --all``)
+    the cohort without them (a store upgraded from 0013, before ``sla refresh --all``)
     are measured here as before, and then that metric's percentiles are taken in
     Python over the stored and the measured seconds together.
     """
@@ -502,94 +499,3 @@ class _Table:
                 for a, b in self.calendar.open_intervals(_at(self.low), _at(self.high))
             )
         return self.table.elapsed_many(first, last)
-
-
-# -- findings --------------------------------------------------------------------------
-
-
-def findings(
-    session: Session, scope: Scope, thresholds: Thresholds, *, now: datetime
-) -> dict[str, Any]:
-    """The findings report: named findings with their evidence and tickets."""
-    thresholds.check()
-    rows = ticket_facts(session, scope, thresholds.recur_days)
-    found = analysis.findings(rows, scope.start, scope.end, thresholds)
-    cohort = sum(1 for r in rows if scope.start <= r.opened_at < scope.end)
-    return {
-        "report": "findings",
-        "from": scope.first,
-        "to": scope.last,
-        "customer": scope.customer,
-        "product": scope.product,
-        "generated_at": now,
-        "tickets": cohort,
-        "thresholds": {
-            "misuse_repeats": thresholds.misuse_repeats,
-            "min_defects": thresholds.min_defects,
-            "share_ratio": thresholds.share_ratio,
-            "recur_days": thresholds.recur_days,
-            "min_comebacks": thresholds.min_comebacks,
-        },
-        "findings": [f.to_json() for f in found],
-    }
-
-
-def ticket_facts(session: Session, scope: Scope, recur_days: int) -> list[TicketFacts]:
-    """Cohort tickets, plus earlier ones closed solved recently enough to be come back to."""
-    since = scope.start - timedelta(days=recur_days)
-    reopens = (
-        select(col(TicketEvent.ticket_id), func.count().label("n"))
-        .where(col(TicketEvent.kind) == ev.REOPENED, col(TicketEvent.at) >= since)
-        .group_by(col(TicketEvent.ticket_id))
-        .subquery()
-    )
-    columns: tuple[Any, ...] = (
-        Ticket.id,
-        Customer.key,
-        Contact.email,
-        Ticket.product,
-        Ticket.version,
-        Ticket.os,
-        Ticket.hardware,
-        Ticket.category,
-        Ticket.topic,
-        _epoch(session, Ticket.opened_at),
-        _epoch(session, Ticket.closed_at),
-        Ticket.outcome,
-        func.coalesce(reopens.c.n, 0),
-    )
-    base = (
-        select(*columns)
-        .join(Customer, col(Customer.id) == col(Ticket.customer_id))
-        .outerjoin(Contact, col(Contact.id) == col(Ticket.contact_id))
-        .outerjoin(reopens, reopens.c.ticket_id == Ticket.id)
-    )
-    predecessors = base.where(
-        col(Ticket.closed_at) >= since,  # the closed_at index finds them
-        col(Ticket.opened_at) < scope.start,
-        col(Ticket.outcome).in_(analysis.SOLVED_OUTCOMES),
-        col(Ticket.topic).is_not(None),
-        *scope.filters(),
-    )
-    rows = [*session.execute(base.where(*scope.cohort())), *session.execute(predecessors)]
-    out = []
-    for row in rows:
-        ticket_id, customer, contact, product, version, os, hardware, category, topic = row[:9]
-        out.append(
-            TicketFacts(
-                ticket_id,
-                customer,
-                contact,
-                product,
-                version,
-                os,
-                hardware,
-                category,
-                topic,
-                _at(row[9]),
-                _instant(row[10]),
-                row[11],
-                int(row[12]),
-            )
-        )
-    return out

@@ -130,7 +130,7 @@ def refresh(
 def fill_waits(session: Session, cache: PolicyCache) -> int:
     """Write the business seconds (``domain.waits``) of every ticket that lacks them
     although its instants are set (``sla refresh --all`` on a store upgraded from
-    0012); returns the number of tickets written."""
+    0013); returns the number of tickets written."""
     out: list[tuple[int | None, int | None, int, int]] = []
     for batch in waits_store.unfilled(session):
         for tid, rev, version_id, calendar, *instants, outcome, closed in batch:

@@ -198,7 +198,7 @@ FACT_RUNNING = (
     "opened_at", "computed_at", "stale_at", "severity", "customer_id", "metric",
     "due_at", "goal_at", "risk_at", "state", "stopped_at", "ticket_id",
 )  # fmt: skip
-WAIT_COHORT = ("opened_at", "customer_id", "product")  # the overview's filters (0013)
+WAIT_COHORT = ("opened_at", "customer_id", "product")  # the overview's filters (0014)
 FACT_BREACHED = ("opened_at", "computed_at", "stale_at", "ticket_id", "due_at", "stopped_at")
 
 
@@ -242,7 +242,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_topic_opened", "topic", "opened_at", "customer_id", "product"),
         Index("ix_ticket_assignee_opened", "assignee", "opened_at", "customer_id", "product"),
         Index("ix_ticket_customer_opened", "customer_id", "opened_at", "product"),
-        # its business times (0013): the stored seconds in order, per severity and
+        # its business times (0014): the stored seconds in order, per severity and
         # overall, so a percentile is an OFFSET into an index range, not a sort
         *(
             Index(f"ix_ticket_{metric}_{lead}", *keys, *WAIT_COHORT)
@@ -257,6 +257,22 @@ class Ticket(SQLModel, table=True):
             for metric, where in UNMEASURED.items()
         ),
         Index("ix_ticket_id_cohort", "id", "opened_at", "closed_at", "customer_id", "product"),
+        # report findings (0013): its GROUP BYs read these alone
+        Index(
+            "ix_ticket_findings_opened",
+            "opened_at",
+            "category",
+            "customer_id",
+            "topic",
+            "product",
+            "version",
+            "hardware",
+            "os",
+            "contact_id",
+        ),
+        Index(
+            "ix_ticket_findings_closed", "closed_at", "outcome", "customer_id", "topic", "product"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
@@ -307,7 +323,7 @@ class Ticket(SQLModel, table=True):
     rev: int = 0  # number of events: the compare-and-set guard of every move
     # Business seconds to first response and to resolution as the overview measures
     # them (domain.waits), written with the SLA columns; None: not answered yet (or a
-    # store upgraded from 0012 before ``sla refresh --all``).
+    # store upgraded from 0013 before ``sla refresh --all``).
     response_business_seconds: int | None = None
     resolution_business_seconds: int | None = None
 

@@ -1,10 +1,10 @@
 """The business seconds of tickets that lack them (``sla refresh --all`` on a store
-upgraded from 0012), read and written on the session's DBAPI connection.
+upgraded from 0013), read and written on the session's DBAPI connection.
 
 A million rows through the ORM's type processors and ``executemany`` parameter
 building cost more than the rule itself: the instants come back as epoch seconds,
 and the rows are written with the driver's own ``executemany``. Past
-``BULK_ROWS`` the six indexes of 0013 are dropped and built again after
+``BULK_ROWS`` the six indexes of 0014 are dropped and built again after
 the writes, in the same transaction (as ``demo`` builds its indexes after its
 load): one sort per index instead of a random B-tree update per row and index.
 """
@@ -59,7 +59,7 @@ def write(session: Any, rows: Sequence[tuple[int | None, int | None, int, int]])
 
 
 def _is_wait_index(ix: Index) -> bool:
-    """The indexes of 0013: the seconds in order, and the partial ones of the tickets
+    """The indexes of 0014: the seconds in order, and the partial ones of the tickets
     still to be measured (emptied by the fill: a delete per row otherwise)."""
     return str(ix.name).startswith(("ix_ticket_response_", "ix_ticket_resolution_"))
 

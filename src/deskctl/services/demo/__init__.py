@@ -13,10 +13,11 @@ exactly the row the demo writes; ``tests/cli/test_demo.py`` checks that for
 every ticket.
 
 The package: ``catalog`` (invented names and looks), ``stories`` (the templates),
-``master`` (master data rows), ``maker`` (ticket, event and work-log rows), ``bulk``
-(writing them around SQLAlchemy's per-row type processing, which is what makes
-100,000 tickets -- about 860,000 events -- take seconds instead of a minute), and
-here the whole run.
+``master`` (master data rows), ``maker`` (ticket, event and work-log rows), ``sla_fast``
+(each ticket's SLA facts from its story's shape instead of a full replay), ``aside``
+(large demos: the rows made in a forked child while this process writes them),
+``bulk`` (writing them around SQLAlchemy's per-row type processing, all tickets in
+one transaction), and here the whole run.
 
 Decisions:
 
@@ -30,7 +31,12 @@ Decisions:
 - Every ticket's SLA columns and facts (``sla_fact``), closed ones included, are
   computed from its own events as the ticket is made (``domain.sla_facts.derive``, as
   every change does), so reports need no refresh after a demo.
-- The same seed, ticket count and ``now`` give the same store, row for row.
+- The same seed, ticket count and ``now`` give the same store, row for row, whether
+  the tickets are made in this process or aside (the child runs the same generator;
+  nothing depends on the CPU count).
+- All tickets are written in one transaction: a demo that fails or is killed while
+  writing them leaves none (the policies and master data, written first, stay; the
+  CLI's own demo.db is built in a new file and only renamed into place when whole).
 """
 
 from __future__ import annotations
@@ -43,18 +49,22 @@ from typing import Any
 
 from deskctl.domain.policy import STATES
 from deskctl.errors import NotFound
+from deskctl.services.demo.aside import MadeAside
 from deskctl.services.demo.bulk import (
     _after_load,
     _first_ids,
-    _indexes_built_after,
     _insert_master,
     _write_batch,
     check_empty,
+    loading,
+    release,
 )
 from deskctl.services.demo.maker import TicketMaker, _Clock, _policy_run
 from deskctl.services.demo.master import MasterData
 
 POLICY_FILES = ("medisoft", "imexhs", "dms", "opmon", "progresssoft")
+# From this size the tickets are made in a child process while this one writes them.
+ASIDE_TICKETS = 20_000
 
 
 def examples_dir() -> Path:
@@ -111,11 +121,20 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
     maker = TicketMaker(rng, now, master.customers, runs, master.kb, _Clock(suffix))
     first = master.next_id["ticket"]
     n_events = n_work = 0
-    with _indexes_built_after(engine, tickets):
-        for batch in maker.batches(tickets, first):
-            _write_batch(engine, batch)
-            n_events += len(batch.events)
-            n_work += len(batch.worklog)
+    batches = maker.batches(tickets, first)
+    aside = None
+    if tickets >= ASIDE_TICKETS:
+        release(engine)  # the child gets no connection of the parent's
+        aside = MadeAside(batches)
+    try:
+        with loading(engine, tickets) as load:
+            for batch in aside or batches:
+                _write_batch(load, batch)
+                n_events += len(batch.events)
+                n_work += len(batch.worklog)
+    finally:
+        if aside is not None:
+            aside.close()
     _after_load(engine)
     return DemoResult(tickets, n_events, n_work, first, first + tickets - 1)
 

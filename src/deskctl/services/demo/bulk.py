@@ -1,8 +1,8 @@
 """Writing the demo into the store fast: master data through SQLAlchemy Core, then
-tickets, events and work log in chunks of about 20,000 events, one transaction per
-chunk -- SQLite through the driver's ``executemany`` with values already in the
-store's text form, PostgreSQL through ``COPY``. A large SQLite load builds the
-ticket and event indexes once at the end instead of updating them row by row.
+tickets, events, work log and SLA facts in chunks of about 20,000 events, all in one
+transaction (``loading``) -- SQLite through the driver's ``executemany`` with values
+already in the store's text form, PostgreSQL through ``COPY``. A large SQLite load
+builds the ticket and event indexes once at the end instead of updating them row by row.
 
 The column lists come from the tables (``table_columns``): the maker fills them in the
 tables' own order, and a column it does not fill is left to its default.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from deskctl.errors import Refused
@@ -20,6 +21,7 @@ from deskctl.services.demo.master import _ID_TABLES, MASTER_TABLES, MasterData
 
 BULK_INDEX_TICKETS = 20_000  # from this size, SQLite indexes are built after the load
 SQLITE_CACHE_KIB = 131_072  # page cache while loading (SQLite's default is 2 MiB)
+SQLITE_INDEX_CACHE_KIB = 65_536  # ... while building the indexes (peak RSS <= 400 MB at 1M)
 
 # Columns the maker leaves to their defaults: generated ids, the entitlement decision
 # (the demo's tickets are all entitled) and the invoice link of work entries (nothing
@@ -86,59 +88,100 @@ def _insert_master(session: Any, master: MasterData) -> None:
             session.execute(insert(tables[name]), master.rows[name])
 
 
-def _write_batch(engine: Any, batch: Batch) -> None:
-    """One transaction: the batch's tickets, then their events, work log and SLA facts."""
+@dataclass(frozen=True)
+class Load:
+    """The one open transaction every batch of tickets is written in."""
+
+    dialect: str  # "sqlite" or "postgresql"
+    dbapi: Any  # the driver's connection (sqlite3 or psycopg)
+
+
+@contextmanager
+def loading(engine: Any, tickets: int) -> Iterator[Load]:
+    """One transaction for all the tickets: a demo that fails or is killed half-way
+    leaves no ticket (the master data and policies are already committed)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            yield Load("postgresql", conn.connection.dbapi_connection)
+        return
+    with _sqlite_load(engine, tickets) as dbapi:
+        yield Load("sqlite", dbapi)
+
+
+@contextmanager
+def _sqlite_load(engine: Any, tickets: int) -> Iterator[Any]:
+    """SQLite: a rollback journal instead of the WAL while loading, no foreign-key
+    lookups (the maker's ids point at rows it made), and for large demos the ticket,
+    event and fact indexes dropped and built again at the end -- all inside the one
+    transaction, so a failed or killed load rolls back to the indexed, ticket-less
+    store. In WAL mode every page is written twice (log, then checkpoint); with a
+    rollback journal a page new to the file is written once and never journalled.
+    The store's own modes (WAL, foreign keys on) are back before the connection is."""
+    release(engine)  # the load's connection is then the only one: the mode can change
+    wrapper = engine.raw_connection()
+    con = wrapper.driver_connection
+    try:
+        mode = con.execute("PRAGMA journal_mode").fetchone()[0]
+        con.execute("PRAGMA journal_mode = DELETE")
+        con.execute("PRAGMA foreign_keys = OFF")
+        con.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            indexes = _drop_indexes(con) if tickets >= BULK_INDEX_TICKETS else []
+            yield con
+            # each index build sorts in up to the cache's size again: less of both
+            con.execute(f"PRAGMA cache_size = -{SQLITE_INDEX_CACHE_KIB}")
+            for _, ddl in indexes:
+                con.execute(ddl)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.execute("PRAGMA foreign_keys = ON")
+            con.execute(f"PRAGMA journal_mode = {mode}")
+    finally:
+        wrapper.close()
+
+
+def release(engine: Any) -> None:
+    """Close the engine's pooled connections (an in-memory SQLite store keeps its one)."""
+    if engine.dialect.name != "sqlite" or engine.url.database not in (None, "", ":memory:"):
+        engine.dispose()
+
+
+def _drop_indexes(con: Any) -> list[tuple[str, str]]:
+    """One sorted build per index is much cheaper than a million scattered inserts."""
+    indexes = con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('ticket', 'ticket_event', 'sla_fact') ORDER BY name"
+    ).fetchall()
+    for name, _ in indexes:
+        con.execute(f'DROP INDEX "{name}"')
+    return list(indexes)
+
+
+def _write_batch(load: Load, batch: Batch) -> None:
+    """A batch's tickets, then their events, work log and SLA facts."""
     tables = (
         ("ticket", table_columns("ticket"), batch.tickets),
         ("ticket_event", table_columns("ticket_event"), batch.events),
         ("worklog", table_columns("worklog"), batch.worklog),
         ("sla_fact", table_columns("sla_fact"), batch.facts),
     )
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            raw = conn.connection.dbapi_connection
-            with raw.cursor() as cur:
-                for table, columns, rows in tables:
-                    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
+    if load.dialect == "postgresql":
+        with load.dbapi.cursor() as cur:
+            for table, columns, rows in tables:
+                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
         return
-    with engine.execution_options(begin="IMMEDIATE").begin() as conn:
-        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-        for table, columns, rows in tables:
-            if rows:
-                marks = ", ".join("?" * len(columns))
-                conn.exec_driver_sql(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-                )
-
-
-@contextmanager
-def _indexes_built_after(engine: Any, tickets: int) -> Iterator[None]:
-    """SQLite, large demos: drop the ticket and event indexes, build them again at the end.
-
-    One sorted build per index is much cheaper than a million scattered
-    inserts into it. The rebuild runs even if the load fails half-way, so the
-    store never stays without its indexes (short of the process being killed).
-    PostgreSQL showed no measurable gain, so it keeps its indexes.
-    """
-    if engine.dialect.name != "sqlite" or tickets < BULK_INDEX_TICKETS:
-        yield
-        return
-    with engine.begin() as conn:
-        indexes = conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            "AND tbl_name IN ('ticket', 'ticket_event', 'sla_fact') ORDER BY name"
-        ).all()
-        for name, _ in indexes:
-            conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    try:
-        yield
-    finally:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-            for _, ddl in indexes:
-                conn.exec_driver_sql(ddl)
+    for table, columns, rows in tables:
+        if rows:
+            marks = ", ".join("?" * len(columns))
+            load.dbapi.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+            )
 
 
 def _after_load(engine: Any) -> None:

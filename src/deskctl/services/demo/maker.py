@@ -15,6 +15,7 @@ from typing import Any
 from deskctl.domain.events import TRIAGED, Event
 from deskctl.domain.policy import STATES, Policy
 from deskctl.domain.sla_facts import Derived, derive
+from deskctl.services.demo import sla_fast
 from deskctl.services.demo.catalog import (
     AGENTS,
     DAY,
@@ -30,6 +31,7 @@ from deskctl.services.demo.catalog import (
     _words,
 )
 from deskctl.services.demo.master import _EPOCH_ORDINAL, _Customer, _epoch, _Window
+from deskctl.services.demo.sla_fast import Shape, shape_of
 from deskctl.services.demo.stories import (
     _CHILD_SUBST,
     _PARENT,
@@ -40,7 +42,7 @@ from deskctl.services.demo.stories import (
     build_stories,
 )
 
-CHUNK_EVENTS = 20_000  # events per transaction (with their tickets and work log)
+CHUNK_EVENTS = 20_000  # events per batch written (with their tickets, work log, facts)
 
 # Final status mix by age (days): young tickets are still being worked on.
 _AGE_MIX: tuple[tuple[float, tuple[float, ...]], ...] = (
@@ -136,12 +138,20 @@ def _policy_run(
     )
 
 
+class _Days(dict[int, str]):
+    """Epoch day -> its date as the store writes it, made on first use."""
+
+    def __missing__(self, day: int) -> str:
+        text = self[day] = date.fromordinal(_EPOCH_ORDINAL + day).isoformat() + " "
+        return text
+
+
 class _Clock:
     """Epoch seconds to the store's text form: a day and a second of the day, both cached."""
 
     def __init__(self, suffix: str) -> None:
         self.suffix = suffix
-        self.days: dict[int, str] = {}
+        self.days = _Days()
         self.seconds = [
             f"{h:02d}:{m:02d}:{sec:02d}{suffix}"
             for h in range(24)
@@ -155,11 +165,14 @@ class _Clock:
         return text + ("+00" if self.suffix == "+00" else "")
 
     def __call__(self, t: int) -> str:
-        day, second = divmod(t, DAY)
-        text = self.days.get(day)
-        if text is None:
-            text = self.days[day] = date.fromordinal(_EPOCH_ORDINAL + day).isoformat() + " "
-        return text + self.seconds[second]
+        return self.days[t // DAY] + self.seconds[t % DAY]
+
+    def texts(self, times: Sequence[int]) -> list[str]:
+        days, seconds = self.days, self.seconds
+        return [days[t // DAY] + seconds[t % DAY] for t in times]
+
+    def maybe(self, t: int | None) -> str | None:
+        return None if t is None else self.days[t // DAY] + self.seconds[t % DAY]
 
 
 @dataclass
@@ -200,6 +213,8 @@ class TicketMaker:
                 self.agents.setdefault(team, []).append(login)
         self.redirected: set[tuple[int, str]] = set()
         self.json_cache: dict[Any, str] = {}
+        self.fast = True  # SLA facts from each story's shape (sla_fast); False: derive
+        self.shapes: dict[tuple[Any, ...], Shape] = {}
 
     def batches(self, count: int, first_id: int) -> Iterator[Batch]:
         """Rows for ``count`` tickets, in batches of about CHUNK_EVENTS events."""
@@ -378,13 +393,11 @@ class TicketMaker:
         roles = ctx["roles"]
         add_event = batch.events.append
         rnd = self.rng.random
-        ats = list(map(self.ts, times))
-        for step, at in zip(story.steps, ats, strict=True):
-            ticket_id = ids[step.member]
-            actor = roles[step.role]
-            slot = step.slot
+        ats = self.ts.texts(times)
+        for (who, role, slot, f, step), at in zip(story.compiled, ats, strict=True):
+            ticket_id = ids[who]
+            actor = roles[role]
             if slot is None:  # most events: only who and when change
-                f = step.fixed
                 add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], f[5]))
                 continue
             if slot == "worklog":
@@ -394,14 +407,23 @@ class TicketMaker:
                 batch.worklog.append((ticket_id, step.seq, at, minutes, kind, step.note, actor))
             else:
                 data = self._fill(step, ctx)
-            f = step.fixed
             add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], data))
         for m, member in enumerate(story.members):
-            sla = self._sla(story, m, times, ctx, run)
+            columns, facts = self._sla(story, m, times, ctx, run)
             batch.tickets.append(
-                self._ticket_row(member, m, story, ats, ctx, customer, window, run, sla)
+                self._ticket_row(member, m, story, ats, ctx, customer, window, run, columns)
             )
-            self._facts(batch, sla, ctx["ids"][m], ats[member.first], customer, run, ctx, member)
+            self._facts(
+                batch,
+                columns[3],
+                facts,
+                ctx["ids"][m],
+                ats[member.first],
+                customer,
+                run,
+                ctx,
+                member,
+            )
 
     def _moment(self, t: int) -> datetime:
         at = self.moments.get(t)
@@ -413,10 +435,55 @@ class TicketMaker:
 
     def _sla(
         self, story: _Story, m: int, times: list[int], ctx: dict[str, Any], run: _PolicyRun
-    ) -> Derived:
-        """The ticket's SLA columns and facts at the demo's now, from its own events."""
+    ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+        """The ticket's SLA columns and facts at the demo's now, from its own events, in
+        the store's text form: (the row's SLA columns, each fact's computed columns)."""
+        if self.fast:
+            key = (id(story), m, ctx["plan"], ctx["calendar"], ctx["severity"])
+            shape = self.shapes.get(key)
+            if shape is None:
+                events = self._events(story, m, None, ctx)
+                order = [i for i, step in enumerate(story.steps) if step.member == m]
+                shape = self.shapes[key] = shape_of(run.policy, events, order, ctx["calendar"])
+            if shape.in_order and times[-1] <= self.now:
+                return self._fast_sla(shape, times)
+        derived = derive(run.policy, self._events(story, m, times, ctx), self.now_at)
+        text = self._text
+        facts = [
+            (
+                f.metric,
+                f.state,
+                f.running,
+                text(f.goal_at),
+                text(f.due_at),
+                text(f.risk_at),
+                text(f.stopped_at),
+                f.elapsed_seconds,
+                f.paused_seconds,
+            )
+            for f in derived.facts
+        ]
+        return self._sla_columns(derived), facts
+
+    def _fast_sla(
+        self, shape: Shape, times: list[int]
+    ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+        (state, due, settled, risk, goal, limit), rows = sla_fast.facts(shape, times, self.now)
+        ts = self.ts.maybe
+        columns = (state, ts(due), self.now_text, None, settled, ts(risk), ts(goal), ts(limit))
+        facts = [
+            (metric, st, running, ts(g), ts(d), ts(r), ts(stop), elapsed, paused)
+            for metric, st, running, g, d, r, stop, elapsed, paused in rows
+        ]
+        return columns, facts
+
+    def _events(
+        self, story: _Story, m: int, times: list[int] | None, ctx: dict[str, Any]
+    ) -> list[Event]:
+        """The member's events as the SLA engine reads them (template instants without
+        ``times``): the opening's plan and calendar, the triage's severity."""
         events = []
-        for step, t in zip(story.steps, times, strict=True):
+        for i, step in enumerate(story.steps):
             if step.member != m:
                 continue
             e = step.event
@@ -425,9 +492,9 @@ class TicketMaker:
                 data = {"plan": ctx["plan"], "calendar": ctx["calendar"]}
             elif e.kind == TRIAGED:
                 data = {"severity": ctx["severity"]}
-            at = self._moment(t)
+            at = e.at if times is None else self._moment(times[i])
             events.append(Event(e.seq, at, e.kind, "", e.from_status, e.to_status, data))
-        return derive(run.policy, events, self.now_at)
+        return events
 
     def _text(self, at: datetime | None) -> str | None:
         """An instant in the store's text form (the engine's are whole seconds)."""
@@ -454,7 +521,8 @@ class TicketMaker:
     def _facts(
         self,
         batch: Batch,
-        sla: Derived,
+        stale: str | None,
+        facts: list[tuple[Any, ...]],
         ticket_id: int,
         opened: str,
         customer: _Customer,
@@ -462,30 +530,11 @@ class TicketMaker:
         ctx: dict[str, Any],
         member: _Member,
     ) -> None:
-        text = self._text
-        stale = text(sla.columns["sla_stale_at"])
         severity = ctx["severity"] if member.state.severity is not None else None
-        for f in sla.facts:
-            batch.facts.append(
-                (
-                    ticket_id,
-                    f.metric,
-                    f.state,
-                    f.running,
-                    text(f.goal_at),
-                    text(f.due_at),
-                    text(f.risk_at),
-                    text(f.stopped_at),
-                    f.elapsed_seconds,
-                    f.paused_seconds,
-                    self.now_text,
-                    stale,
-                    opened,
-                    customer.id,
-                    severity,
-                    run.version_id,
-                )
-            )
+        tail = (self.now_text, stale, opened, customer.id, severity, run.version_id)
+        add = batch.facts.append
+        for f in facts:
+            add((ticket_id, *f, *tail))
 
     def _cached(
         self, key: tuple[Any, ...], data: Mapping[str, Any], values: Mapping[str, Any]
@@ -560,7 +609,7 @@ class TicketMaker:
         customer: _Customer,
         window: _Window,
         run: _PolicyRun,
-        sla: Derived,
+        sla_columns: tuple[Any, ...],
     ) -> tuple[Any, ...]:
         state = member.state
         if m == 0:
@@ -608,6 +657,6 @@ class TicketMaker:
             at["responded_at"],
             at["resolved_at"],
             at["closed_at"],
-            *self._sla_columns(sla),
+            *sla_columns,
             member.n_events,
         )

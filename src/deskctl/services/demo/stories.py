@@ -68,6 +68,13 @@ class _Story:
     steps: list[_Step]
     members: list[_Member]
     offsets: list[list[int]]  # a few timing variants: cumulative seconds per step
+    # per step: (member, role, slot, fixed, step), what the ticket loop reads of it
+    compiled: list[tuple[int, str, str | None, tuple[Any, ...], _Step]] = field(
+        default_factory=list
+    )
+
+    def __post_init__(self) -> None:
+        self.compiled = [(s.member, s.role, s.slot, s.fixed, s) for s in self.steps]
 
     @property
     def size(self) -> int:

@@ -1,11 +1,11 @@
 """The overview report's scans (``services.reports``), as SQL on the DBAPI connection.
 
-Each query reads one index alone (migrations 0012, 0013): on SQLite ``INDEXED BY`` names
+Each query reads one index alone (migrations 0012, 0014): on SQLite ``INDEXED BY`` names
 the index that leads with what the query groups by, so SQLite reads it in order
 and needs no temporary B-tree (it has no hash aggregation; its planner, without
 statistics, would take the ``opened_at`` range and sort a million keys). With a
 customer filter the planner chooses (that customer's tickets are few). PostgreSQL
-gets the same SQL without the hints. The business times (0013) read the stored
+gets the same SQL without the hints. The business times (0014) read the stored
 seconds: a median or p90 is an ``OFFSET`` into an index range in seconds order.
 
 Queries are built per call (the filters and the hints vary), so none is a module
@@ -113,11 +113,11 @@ def event_counts(c: Cohort, kinds: tuple[str, ...]) -> dict[str, int]:
     return {kind: int(n) for kind, n in rows}
 
 
-# -- business times (0013): the stored seconds, read in order ----------------------------
+# -- business times (0014): the stored seconds, read in order ----------------------------
 
 METRICS = ("response", "resolution")
 # Tickets still to be measured: the seconds missing although the instant they end at
-# is set. The partial indexes ``ix_ticket_*_unmeasured`` (0013) hold exactly these
+# is set. The partial indexes ``ix_ticket_*_unmeasured`` (0014) hold exactly these
 # rows (none once ``sla refresh --all`` ran); SQLite uses a partial index only for a
 # WHERE with the same terms, so the query and the index share this text.
 _SOLVED = "(resolved_at IS NOT NULL OR (outcome = 'resolved' AND closed_at IS NOT NULL))"
@@ -177,7 +177,7 @@ def stored_waits(c: Cohort, metric: str) -> Iterator[list[tuple[Any, ...]]]:
 def unmeasured(c: Cohort, metric: str) -> list[tuple[Any, ...]]:
     """(policy version, calendar, severity, opened, info complete, end) epoch seconds of
     the tickets whose seconds are not stored although the instant they end at is (a
-    store upgraded from 0012): read from their partial index, then their rows.
+    store upgraded from 0013): read from their partial index, then their rows.
 
     The end: ``responded_at``; or the solution proposed (``resolved_at``), else the
     close of a ticket closed ``resolved`` without a verification step."""

@@ -1,7 +1,7 @@
 """business seconds per ticket: the overview's waits stored, its percentiles OFFSETs
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02
 
 - ``ticket.response_business_seconds`` / ``ticket.resolution_business_seconds``: the
@@ -23,8 +23,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

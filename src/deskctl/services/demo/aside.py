@@ -1,0 +1,72 @@
+"""Making the demo's batches in a child process while this one writes them.
+
+Making a ticket's rows (stories, values, SLA facts) and writing them into the store
+cost about the same CPU, so on two cores the two overlap. The child is a fork of
+this process running the very same ``TicketMaker.batches`` generator, with the same
+random generator in the same state, and sends each batch, in order, through a pipe;
+the parent writes them as before. Nothing depends on the CPU count: the rows, their
+order and the batches are those of the serial run (``tests/cli/test_demo_aside.py``
+compares the stores). A pipe holds little, so the child is at most a batch or two
+ahead and memory stays flat. An error in the child is raised in the parent; a parent
+that stops reading (its load failed) ends the child.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from collections.abc import Iterator
+from typing import Any
+
+from deskctl.services.demo.maker import Batch
+
+
+class MadeAside:
+    """The batches of ``batches``, made in a forked child (started right away)."""
+
+    def __init__(self, batches: Iterator[Batch]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        self._child = context.Process(target=_produce, args=(batches, writer), daemon=True)
+        self._child.start()
+        writer.close()  # the parent's copy: the pipe ends when the child's closes
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            try:
+                kind, payload = self._reader.recv()
+            except EOFError:
+                raise RuntimeError("demo: the process making the tickets died") from None
+            if kind == "done":
+                return
+            if kind == "error":
+                raise payload
+            yield payload
+
+    def close(self) -> None:
+        self._reader.close()
+        if self._child.is_alive():
+            self._child.terminate()
+        self._child.join()
+
+
+def _produce(batches: Iterator[Batch], writer: Any) -> None:
+    try:
+        for batch in batches:
+            writer.send(("batch", batch))
+        writer.send(("done", None))
+    except BrokenPipeError:  # the parent stopped reading
+        return
+    except BaseException as exc:  # handed to the parent, which reports it
+        writer.send(("error", _portable(exc)))
+    finally:
+        writer.close()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a RuntimeError that names it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc

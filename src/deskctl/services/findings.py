@@ -1,0 +1,376 @@
+"""The findings report over the store (seed 004): where users need training, which
+software versions need an update, which equipment to replace, which topics keep coming back.
+
+Each rule's evidence is a GROUP BY (or a window) in SQL over the report's cohort
+(``services.reports.Scope``), so only candidate groups come back to Python; the
+decisions on those tallies are ``domain.analysis``'s. A finding lists at most
+``limit`` tickets (0: all), the lowest ids first, with ``tickets_total`` beside
+them; the root-cause evidence lists (reopened tickets, recurrences) are cut the
+same way and carry their own totals. Tickets without a topic are not grouped into
+training or root-cause findings; empty text counts as not recorded.
+
+The rules in plain Python over every ticket are kept as the tests' oracle
+(``tests/findings_reference.py``); the two must agree on any store.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, String, case, cast, func, literal, null, select, union, union_all
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from deskctl.domain import analysis
+from deskctl.domain import events as ev
+from deskctl.domain.analysis import Comebacks, Finding, Thresholds, VersionTally
+from deskctl.errors import BadInput
+from deskctl.services.reports import Scope, _epoch
+from deskctl.store.models import Contact, Customer, Ticket, TicketEvent, table_of
+
+DEFAULT_LIMIT = 100  # as ``sla report --limit``
+T = table_of(Ticket).c
+_SHIFT = 2**32  # ticket ids are below it: (seconds, id) pack into one 64-bit key
+
+
+def findings(
+    session: Session,
+    scope: Scope,
+    thresholds: Thresholds,
+    *,
+    now: datetime,
+    limit: int = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """The findings report: named findings with their evidence and (the first) tickets."""
+    thresholds.check()
+    if limit < 0:
+        raise BadInput("--limit must be 0 (all) or more")
+    customers: dict[int, str] = {
+        int(i): str(k)
+        for i, k in session.execute(select(table_of(Customer).c.id, table_of(Customer).c.key))
+    }
+    found = [
+        *_training_needs(session, scope, thresholds, limit, customers),
+        *_updates_needed(session, scope, thresholds, limit),
+        *_equipment_to_replace(session, scope, thresholds, limit),
+        *_root_causes(session, scope, thresholds, limit, customers),
+    ]
+    cohort = session.execute(select(func.count()).where(*scope.cohort())).scalar_one()
+    return {
+        "report": "findings",
+        "from": scope.first,
+        "to": scope.last,
+        "customer": scope.customer,
+        "product": scope.product,
+        "generated_at": now,
+        "tickets": int(cohort),
+        "limit": limit,
+        "thresholds": {
+            "misuse_repeats": thresholds.misuse_repeats,
+            "min_defects": thresholds.min_defects,
+            "share_ratio": thresholds.share_ratio,
+            "recur_days": thresholds.recur_days,
+            "min_comebacks": thresholds.min_comebacks,
+        },
+        "findings": [f.to_json() for f in analysis.ordered(found)],
+    }
+
+
+def _defects() -> Any:
+    return func.sum(case((T.category == "defect", 1), else_=0))
+
+
+def _first_ids(session: Session, where: Sequence[ColumnElement[bool]], limit: int) -> list[int]:
+    stmt = select(T.id).where(*where).order_by(T.id)
+    if limit:
+        stmt = stmt.limit(limit)
+    return [int(i) for i in session.execute(stmt).scalars()]
+
+
+def _with_tickets(f: Finding, ids: Sequence[int]) -> Finding:
+    return Finding(f.kind, f.subject, f.message, f.evidence, tuple(ids), f.tickets_total)
+
+
+# -- training needs ----------------------------------------------------------------------
+
+
+def _training_needs(
+    session: Session, scope: Scope, t: Thresholds, limit: int, customers: dict[int, str]
+) -> list[Finding]:
+    """Misuse tickets per (customer, topic, contact), for the groups repeated often enough."""
+    misuse = [*scope.cohort(), T.category == "misuse", T.topic != ""]
+    group = (T.customer_id, T.topic)
+    people = table_of(Contact)
+    contact = people.c.email
+    per_contact = (
+        select(
+            T.customer_id,
+            T.topic,
+            contact.label("email"),
+            func.count().label("n"),
+            func.sum(func.count()).over(partition_by=group).label("total"),
+        )
+        .select_from(table_of(Ticket).outerjoin(people, T.contact_id == people.c.id))
+        .where(*misuse)
+        .group_by(T.customer_id, T.topic, contact)
+        .subquery()
+    )
+    c = per_contact.c
+    tallies: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    for customer_id, topic, email, n in session.execute(
+        select(c.customer_id, c.topic, c.email, c.n).where(c.total >= t.misuse_repeats)
+    ):
+        tallies[(customer_id, topic)][email or "(unknown)"] = int(n)
+    ids = _group_ids(session, misuse, group, t.misuse_repeats, limit)
+    out = []
+    for (customer_id, topic), contacts in tallies.items():
+        f = analysis.training_need(customers[customer_id], topic, contacts, t)
+        if f is not None:
+            out.append(_with_tickets(f, ids[(customer_id, topic)]))
+    return out
+
+
+def _group_ids(
+    session: Session,
+    where: Sequence[ColumnElement[bool]],
+    group: tuple[Any, ...],
+    at_least: int,
+    limit: int,
+) -> dict[tuple[Any, ...], list[int]]:
+    """The first ``limit`` ticket ids of each group of at least ``at_least`` tickets."""
+    ranked = (
+        select(
+            *group,
+            T.id,
+            func.row_number().over(partition_by=group, order_by=T.id).label("rn"),
+            func.count().over(partition_by=group).label("total"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    r = ranked.c
+    keys = [r[c.name] for c in group]
+    stmt = select(*keys, r.id).where(r.total >= at_least).order_by(*keys, r.id)
+    if limit:
+        stmt = stmt.where(r.rn <= limit)
+    out: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for *key, ticket_id in session.execute(stmt):
+        out[tuple(key)].append(int(ticket_id))
+    return out
+
+
+# -- updates needed, equipment to replace ------------------------------------------------
+
+
+def _month(session: Session, column: Any) -> Any:
+    """The UTC month (``2026-03``) of an instant column, in SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def _updates_needed(session: Session, scope: Scope, t: Thresholds, limit: int) -> list[Finding]:
+    """Tickets and defects per product version and month opened."""
+    month = _month(session, T.opened_at).label("month")
+    stmt = (
+        select(T.product, T.version, month, func.count(), _defects())
+        .where(*scope.cohort(), T.product != "", T.version != "")
+        .group_by(T.product, T.version, month)
+    )
+    tickets: dict[tuple[str, str], int] = defaultdict(int)
+    monthly: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for product, version, key, n, defects in session.execute(stmt):
+        tickets[(product, version)] += int(n)
+        monthly[(product, version)][key] = int(defects)
+    tallies = [VersionTally(p, v, n, monthly[(p, v)]) for (p, v), n in tickets.items()]
+    months = analysis.report_months(scope.start, scope.end)
+    out = []
+    for f in analysis.updates_needed(tallies, months, t):
+        product, version = f.evidence["product"], f.evidence["version"]
+        where = [*scope.cohort(), T.product == product, T.version == version]
+        out.append(_with_tickets(f, _first_ids(session, [*where, T.category == "defect"], limit)))
+    return out
+
+
+def _equipment_to_replace(
+    session: Session, scope: Scope, t: Thresholds, limit: int
+) -> list[Finding]:
+    """Tickets and defects per hardware model, and per OS version."""
+    out = []
+    for attribute, label in analysis.EQUIPMENT:
+        column = T[attribute]
+        stmt = (
+            select(column, func.count(), _defects())
+            .where(*scope.cohort(), column != "")
+            .group_by(column)
+        )
+        tallies = {value: (int(n), int(d)) for value, n, d in session.execute(stmt)}
+        for f in analysis.equipment_to_replace(attribute, label, tallies, t):
+            where = [*scope.cohort(), column == f.evidence["value"], T.category == "defect"]
+            out.append(_with_tickets(f, _first_ids(session, where, limit)))
+    return out
+
+
+# -- root causes -------------------------------------------------------------------------
+
+
+def _root_causes(
+    session: Session, scope: Scope, t: Thresholds, limit: int, customers: dict[int, str]
+) -> list[Finding]:
+    tallies = _comeback_rows(session, scope, t, limit)
+    out = []
+    for topic, rows in sorted(tallies.items()):
+        by_customer: dict[str, int] = defaultdict(int)
+        for customer_id, n in rows["customers"]:
+            by_customer[customers[customer_id]] += n
+        reopens, reopened_total = rows["reopen"][0] if rows["reopen"] else (0, 0)
+        comebacks = Comebacks(
+            topic=topic,
+            reopens=reopens,
+            reopened=tuple(sorted(i for i, _ in rows["reopened"])),
+            reopened_total=reopened_total,
+            recurrences=tuple((resolved, again) for again, resolved in sorted(rows["pair"])),
+            recurrences_total=sum(n for _, n in rows["pairs"]),
+            customers=by_customer,
+            tickets_total=rows["ticket"][0][1] if rows["ticket"] else 0,
+        )
+        f = analysis.root_cause(comebacks, t)
+        if f is not None:
+            out.append(_with_tickets(f, sorted(i for i, _ in rows["ticket"])))
+    return out
+
+
+def _comeback_rows(
+    session: Session, scope: Scope, t: Thresholds, limit: int
+) -> dict[str, dict[str, list[tuple[int, int]]]]:
+    """Per topic and tag, the (a, b) rows of one statement (``_comeback_statement``)."""
+    out: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    for tag, topic, a, b in session.execute(_comeback_statement(session, scope, t, limit)):
+        if tag in ("customers", "pairs", "pair"):
+            out[topic][tag].append((int(a), int(b)))
+            if tag == "pairs":
+                out[topic]["customers"].append((int(a), int(b) * 2))  # a recurrence names two
+        else:
+            out[topic][tag].append((int(a), 0 if b is None else int(b)))
+    return out
+
+
+def _comeback_statement(session: Session, scope: Scope, t: Thresholds, limit: int) -> Any:
+    """One statement, so the window over the (customer, topic) histories runs once.
+
+    Rows (tag, topic, a, b): ``reopen`` (reopen events, reopened tickets),
+    ``reopened`` (id), ``customers`` (customer id, reopened tickets), ``pairs``
+    (customer id, recurrences), ``pair`` (again, resolved), ``ticket`` (id, the
+    topic's distinct tickets); the id lists cut at ``limit`` per topic.
+    """
+    since = scope.start - timedelta(days=t.recur_days)
+    reopened = _reopened(scope, since).cte("reopened")
+    pairs = _recurrences(session, scope, t, since).cte("pairs")
+    involved = union(
+        select(reopened.c.topic, reopened.c.id),
+        select(pairs.c.topic, pairs.c.again),
+        select(pairs.c.topic, pairs.c.resolved),
+    ).subquery("involved")
+    none = cast(null(), BigInteger)
+    return union_all(
+        select(_tag("reopen"), reopened.c.topic, func.sum(reopened.c.n), func.count()).group_by(
+            reopened.c.topic
+        ),
+        _ranked("reopened", reopened.c.topic, reopened.c.id, none, limit),
+        select(_tag("customers"), reopened.c.topic, reopened.c.customer_id, func.count()).group_by(
+            reopened.c.topic, reopened.c.customer_id
+        ),
+        select(_tag("pairs"), pairs.c.topic, pairs.c.customer_id, func.count()).group_by(
+            pairs.c.topic, pairs.c.customer_id
+        ),
+        _ranked("pair", pairs.c.topic, pairs.c.again, pairs.c.resolved, limit),
+        _ranked("ticket", involved.c.topic, involved.c.id, _whole(involved), limit),
+    )
+
+
+def _whole(involved: Any) -> Any:
+    """The distinct tickets of the row's topic, over the window ``_ranked`` numbers them in
+    (one sort for both)."""
+    return func.count().over(
+        partition_by=involved.c.topic, order_by=involved.c.id, rows=(None, None)
+    )
+
+
+def _tag(name: str) -> Any:
+    return literal(name, String).label("tag")
+
+
+def _ranked(tag: str, topic: Any, first: Any, second: Any, limit: int) -> Any:
+    """(tag, topic, first, second) for the ``limit`` lowest ``first`` of each topic."""
+    rn = func.row_number().over(partition_by=topic, order_by=first)
+    inner = select(topic.label("topic"), first.label("a"), second.label("b"), rn.label("rn"))
+    sub = inner.subquery()
+    stmt = select(_tag(tag), sub.c.topic, sub.c.a, sub.c.b)
+    return stmt.where(sub.c.rn <= limit) if limit else stmt
+
+
+def _reopened(scope: Scope, since: datetime) -> Any:
+    """Cohort tickets with a topic that were reopened, with their reopen events."""
+    e = table_of(TicketEvent).c
+    return (
+        select(T.id, T.customer_id, T.topic, func.count().label("n"))
+        .select_from(table_of(TicketEvent).join(table_of(Ticket), T.id == e.ticket_id))
+        .where(e.kind == ev.REOPENED, e.at >= since, *scope.cohort(), T.topic != "")
+        .group_by(T.id, T.customer_id, T.topic)
+    )
+
+
+def _recurrences(session: Session, scope: Scope, t: Thresholds, since: datetime) -> Any:
+    """(customer, topic, again, resolved): each cohort ticket opened within ``recur_days``
+    after another ticket of its customer and topic closed solved, with that ticket.
+
+    Openings and solved closings of each (customer, topic) go through one window in
+    time order (openings first within a second: a closing must come before); each
+    opening carries the latest closing before it, packed with its id as
+    (seconds since ``since``) * 2**32 + (2**32 - 1 - id), so MAX picks the latest
+    second and, within it, the lowest id.
+    """
+    base = int(since.timestamp())
+    if scope.end.timestamp() - base >= 2**31:
+        raise BadInput("the findings report covers at most 68 years")  # the packed key's room
+    topic = T.topic != ""
+    opens = select(
+        T.customer_id,
+        T.topic,
+        _epoch(session, T.opened_at).label("t"),
+        literal(0, BigInteger).label("k"),
+        T.id,
+    ).where(*scope.cohort(), topic)
+    closes = select(
+        T.customer_id, T.topic, _epoch(session, T.closed_at), literal(1, BigInteger), T.id
+    ).where(
+        T.outcome.in_(analysis.SOLVED_OUTCOMES),
+        T.closed_at >= since,
+        T.closed_at < scope.end,
+        topic,
+        *scope.filters(),
+    )
+    h = union_all(opens, closes).subquery("history")
+    shift, low = literal(_SHIFT, BigInteger), literal(_SHIFT - 1, BigInteger)
+    since_s = literal(base, BigInteger)
+    packed = case((h.c.k == 1, (h.c.t - since_s) * shift + (low - h.c.id)))
+    latest = func.max(packed).over(
+        partition_by=(h.c.customer_id, h.c.topic), order_by=(h.c.t, h.c.k), rows=(None, 0)
+    )
+    w = select(h.c.customer_id, h.c.topic, h.c.t, h.c.k, h.c.id, latest.label("latest")).subquery(
+        "latest"
+    )
+    window = t.recur_days * 86400
+    return select(
+        w.c.customer_id,
+        w.c.topic,
+        w.c.id.label("again"),
+        (low - w.c.latest % shift).label("resolved"),
+    ).where(
+        w.c.k == 0,
+        w.c.latest.is_not(None),
+        w.c.t - since_s - w.c.latest // shift <= literal(window, BigInteger),
+    )
