@@ -113,3 +113,4 @@ def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     if request.param == "postgresql":
         request.getfixturevalue("pg_url")
     return str(request.param)
+

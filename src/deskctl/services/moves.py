@@ -185,7 +185,7 @@ def _apply(
     *,
     now: datetime,
 ) -> TicketState:
-    from deskctl.domain import lifecycle, sla_facts
+    from deskctl.domain import lifecycle, sla_facts, waits
 
     if any(e.to_status for e in new_events):
         raise NotImplementedError("a move that changes status goes through services.flow")
@@ -195,6 +195,7 @@ def _apply(
     values = projection(state)
     derived = sla_facts.derive(policy, everything, now)
     values.update(derived.columns)
+    values.update(waits.waits(policy, {**values, "opened_at": row["opened_at"]}))
     values["rev"] = row["rev"] + len(new_events)
     values["updated_at"] = max(e.at for e in new_events)
     sets = ", ".join(f"{c} = :{c}" for c in sorted(values))

@@ -3,18 +3,20 @@
 Every count is a GROUP BY in SQL over the ticket projection, never ORM objects
 per row; the overview's scans (``store.reads.report``, on the session's DBAPI
 connection) each read one index of migration 0012 alone, in the order they group
-by. Business-time figures are computed once per ticket from its ``responded_at``
-/ ``resolved_at`` columns on the calendar of its plan: one index range per
-(policy version, calendar, severity) gives three epoch columns a row, measured a
-batch at a time on one interval table per (version, calendar) and kept as
-8-byte samples for the exact percentiles.
+by. Business-time figures are stored per ticket
+(``domain.waits``, migration 0014: every writer of the SLA columns writes them
+too); each median and p90, per severity and overall, is one ``OFFSET`` into an
+index range of the stored seconds read in order. Tickets of the cohort without
+them although their instants are set (a store upgraded from 0013, before ``sla
+refresh --all``) are measured here on their calendars, and that metric's
+percentiles are then taken over both.
 
 Decisions on points the spec leaves open:
 
 - ``--from``/``--to`` are UTC days, both included; the report covers tickets
   *opened* in that range (the cohort). Event-based rates (reopen, rejected
   solution) count every event of the cohort known when the report runs.
-- First response: business time from the policy's clock start (``opened``, or
+- First response (``domain.waits``): business time from the policy's clock start (``opened``, or
   ``info_complete`` when the policy says so and the ticket got there) to
   ``responded_at``. Resolution: from the same start to ``resolved_at`` (the
   solution proposed), or to ``closed_at`` for a ticket closed ``resolved``
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -385,28 +387,80 @@ def _revenue_summary(by_currency: dict[str, Decimal]) -> dict[str, Any]:
 def business_times(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Median and p90 business seconds to first response and to resolution, by severity too.
 
-    One index range per (policy version, calendar, severity): three epoch columns a
-    row, measured a batch at a time on the group's calendar, kept as 8-byte samples.
+    The seconds are stored per ticket (``domain.waits``); each figure is one OFFSET
+    into an index range read in order (``store.reads.report.wait_at``). Tickets of
+    the cohort without them (a store upgraded from 0013, before ``sla refresh --all``)
+    are measured here as before, and then that metric's percentiles are taken in
+    Python over the stored and the measured seconds together.
     """
     c = _cohort(session, scope)
-    samples: dict[tuple[str, str | None], array[int]] = defaultdict(lambda: array("q"))
+    out: list[dict[str, Any]] = []
     tables: dict[tuple[int, str | None], _Table] = {}
-    for version_id, calendar_name, severity in rr.time_groups(c):
-        if version_id is None:
-            continue
+    for metric in rr.METRICS:
+        measured = _measure(session, rr.unmeasured(c, metric), tables)
+        if measured:
+            out.extend(_python_rows(metric, rr.stored_waits(c, metric), measured))
+        else:
+            out.extend(_stored_rows(c, metric))
+    return out
+
+
+def _stored_rows(c: rr.Cohort, metric: str) -> list[dict[str, Any]]:
+    counts = dict(rr.wait_counts(c, metric))
+    groups: list[tuple[str | None, int]] = [(None, sum(counts.values()))]
+    groups += sorted((sev, n) for sev, n in counts.items() if sev is not None)
+    rows = []
+    for sev, n in groups:
+        # nearest rank, as analysis.percentile: the ceil(pct * n / 100)-th smallest
+        at = {pct: rr.wait_at(c, metric, -(-pct * n // 100) - 1, sev) for pct in (50, 90) if n}
+        rows.append(_time_row(metric, sev, analysis.TimeStats(n, at.get(50), at.get(90))))
+    return rows
+
+
+def _python_rows(
+    metric: str,
+    stored: Iterator[list[tuple[Any, ...]]],
+    measured: dict[str | None, array[int]],
+) -> list[dict[str, Any]]:
+    samples: dict[str | None, array[int]] = defaultdict(lambda: array("q"))
+    for sev, values in measured.items():
+        samples[sev].extend(values)
+    for batch in stored:
+        for sev, seconds in batch:
+            samples[sev].append(seconds)
+    severities = sorted(sev for sev in samples if sev is not None)
+    groups: list[tuple[str | None, Any]] = [(None, chain.from_iterable(samples.values()))]
+    groups += [(sev, samples[sev]) for sev in severities]
+    return [_time_row(metric, sev, analysis.time_stats(values)) for sev, values in groups]
+
+
+def _time_row(metric: str, severity: str | None, stats: analysis.TimeStats) -> dict[str, Any]:
+    return {
+        "metric": metric,
+        "severity": severity,
+        "tickets": stats.tickets,
+        "median_seconds": stats.median,
+        "p90_seconds": stats.p90,
+    }
+
+
+def _measure(
+    session: Session, rows: Sequence[tuple[Any, ...]], tables: dict[tuple[int, str | None], _Table]
+) -> dict[str | None, array[int]]:
+    """Business seconds per severity of tickets without stored ones, on their calendars."""
+    groups: dict[tuple[int, str | None, str | None], list[tuple[int, int | None, int]]]
+    groups = defaultdict(list)
+    for version_id, calendar_name, severity, opened, info, end in rows:
+        groups[(version_id, calendar_name, severity)].append((opened, info, end))
+    out: dict[str | None, array[int]] = defaultdict(lambda: array("q"))
+    for (version_id, calendar_name, severity), instants in groups.items():
         key = (version_id, calendar_name)
         if key not in tables:
             tables[key] = _Table(session, version_id, calendar_name)
         table = tables[key]
-        for batch in rr.time_batches(
-            c, version_id, calendar_name, severity, from_info=table.from_info
-        ):
-            starts, responded, solved = zip(*batch, strict=True)
-            for metric, ends in (("response", responded), ("resolution", solved)):
-                seconds = table.elapsed(starts, ends)
-                if seconds:
-                    samples[(metric, severity)].extend(seconds)
-    return _time_rows(samples)
+        starts = [info if table.from_info and info is not None else o for o, info, _ in instants]
+        out[severity].extend(table.elapsed(starts, [e for _, _, e in instants]))
+    return out
 
 
 class _Table:
@@ -445,24 +499,3 @@ class _Table:
                 for a, b in self.calendar.open_intervals(_at(self.low), _at(self.high))
             )
         return self.table.elapsed_many(first, last)
-
-
-def _time_rows(samples: dict[tuple[str, str | None], array[int]]) -> list[dict[str, Any]]:
-    out = []
-    for metric in ("response", "resolution"):
-        severities = sorted({sev for (m, sev) in samples if m == metric and sev is not None})
-        every = [v for (m, _), v in samples.items() if m == metric]
-        rows: list[tuple[str | None, Any]] = [(None, chain.from_iterable(every))]
-        rows += [(sev, samples[(metric, sev)]) for sev in severities]
-        for sev, values in rows:
-            stats = analysis.time_stats(values)
-            out.append(
-                {
-                    "metric": metric,
-                    "severity": sev,
-                    "tickets": stats.tickets,
-                    "median_seconds": stats.median,
-                    "p90_seconds": stats.p90,
-                }
-            )
-    return out

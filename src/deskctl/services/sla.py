@@ -18,12 +18,14 @@ from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlmodel import Session
 
 from deskctl import clock
+from deskctl.domain import waits
 from deskctl.domain.sla_facts import derive, ticket_clocks
 from deskctl.errors import BadInput
 from deskctl.services import cohort, masterdata, policies
 from deskctl.services import tickets as tickets_svc
 from deskctl.services.cohort import PolicyCache, chunks, events_by_ticket
 from deskctl.store import facts
+from deskctl.store import waits as waits_store
 from deskctl.store.facts import F
 from deskctl.store.models import Ticket, pk, table_of
 
@@ -43,6 +45,8 @@ SLA_COLUMNS = (
     "sla_goal_at",
     "sla_limit_at",
 )
+# What a refresh writes on the row: those, and the business seconds (``domain.waits``).
+WRITTEN = (*SLA_COLUMNS, *waits.COLUMNS)
 LIST_LIMIT = 100  # tickets ``sla report`` lists by default: the breached ones come first
 
 _T = table_of(Ticket).c
@@ -97,7 +101,7 @@ def refresh(
     meanwhile (its ``rev`` moved) is left alone: that change already wrote fresh
     columns and facts. Returns the number of tickets refreshed.
     """
-    cols = (_T.id, _T.rev, _T.policy_version_id, _T.opened_at, _T.customer_id)
+    cols = (_T.id, _T.rev, _T.policy_version_id, _T.customer_id, *(_T[c] for c in waits.INPUTS))
     stmt = select(*cols).order_by(_T.id)
     if ids is not None:
         wanted = sorted(set(ids))
@@ -113,12 +117,39 @@ def refresh(
     writer = (
         update(table_of(Ticket))
         .where(_T.id == bindparam("b_id"), _T.rev == bindparam("b_rev"))
-        .values({name: bindparam(f"b_{name}", type_=_T[name].type) for name in SLA_COLUMNS})
+        .values({name: bindparam(f"b_{name}", type_=_T[name].type) for name in WRITTEN})
     )
     done = 0
     for part in chunks(rows, batch):
         done += _refresh_batch(session, cache, writer, part, now)
+    if every:
+        fill_waits(session, cache)
     return done
+
+
+def fill_waits(session: Session, cache: PolicyCache) -> int:
+    """Write the business seconds (``domain.waits``) of every ticket that lacks them
+    although its instants are set (``sla refresh --all`` on a store upgraded from
+    0013); returns the number of tickets written."""
+    out: list[tuple[int | None, int | None, int, int]] = []
+    for batch in waits_store.unfilled(session):
+        for tid, rev, version_id, calendar, *instants, outcome, closed in batch:
+            row = dict(zip(_EPOCH_INPUTS, map(_instant, instants), strict=True))
+            row.update(calendar=calendar, outcome=outcome, closed_at=_instant(closed))
+            got = waits.waits(cache.get(version_id), row)
+            if got != _NO_WAITS:
+                out.append((*got.values(), tid, rev))
+    if out:
+        waits_store.write(session, out)
+    return len(out)
+
+
+_EPOCH_INPUTS = ("opened_at", "info_complete_at", "responded_at", "resolved_at")
+_NO_WAITS = dict.fromkeys(waits.COLUMNS)
+
+
+def _instant(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 def _refresh_batch(
@@ -131,10 +162,10 @@ def _refresh_batch(
         events = histories.get(r.id)
         if not events:
             continue
-        d = derived[r.id] = derive(cache.get(r.policy_version_id), events, now)
-        params.append(
-            {"b_id": r.id, "b_rev": r.rev, **{f"b_{k}": v for k, v in d.columns.items()}}
-        )
+        policy = cache.get(r.policy_version_id)
+        d = derived[r.id] = derive(policy, events, now)
+        values = {**d.columns, **waits.waits(policy, r._mapping)}
+        params.append({"b_id": r.id, "b_rev": r.rev, **{f"b_{k}": v for k, v in values.items()}})
     if not params:
         return 0
     session.execute(writer, params)
@@ -258,9 +289,7 @@ def ticket_tally(got: cohort.Cohort) -> Any:
     )
 
 
-def _ranks(
-    cache: PolicyCache, version_ids: Iterable[int]
-) -> tuple[dict[str, int], dict[str, int]]:
+def _ranks(cache: PolicyCache, version_ids: Iterable[int]) -> tuple[dict[str, int], dict[str, int]]:
     """Severities (most severe first) and metrics in policy order, across the policies
     involved, oldest version first."""
     severities: dict[str, int] = {}

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from deskctl import files
-from deskctl.domain import lifecycle, sla_facts, validate
+from deskctl.domain import lifecycle, sla_facts, validate, waits
 from deskctl.domain import mail as mail_rules
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
@@ -228,8 +228,10 @@ def apply(
     everything = [*history, *new_events]
     state = lifecycle.project(everything)
     updates = projection(state)
-    derived = sla_facts.derive(policy or policy_or_none(session, ticket), everything, now)
+    judged_by = policy or policy_or_none(session, ticket)
+    derived = sla_facts.derive(judged_by, everything, now)
     updates.update(derived.columns)
+    updates.update(waits.waits(judged_by, {**updates, "opened_at": ticket.opened_at}))
     ticket_id = ticket.id
     keys = {
         "opened_at": ticket.opened_at,

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from deskctl.store.reads.report import UNMEASURED
 from deskctl.store.types import Cents, DecimalText, UTCDateTime
 
 
@@ -197,6 +198,7 @@ FACT_RUNNING = (
     "opened_at", "computed_at", "stale_at", "severity", "customer_id", "metric",
     "due_at", "goal_at", "risk_at", "state", "stopped_at", "ticket_id",
 )  # fmt: skip
+WAIT_COHORT = ("opened_at", "customer_id", "product")  # the overview's filters (0014)
 FACT_BREACHED = ("opened_at", "computed_at", "stale_at", "ticket_id", "due_at", "stopped_at")
 
 
@@ -240,10 +242,19 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_topic_opened", "topic", "opened_at", "customer_id", "product"),
         Index("ix_ticket_assignee_opened", "assignee", "opened_at", "customer_id", "product"),
         Index("ix_ticket_customer_opened", "customer_id", "opened_at", "product"),
-        Index(
-            "ix_ticket_times",
-            *("policy_version_id", "calendar", "severity", "opened_at", "info_complete_at"),
-            *("responded_at", "resolved_at", "outcome", "closed_at", "customer_id", "product"),
+        # its business times (0014): the stored seconds in order, per severity and
+        # overall, so a percentile is an OFFSET into an index range, not a sort
+        *(
+            Index(f"ix_ticket_{metric}_{lead}", *keys, *WAIT_COHORT)
+            for metric in ("response", "resolution")
+            for lead, keys in (
+                ("severity", ("severity", f"{metric}_business_seconds")),
+                ("seconds", (f"{metric}_business_seconds",)),
+            )
+        ),
+        *(
+            _partial(f"ix_ticket_{metric}_unmeasured", WAIT_COHORT, where)
+            for metric, where in UNMEASURED.items()
         ),
         Index("ix_ticket_id_cohort", "id", "opened_at", "closed_at", "customer_id", "product"),
         # report findings (0013): its GROUP BYs read these alone
@@ -310,6 +321,11 @@ class Ticket(SQLModel, table=True):
     sla_goal_at: datetime | None = _at(nullable=True)
     sla_limit_at: datetime | None = _at(nullable=True)
     rev: int = 0  # number of events: the compare-and-set guard of every move
+    # Business seconds to first response and to resolution as the overview measures
+    # them (domain.waits), written with the SLA columns; None: not answered yet (or a
+    # store upgraded from 0013 before ``sla refresh --all``).
+    response_business_seconds: int | None = None
+    resolution_business_seconds: int | None = None
 
 
 class SlaFact(SQLModel, table=True):

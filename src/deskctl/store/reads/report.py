@@ -1,11 +1,12 @@
 """The overview report's scans (``services.reports``), as SQL on the DBAPI connection.
 
-Each query reads one index alone (migration 0012): on SQLite ``INDEXED BY`` names
+Each query reads one index alone (migrations 0012, 0014): on SQLite ``INDEXED BY`` names
 the index that leads with what the query groups by, so SQLite reads it in order
 and needs no temporary B-tree (it has no hash aggregation; its planner, without
 statistics, would take the ``opened_at`` range and sort a million keys). With a
 customer filter the planner chooses (that customer's tickets are few). PostgreSQL
-gets the same SQL without the hints.
+gets the same SQL without the hints. The business times (0014) read the stored
+seconds: a median or p90 is an ``OFFSET`` into an index range in seconds order.
 
 Queries are built per call (the filters and the hints vary), so none is a module
 constant: ``tests/cli/test_overview_figures.py`` compares every figure with a
@@ -112,37 +113,82 @@ def event_counts(c: Cohort, kinds: tuple[str, ...]) -> dict[str, int]:
     return {kind: int(n) for kind, n in rows}
 
 
-def time_groups(c: Cohort) -> list[tuple[Any, ...]]:
-    """(policy version, calendar, severity) of the cohort, in the times index's order."""
+# -- business times (0014): the stored seconds, read in order ----------------------------
+
+METRICS = ("response", "resolution")
+# Tickets still to be measured: the seconds missing although the instant they end at
+# is set. The partial indexes ``ix_ticket_*_unmeasured`` (0014) hold exactly these
+# rows (none once ``sla refresh --all`` ran); SQLite uses a partial index only for a
+# WHERE with the same terms, so the query and the index share this text.
+_SOLVED = "(resolved_at IS NOT NULL OR (outcome = 'resolved' AND closed_at IS NOT NULL))"
+UNMEASURED = {
+    "response": "response_business_seconds IS NULL AND policy_version_id IS NOT NULL"
+    " AND responded_at IS NOT NULL",
+    "resolution": "resolution_business_seconds IS NULL AND policy_version_id IS NOT NULL"
+    f" AND {_SOLVED}",
+}
+
+
+def _metric(metric: str) -> str:
+    if metric not in METRICS:
+        raise ValueError(f"no business time {metric!r}")
+    return metric
+
+
+def _seconds(metric: str) -> str:
+    return f"{_metric(metric)}_business_seconds"
+
+
+def wait_counts(c: Cohort, metric: str) -> list[tuple[str | None, int]]:
+    """(severity, tickets with the stored seconds), in the severity index's order."""
+    s = _seconds(metric)
+    rows = c.rows(
+        f"SELECT severity, count({s}) FROM ticket{c.hint(f'ix_ticket_{metric}_severity')}"
+        f" WHERE {c.where()} GROUP BY severity"
+    )
+    return [(sev, int(n)) for sev, n in rows if n]
+
+
+def wait_at(c: Cohort, metric: str, offset: int, severity: str | None = None) -> int:
+    """The stored seconds at 0-based ``offset`` in ascending order, among the group's
+    tickets (one severity; every ticket when ``severity`` is None): an index range read
+    in order, so the database skips ``offset`` entries and no sort happens."""
+    s = _seconds(metric)
+    if severity is None:
+        sql = f"SELECT {s} FROM ticket{c.hint(f'ix_ticket_{metric}_seconds')} WHERE"
+    else:
+        sql = (
+            f"SELECT {s} FROM ticket{c.hint(f'ix_ticket_{metric}_severity')}"
+            " WHERE severity = :severity AND"
+        )
+    sql += f" {s} IS NOT NULL AND {c.where()} ORDER BY {s} LIMIT 1 OFFSET :offset"
+    return int(c.rows(sql, severity=severity, offset=offset)[0][0])
+
+
+def stored_waits(c: Cohort, metric: str) -> Iterator[list[tuple[Any, ...]]]:
+    """(severity, stored seconds) of every ticket that has them, a batch at a time."""
+    s = _seconds(metric)
+    return c.batches(
+        f"SELECT severity, {s} FROM ticket{c.hint(f'ix_ticket_{metric}_severity')}"
+        f" WHERE {s} IS NOT NULL AND {c.where()}"
+    )
+
+
+def unmeasured(c: Cohort, metric: str) -> list[tuple[Any, ...]]:
+    """(policy version, calendar, severity, opened, info complete, end) epoch seconds of
+    the tickets whose seconds are not stored although the instant they end at is (a
+    store upgraded from 0013): read from their partial index, then their rows.
+
+    The end: ``responded_at``; or the solution proposed (``resolved_at``), else the
+    close of a ticket closed ``resolved`` without a verification step."""
+    end = (
+        "responded_at"
+        if metric == "response"
+        else "coalesce(resolved_at, CASE WHEN outcome = 'resolved' THEN closed_at END)"
+    )
     return c.rows(
-        "SELECT DISTINCT policy_version_id, calendar, severity"
-        f" FROM ticket{c.hint('ix_ticket_times')} WHERE {c.where()}"
-        " ORDER BY policy_version_id, calendar, severity"
+        f"SELECT policy_version_id, calendar, severity, {c.epoch('opened_at')},"
+        f" {c.epoch('info_complete_at')}, {c.epoch(end)}"
+        f" FROM ticket{c.hint(f'ix_ticket_{metric}_unmeasured')}"
+        f" WHERE {UNMEASURED[_metric(metric)]} AND {c.where()}"
     )
-
-
-def _is(column: str, name: str, value: Any) -> str:
-    return f"{column} IS NULL" if value is None else f"{column} = :{name}"
-
-
-def time_batches(
-    c: Cohort, version_id: int, calendar: str | None, severity: str | None, *, from_info: bool
-) -> Iterator[list[tuple[Any, ...]]]:
-    """(clock start, responded, solved) epoch seconds of the group's answered tickets.
-
-    Solved: the solution proposed (``resolved_at``), else the close of a ticket closed
-    ``resolved`` without a verification step."""
-    start = (
-        "CASE WHEN info_complete_at IS NOT NULL THEN info_complete_at ELSE opened_at END"
-        if from_info
-        else "opened_at"
-    )
-    solved = "coalesce(resolved_at, CASE WHEN outcome = 'resolved' THEN closed_at END)"
-    sql = (
-        f"SELECT {c.epoch(start)}, {c.epoch('responded_at')}, {c.epoch(solved)}"
-        " FROM ticket WHERE policy_version_id = :version_id"
-        f" AND {_is('calendar', 'calendar', calendar)}"
-        f" AND {_is('severity', 'severity', severity)} AND {c.where()}"
-        f" AND (responded_at IS NOT NULL OR {solved} IS NOT NULL)"
-    )
-    return c.batches(sql, version_id=version_id, calendar=calendar, severity=severity)
