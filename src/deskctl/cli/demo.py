@@ -61,7 +61,7 @@ def demo(
     fresh = None if explicit else _fresh_file(demo_store_path())
     engine = db.get_engine(explicit or f"sqlite:///{fresh}")
     started = time.perf_counter()
-    result = _build(svc, engine, tickets=tickets, seed=seed, now=now, actor=acting_user())
+    result = svc.build_demo(engine, tickets=tickets, seed=seed, now=now, actor=acting_user())
     seconds = time.perf_counter() - started
     if fresh is not None:
         engine.dispose()  # closes the last connection, so SQLite folds its WAL into the file
@@ -133,26 +133,3 @@ def _show(doc: dict[str, Any], queue: list[Any]) -> None:
         return
     queue_view.print_queue(stdout_console(), queue, clock.now())
     emit_rows(counts, columns, "table", title="demo store")
-
-
-def _build(svc: Any, engine: Any, **kwargs: Any) -> Any:
-    """The demo, then the business seconds of its tickets (``domain.waits``).
-
-    TEMPORARY (branch overview2, until the lead's merge): the maker writes every
-    ticket column positionally and does not know the two columns of 0014 yet, so
-    they are left to their default here and filled after the load by the same
-    function ``sla refresh --all`` uses (about 80 s of CPU at 1M). At merge the
-    maker computes them per ticket and this goes.
-    """
-    from deskctl.domain import waits
-    from deskctl.services import sla
-    from deskctl.services.cohort import PolicyCache
-    from deskctl.services.demo import bulk
-    from deskctl.store import db
-
-    kept = bulk.LEFT_TO_DEFAULTS["ticket"]
-    bulk.LEFT_TO_DEFAULTS["ticket"] = (*kept, *(c for c in waits.COLUMNS if c not in kept))
-    result = svc.build_demo(engine, **kwargs)
-    with db.session(engine, write=True, act_as=True) as s:
-        sla.fill_waits(s, PolicyCache(s))
-    return result

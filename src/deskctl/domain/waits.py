@@ -84,6 +84,29 @@ def waits(policy: Policy | None, row: Mapping[str, Any]) -> dict[str, int | None
     return out
 
 
+def waits_epoch(
+    policy: Policy,
+    calendar: str | None,
+    instants: tuple[int, int | None, int | None, int | None, int | None],
+    outcome: str | None,
+) -> tuple[int | None, int | None]:
+    """``waits`` on whole epoch seconds (opened, info complete, responded, resolved,
+    closed), for a writer that holds its instants as integers (``demo``)."""
+    name = calendar_name(policy, calendar)
+    if name is None:
+        return None, None
+    opened, info, responded, resolved, closed = instants
+    solved = resolved if resolved is not None else (closed if outcome == "resolved" else None)
+    if responded is None and solved is None:
+        return None, None
+    elapsed = calendar_of(policy, name).elapsed_epoch
+    start = info if (policy.clock.start == "info_complete" and info is not None) else opened
+    return (
+        None if responded is None else elapsed(start, responded),
+        None if solved is None else elapsed(start, solved),
+    )
+
+
 def _utc(at: datetime) -> datetime:
     """Stored instants are UTC; a backend may hand them back without the offset."""
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

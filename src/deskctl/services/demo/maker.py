@@ -15,6 +15,7 @@ from typing import Any
 from deskctl.domain.events import TRIAGED, Event
 from deskctl.domain.policy import STATES, Policy
 from deskctl.domain.sla_facts import Derived, derive
+from deskctl.domain.waits import waits_epoch
 from deskctl.services.demo import sla_fast
 from deskctl.services.demo.catalog import (
     AGENTS,
@@ -411,7 +412,7 @@ class TicketMaker:
         for m, member in enumerate(story.members):
             columns, facts = self._sla(story, m, times, ctx, run)
             batch.tickets.append(
-                self._ticket_row(member, m, story, ats, ctx, customer, window, run, columns)
+                self._ticket_row(member, m, story, ats, ctx, customer, window, run, columns, times)
             )
             self._facts(
                 batch,
@@ -599,6 +600,26 @@ class TicketMaker:
             return self._cached((slot, ctx["kb"]), data, {"kb_article": ctx["kb"]})
         raise ValueError(f"unknown story slot {slot!r}")
 
+    @staticmethod
+    def _waits(
+        member: _Member, times: list[int], ctx: dict[str, Any], run: _PolicyRun
+    ) -> tuple[int | None, int | None]:
+        """The business seconds the overview reads (``domain.waits``), from the epochs."""
+        col = member.times
+
+        def at(name: str) -> int | None:
+            i = col[name]
+            return None if i is None else times[i]
+
+        instants = (
+            times[member.first],
+            at("info_complete_at"),
+            at("responded_at"),
+            at("resolved_at"),
+            at("closed_at"),
+        )
+        return waits_epoch(run.policy, ctx["calendar"], instants, member.state.outcome)
+
     def _ticket_row(
         self,
         member: _Member,
@@ -610,6 +631,7 @@ class TicketMaker:
         window: _Window,
         run: _PolicyRun,
         sla_columns: tuple[Any, ...],
+        times: list[int],
     ) -> tuple[Any, ...]:
         state = member.state
         if m == 0:
@@ -659,4 +681,5 @@ class TicketMaker:
             at["closed_at"],
             *sla_columns,
             member.n_events,
+            *self._waits(member, times, ctx, run),
         )
