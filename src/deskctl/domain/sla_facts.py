@@ -107,7 +107,7 @@ def _timeline_facts(
     return counted, status, None
 
 
-def _plans(policy: Policy, counted: Sequence[Event]) -> tuple[Plan, Plan, str] | None:
+def plans_of(policy: Policy, counted: Sequence[Event]) -> tuple[Plan, Plan, str] | None:
     """(plan opened under, plan in force, its calendar name); None when no plan applies."""
     opened = next((e for e in counted if e.kind == OPENED), None)
     name = opened.data.get("plan") if opened else None
@@ -125,7 +125,7 @@ def _plans(policy: Policy, counted: Sequence[Event]) -> tuple[Plan, Plan, str] |
 def ticket_clocks(policy: Policy, events: Sequence[Event], now: datetime) -> TicketSla:
     """Every metric's clock of a ticket at ``now``; no clocks when it has no plan."""
     counted, status, stale = _timeline_facts(events, now)
-    plans = _plans(policy, counted)
+    plans = plans_of(policy, counted)
     if plans is None:
         return TicketSla({}, stale=stale)
     first, current, calendar_name = plans

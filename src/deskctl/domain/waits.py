@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from deskctl.domain.policy import Policy
 from deskctl.domain.sla_facts import calendar_of
@@ -40,15 +40,16 @@ INPUTS = (
 )
 
 
-def clock_start(policy: Policy, opened: datetime, info_complete: datetime | None) -> datetime:
+_At = TypeVar("_At", datetime, int)  # an instant, or whole epoch seconds
+
+
+def clock_start(policy: Policy, opened: _At, info_complete: _At | None) -> _At:
     if policy.clock.start == "info_complete" and info_complete is not None:
         return info_complete
     return opened
 
 
-def solved_at(
-    resolved: datetime | None, outcome: str | None, closed: datetime | None
-) -> datetime | None:
+def solved_at(resolved: _At | None, outcome: str | None, closed: _At | None) -> _At | None:
     """The solution proposed, else the close of a ticket closed ``resolved`` outright."""
     if resolved is not None:
         return resolved
@@ -96,11 +97,11 @@ def waits_epoch(
     if name is None:
         return None, None
     opened, info, responded, resolved, closed = instants
-    solved = resolved if resolved is not None else (closed if outcome == "resolved" else None)
+    solved = solved_at(resolved, outcome, closed)
     if responded is None and solved is None:
         return None, None
     elapsed = calendar_of(policy, name).elapsed_epoch
-    start = info if (policy.clock.start == "info_complete" and info is not None) else opened
+    start = clock_start(policy, opened, info)
     return (
         None if responded is None else elapsed(start, responded),
         None if solved is None else elapsed(start, solved),

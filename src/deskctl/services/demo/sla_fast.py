@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from deskctl.domain.events import CLOSED, OPENED, PLAN_CHANGED, TRIAGED, Event
+from deskctl.domain.events import CLOSED, PLAN_CHANGED, TRIAGED, Event
 from deskctl.domain.policy import Plan, Policy
 from deskctl.domain.sla import NOT_REQUESTED, WORST_FIRST
-from deskctl.domain.sla_facts import calendar_of
+from deskctl.domain.sla_facts import calendar_of, plans_of
 
 _AHEAD = ("running", "at_risk", "paused", "late")  # as sla_facts.next_due
 END = -1  # a running stretch that lasts until the metric's end
@@ -90,7 +90,7 @@ def shape_of(
     paused = any(e.to_status in pauses for e in events)
     share = policy.clock.at_risk_share
     in_order = list(steps) == sorted(steps)
-    plans = _plans(policy, timeline)
+    plans = plans_of(policy, timeline)
     if plans is None:
         return Shape(steps, (), None, False, paused, share, in_order)
     first, current, calendar = plans
@@ -108,21 +108,6 @@ def shape_of(
         share,
         in_order,
     )
-
-
-def _plans(policy: Policy, timeline: Sequence[Event]) -> tuple[Plan, Plan, str] | None:
-    """As ``sla_facts._plans``: plan opened under, plan in force, its calendar."""
-    opened = next((e for e in timeline if e.kind == OPENED), None)
-    name = opened.data.get("plan") if opened else None
-    if opened is None or not name or name not in policy.plans:
-        return None
-    first = current = policy.plans[name]
-    calendar = opened.data.get("calendar") or current.calendar
-    for e in timeline:
-        if e.kind == PLAN_CHANGED and e.data.get("plan") in policy.plans:
-            current = policy.plans[e.data["plan"]]
-            calendar = e.data.get("calendar") or current.calendar
-    return first, current, str(calendar)
 
 
 def _context(policy: Policy, timeline: Sequence[Event], upto: int, plan: Plan) -> Any:
