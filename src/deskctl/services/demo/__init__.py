@@ -129,6 +129,7 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
     try:
         with loading(engine, tickets) as load:
             for batch in aside or batches:
+                maker.spell(batch)
                 _write_batch(load, batch)
                 n_events += len(batch.events)
                 n_work += len(batch.worklog)
