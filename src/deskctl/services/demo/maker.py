@@ -44,6 +44,7 @@ from deskctl.services.demo.stories import (
 )
 
 CHUNK_EVENTS = 20_000  # events per batch written (with their tickets, work log, facts)
+_ROLES = ("opener", "manager", "agent", "customer", "system")  # who an event's actor is
 
 # Final status mix by age (days): young tickets are still being worked on.
 _AGE_MIX: tuple[tuple[float, tuple[float, ...]], ...] = (
@@ -186,8 +187,8 @@ class Batch:
     events: list[tuple[Any, ...]] = field(default_factory=list)
     worklog: list[tuple[Any, ...]] = field(default_factory=list)
     facts: list[tuple[Any, ...]] = field(default_factory=list)
-    # per story instance, in order: (story number, event instants as text, context,
-    # work-log minutes): all its events and work log need
+    # per story instance, in order: (story number, its instants as text, the work-log
+    # minutes, the context of ``_context``): all its events and work log need
     recipes: list[tuple[Any, ...]] = field(default_factory=list)
     n_events: int = 0  # events of the batch, spelled out or not
 
@@ -295,12 +296,11 @@ class TicketMaker:
         times = [opened + int(o * scale) for o in offsets]
         ids = [first_id + i for i in range(story.size)]
         ctx = self._context(run, customer, window, story, opened, ids)
-        no = self.story_no[id(story)]
-        rnd = self.rng.random
-        n = len(WORK_MINUTES)  # drawn here, in the order the events are spelled out
-        minutes = [WORK_MINUTES[int(rnd() * n)] for _ in range(self.n_worklog[no])]
         ats = self.ts.texts(times)
-        batch.recipes.append((no, ats, ctx, minutes))
+        no = self.story_no[id(story)]
+        rnd, n = self.rng.random, len(WORK_MINUTES)  # drawn in the order spell reads them
+        minutes = [WORK_MINUTES[int(rnd() * n)] for _ in range(self.n_worklog[no])]
+        batch.recipes.append((no, ats, minutes, ctx))
         batch.n_events += len(story.compiled)
         self._emit(batch, story, times, ats, ctx, customer, window, run)
         return story.size
@@ -369,13 +369,8 @@ class TicketMaker:
             "kb": kb,
             "vendor": pick(look.vendors) if story.vendor else None,
             "ids": ids,
-            "roles": {
-                "opener": agent if channel == "phone" else email,
-                "manager": MANAGER,
-                "agent": agent,
-                "customer": email,
-                "system": "deskctl",
-            },
+            # the actor of each role, in _ROLES order
+            "actors": (agent if channel == "phone" else email, MANAGER, agent, email, "deskctl"),
         }
 
     def _severity(self, run: _PolicyRun) -> tuple[str, str | None, str | None]:
@@ -415,9 +410,9 @@ class TicketMaker:
         """The events and work log of the batch's recipes, in order (no random draws)."""
         stories, add_event, add_work = self.stories, batch.events.append, batch.worklog.append
         cached, fill = self._cached, self._fill
-        for no, ats, ctx, minutes in batch.recipes:
-            roles, ids = ctx["roles"], ctx["ids"]
-            left = iter(minutes)
+        for no, ats, minutes, ctx in batch.recipes:
+            roles, ids = dict(zip(_ROLES, ctx["actors"], strict=True)), ctx["ids"]
+            spent_of = iter(minutes)
             for (who, role, slot, f, step), at in zip(stories[no].compiled, ats, strict=True):
                 ticket_id = ids[who]
                 actor = roles[role]
@@ -425,7 +420,7 @@ class TicketMaker:
                     add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], f[5]))
                     continue
                 if slot == "worklog":
-                    spent = next(left)
+                    spent = next(spent_of)
                     kind = step.data.get("kind") or "connection"
                     data = cached(("worklog", spent, kind), step.data, {"minutes": spent})
                     add_work((ticket_id, step.seq, at, spent, kind, step.note, actor))
