@@ -15,7 +15,8 @@ every ticket.
 The package: ``catalog`` (invented names and looks), ``stories`` (the templates),
 ``master`` (master data rows), ``maker`` (ticket, event and work-log rows), ``sla_fast``
 (each ticket's SLA facts from its story's shape instead of a full replay), ``aside``
-(large demos: the rows made in a forked child while this process writes them),
+(large demos: the tickets and facts made in a forked child while this process
+spells out their events from the child's recipes and writes them),
 ``bulk`` (writing them around SQLAlchemy's per-row type processing, all tickets in
 one transaction), and here the whole run.
 
