@@ -61,11 +61,31 @@ class Cohort:
         return self.reader.batches(Query(sql), **self.params, **params)
 
 
+# A ticket whose event tallies (``domain.tallies``, 0015) are not stored yet: the three
+# columns are written together, so one stands for all.
+TALLIED = "reopens"
+UNCOUNTED = f"{TALLIED} IS NULL"
+
+# What the volume scan adds up per group besides the tickets: the closed ones, those
+# with business seconds (the percentiles' counts), and the quality rates' tallies
+# over the tickets that have them (``counted``; the others: ``uncounted_events``).
+VOLUME_SUMS = (
+    "count(*)", "count(closed_at)", "count(response_business_seconds)",
+    "count(resolution_business_seconds)", f"count({TALLIED})",
+    "sum(solutions_proposed)", "sum(solutions_rejected)", "sum(reopens)",
+    "count(CASE WHEN reopens > 0 THEN 1 END)",
+    "count(CASE WHEN reopens > 0 AND closed_at IS NULL THEN 1 END)",
+)  # fmt: skip
+VOLUME_KEYS = ("channel", "category", "severity", "product", "version")
+
+
 def shared_volumes(c: Cohort) -> list[tuple[Any, ...]]:
-    """(channel, category, severity, product, version, tickets, closed)."""
-    keys = "channel, category, severity, product, version"
+    """(channel, category, severity, product, version, tickets, closed, with response
+    seconds, with resolution seconds, counted, proposed, rejected, reopen events,
+    reopened, reopened and not closed now): one pass over ``ix_ticket_volume``."""
+    keys = ", ".join(VOLUME_KEYS)
     return c.rows(
-        f"SELECT {keys}, count(*), count(closed_at) FROM ticket{c.hint('ix_ticket_volume')}"
+        f"SELECT {keys}, {', '.join(VOLUME_SUMS)} FROM ticket{c.hint('ix_ticket_volume')}"
         f" WHERE {c.where()} GROUP BY {keys}"
     )
 
@@ -85,32 +105,19 @@ def single_volume(c: Cohort, column: str) -> list[tuple[Any, ...]]:
     )
 
 
-def _event_from(c: Cohort) -> str:
-    return (
-        f"FROM ticket_event e{c.hint('ix_event_kind_at_ticket')}"
-        f" JOIN ticket t{c.hint('ix_ticket_id_cohort')} ON t.id = e.ticket_id"
-        f" WHERE e.at >= :start AND {c.where('t')}"
-    )
-
-
-def reopens(c: Cohort, kind: str) -> tuple[int, int, int]:
-    """(tickets reopened, reopen events, reopened tickets not closed now)."""
-    row = c.rows(
-        "SELECT count(DISTINCT e.ticket_id), count(*),"
-        " count(DISTINCT CASE WHEN t.closed_at IS NULL THEN e.ticket_id END) "
-        + _event_from(c)
-        + " AND e.kind = :kind",
-        kind=kind,
-    )[0]
-    return int(row[0]), int(row[1]), int(row[2])
-
-
-def event_counts(c: Cohort, kinds: tuple[str, ...]) -> dict[str, int]:
+def uncounted_events(c: Cohort, kinds: tuple[str, ...]) -> dict[str, tuple[int, int, int]]:
+    """kind -> (events, tickets, tickets not closed now) among the cohort's tickets whose
+    tallies are not stored (a store upgraded from 0014): their events by kind, each
+    event's ticket looked up by id (a row read per event: not a path for every ticket)."""
     rows = c.rows(
-        "SELECT e.kind, count(*) " + _event_from(c) + " AND e.kind IN :kinds GROUP BY e.kind",
+        "SELECT e.kind, count(*), count(DISTINCT e.ticket_id),"
+        " count(DISTINCT CASE WHEN t.closed_at IS NULL THEN e.ticket_id END)"
+        f" FROM ticket_event e{c.hint('ix_event_kind_at_ticket')}"
+        f" JOIN ticket t ON t.id = e.ticket_id"
+        f" WHERE e.kind IN :kinds AND t.{UNCOUNTED} AND {c.where('t')} GROUP BY e.kind",
         kinds=kinds,
     )
-    return {kind: int(n) for kind, n in rows}
+    return {kind: (int(n), int(tickets), int(open_)) for kind, n, tickets, open_ in rows}
 
 
 # -- business times (0014): the stored seconds, read in order ----------------------------
@@ -139,20 +146,11 @@ def _seconds(metric: str) -> str:
     return f"{_metric(metric)}_business_seconds"
 
 
-def wait_counts(c: Cohort, metric: str) -> list[tuple[str | None, int]]:
-    """(severity, tickets with the stored seconds), in the severity index's order."""
-    s = _seconds(metric)
-    rows = c.rows(
-        f"SELECT severity, count({s}) FROM ticket{c.hint(f'ix_ticket_{metric}_severity')}"
-        f" WHERE {c.where()} GROUP BY severity"
-    )
-    return [(sev, int(n)) for sev, n in rows if n]
-
-
-def wait_at(c: Cohort, metric: str, offset: int, severity: str | None = None) -> int:
-    """The stored seconds at 0-based ``offset`` in ascending order, among the group's
-    tickets (one severity; every ticket when ``severity`` is None): an index range read
-    in order, so the database skips ``offset`` entries and no sort happens."""
+def wait_at(c: Cohort, metric: str, rank: int, n: int, severity: str | None = None) -> int:
+    """The stored seconds at 0-based ``rank`` in ascending order among the group's ``n``
+    tickets with them (one severity; every ticket when ``severity`` is None): an index
+    range read in order, from the nearer end (a p90 skips a tenth of the range, not
+    nine tenths), so the database skips the entries before it and no sort happens."""
     s = _seconds(metric)
     if severity is None:
         sql = f"SELECT {s} FROM ticket{c.hint(f'ix_ticket_{metric}_seconds')} WHERE"
@@ -161,7 +159,10 @@ def wait_at(c: Cohort, metric: str, offset: int, severity: str | None = None) ->
             f"SELECT {s} FROM ticket{c.hint(f'ix_ticket_{metric}_severity')}"
             " WHERE severity = :severity AND"
         )
-    sql += f" {s} IS NOT NULL AND {c.where()} ORDER BY {s} LIMIT 1 OFFSET :offset"
+    descending = rank > (n - 1) // 2
+    order = f"{s} DESC" if descending else s
+    offset = n - 1 - rank if descending else rank
+    sql += f" {s} IS NOT NULL AND {c.where()} ORDER BY {order} LIMIT 1 OFFSET :offset"
     return int(c.rows(sql, severity=severity, offset=offset)[0][0])
 
 
