@@ -188,7 +188,7 @@ def volumes(session: Session, scope: Scope) -> dict[str, list[dict[str, Any]]]:
 
 @dataclass
 class _Totals:
-    """What the volume scan adds up besides the volumes (``store.reads.report.VOLUME_SUMS``):
+    """What the volume scan gives besides the volumes (``store.reads.report.shared_volumes``):
     the cohort's closed tickets, its tickets with business seconds per metric and
     severity, and the quality rates' tallies of the tickets that have them stored."""
 
@@ -203,39 +203,52 @@ class _Totals:
     reopened: int = 0
     reopened_open: int = 0
 
-    def add(self, severity: str | None, sums: Sequence[Any]) -> None:
-        n, closed, response, resolution, counted, *tally = (int(v or 0) for v in sums)
+    def add(self, severity: str | None, tallied: Sequence[Any], counts: Sequence[Any]) -> None:
+        """One group: its tallies (one value each, None: not stored) and its counts."""
+        n, closed, response, resolution = (int(v) for v in counts)
         self.closed += closed
         self.timed["response"][severity] += response
         self.timed["resolution"][severity] += resolution
-        self.uncounted += n - counted
-        for name, value in zip(_TALLY_SUMS, tally, strict=True):
-            setattr(self, name, getattr(self, name) + value)
-
-
-_TALLY_SUMS = ("proposed", "rejected", "reopen_events", "reopened", "reopened_open")
+        proposed, rejected, reopens = tallied
+        if reopens is None:
+            self.uncounted += n
+            return
+        self.proposed += int(proposed) * n
+        self.rejected += int(rejected) * n
+        self.reopen_events += int(reopens) * n
+        if reopens > 0:
+            self.reopened += n
+            self.reopened_open += n - closed
 
 
 def _volumes(session: Session, scope: Scope) -> tuple[dict[str, list[dict[str, Any]]], _Totals]:
-    """The volumes and what the same pass adds up (``_Totals``).
+    """The volumes and what the same pass gives besides (``_Totals``).
 
-    The low-cardinality columns share one GROUP BY (one pass over the cohort);
-    topic, customer and agent, which may have thousands of values, get one each.
-    Each reads an index led by what it groups by (store.reads.report).
+    The low-cardinality columns share one GROUP BY (one pass over the cohort), and so
+    do topic, agent and customer (a few thousand groups a year). Each reads an index
+    led by what it groups by (store.reads.report).
     """
     c = _cohort(session, scope)
     tallies: dict[str, Counter[Any]] = defaultdict(Counter)
     totals = _Totals()
-    for channel, category, severity, product, version, n, *sums in rr.shared_volumes(c):
+    for channel, category, severity, product, version, *rest in rr.shared_volumes(c):
+        n = rest[3]
         tallies["channel"][channel] += n
         tallies["category"][category] += n
         tallies["severity"][severity] += n
         tallies["product"][(product, version)] += n
-        totals.add(severity, (n, *sums))
+        totals.add(severity, rest[:3], rest[3:])
+    for topic, agent, customer_id, n in rr.dimension_volumes(c):
+        tallies["topic"][topic] += n
+        tallies["agent"][agent] += n
+        tallies["customer"][customer_id] += n
     out = {
         dim: _ranked([{dim: value, "tickets": int(n)} for value, n in tallies[dim].items()], (dim,))
-        for dim in ("channel", "category", "severity")
+        for dim in ("channel", "category", "severity", "topic", "customer", "agent")
     }
+    # ranked by id (equal counts in the ids' text order, as ever), then named
+    keys: dict[int, str] = dict(session.execute(select(col(Customer.id), col(Customer.key))).all())
+    out["customer"] = [{**row, "customer": keys[row["customer"]]} for row in out["customer"]]
     out["product"] = _ranked(
         [
             {"product": product, "version": version, "tickets": int(n)}
@@ -243,11 +256,6 @@ def _volumes(session: Session, scope: Scope) -> tuple[dict[str, list[dict[str, A
         ],
         ("product", "version"),
     )
-    out["topic"] = _single_volume(c, "topic", "topic")
-    out["agent"] = _single_volume(c, "assignee", "agent")
-    keys: dict[int, str] = dict(session.execute(select(col(Customer.id), col(Customer.key))).all())
-    by_customer = _single_volume(c, "customer_id", "customer")
-    out["customer"] = [{**row, "customer": keys[row["customer"]]} for row in by_customer]
     return {dim: out[dim] for dim in VOLUME_DIMENSIONS}, totals
 
 
@@ -262,11 +270,6 @@ def _cohort(session: Session, scope: Scope) -> rr.Cohort:
         "product": scope.product,
     }
     return rr.Cohort(reader, params)
-
-
-def _single_volume(c: rr.Cohort, column: str, key: str) -> list[dict[str, Any]]:
-    rows = rr.single_volume(c, column)
-    return _ranked([{key: value, "tickets": int(n)} for value, n in rows], (key,))
 
 
 def _ranked(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:

@@ -66,42 +66,31 @@ class Cohort:
 TALLIED = "reopens"
 UNCOUNTED = f"{TALLIED} IS NULL"
 
-# What the volume scan adds up per group besides the tickets: the closed ones, those
-# with business seconds (the percentiles' counts), and the quality rates' tallies
-# over the tickets that have them (``counted``; the others: ``uncounted_events``).
-VOLUME_SUMS = (
-    "count(*)", "count(closed_at)", "count(response_business_seconds)",
-    "count(resolution_business_seconds)", f"count({TALLIED})",
-    "sum(solutions_proposed)", "sum(solutions_rejected)", "sum(reopens)",
-    "count(CASE WHEN reopens > 0 THEN 1 END)",
-    "count(CASE WHEN reopens > 0 AND closed_at IS NULL THEN 1 END)",
-)  # fmt: skip
 VOLUME_KEYS = ("channel", "category", "severity", "product", "version")
+TALLIES = ("solutions_proposed", "solutions_rejected", "reopens")
 
 
 def shared_volumes(c: Cohort) -> list[tuple[Any, ...]]:
-    """(channel, category, severity, product, version, tickets, closed, with response
-    seconds, with resolution seconds, counted, proposed, rejected, reopen events,
-    reopened, reopened and not closed now): one pass over ``ix_ticket_volume``."""
-    keys = ", ".join(VOLUME_KEYS)
+    """(channel, category, severity, product, version, solutions proposed, rejected,
+    reopens, tickets, closed, with response seconds, with resolution seconds): one pass
+    over ``ix_ticket_volume`` in its order. The tallies (0015) are grouped by, not
+    added up (each has a handful of values: a few more groups, no sum per row); NULL
+    tallies: tickets whose events ``uncounted_events`` counts."""
+    keys = ", ".join((*VOLUME_KEYS, *TALLIES))
     return c.rows(
-        f"SELECT {keys}, {', '.join(VOLUME_SUMS)} FROM ticket{c.hint('ix_ticket_volume')}"
+        f"SELECT {keys}, count(*), count(closed_at), count(response_business_seconds),"
+        f" count(resolution_business_seconds) FROM ticket{c.hint('ix_ticket_volume')}"
         f" WHERE {c.where()} GROUP BY {keys}"
     )
 
 
-_SINGLE = {
-    "topic": "ix_ticket_topic_opened",
-    "assignee": "ix_ticket_assignee_opened",
-    "customer_id": "ix_ticket_customer_opened",
-}
-
-
-def single_volume(c: Cohort, column: str) -> list[tuple[Any, ...]]:
-    """(value, tickets) of one of topic, assignee, customer_id."""
+def dimension_volumes(c: Cohort) -> list[tuple[Any, ...]]:
+    """(topic, assignee, customer id, tickets): one pass over ``ix_ticket_dims``, a few
+    thousand groups a year, which the caller adds up per dimension."""
+    keys = "topic, assignee, customer_id"
     return c.rows(
-        f"SELECT {column}, count(*) FROM ticket{c.hint(_SINGLE[column])}"
-        f" WHERE {c.where()} GROUP BY {column}"
+        f"SELECT {keys}, count(*) FROM ticket{c.hint('ix_ticket_dims')}"
+        f" WHERE {c.where()} GROUP BY {keys}"
     )
 
 
