@@ -2,8 +2,12 @@
 
 Every count is a GROUP BY in SQL over the ticket projection, never ORM objects
 per row; the overview's scans (``store.reads.report``, on the session's DBAPI
-connection) each read one index of migration 0012 alone, in the order they group
-by. Business-time figures are stored per ticket
+connection) each read one index of migrations 0012/0015 alone, in the order they
+group by. The quality rates' events are tallied per ticket (``domain.tallies``,
+migration 0015: every writer of the SLA columns writes them too), so the volume
+pass also gives them; the events of cohort tickets without tallies (a store
+upgraded from 0014, before ``sla refresh --all``) are counted from the event rows
+and added. Business-time figures are stored per ticket
 (``domain.waits``, migration 0014: every writer of the SLA columns writes them
 too); each median and p90, per severity and overall, is one ``OFFSET`` into an
 index range of the stored seconds read in order. Tickets of the cohort without
@@ -15,7 +19,7 @@ Decisions on points the spec leaves open:
 
 - ``--from``/``--to`` are UTC days, both included; the report covers tickets
   *opened* in that range (the cohort). Event-based rates (reopen, rejected
-  solution) count every event of the cohort known when the report runs.
+  solution) count every event of the cohort's tickets known when the report runs.
 - First response (``domain.waits``): business time from the policy's clock start (``opened``, or
   ``info_complete`` when the policy says so and the ticket got there) to
   ``responded_at``. Resolution: from the same start to ``resolved_at`` (the
