@@ -235,13 +235,15 @@ def _volumes(session: Session, scope: Scope) -> tuple[dict[str, list[dict[str, A
     c = _cohort(session, scope)
     tallies: dict[str, Counter[Any]] = defaultdict(Counter)
     totals = _Totals()
-    for channel, category, severity, product, version, *rest in rr.shared_volumes(c):
-        n = rest[3]
+    for row in rr.shared_volumes(c):
+        channel, category, severity, product, version = row[:5]
+        tallied, counts = row[5:8], row[8:]
+        n = counts[0]
         tallies["channel"][channel] += n
         tallies["category"][category] += n
         tallies["severity"][severity] += n
         tallies["product"][(product, version)] += n
-        totals.add(severity, rest[:3], rest[3:])
+        totals.add(severity, tallied, counts)
     for topic, agent, customer_id, n in rr.dimension_volumes(c):
         tallies["topic"][topic] += n
         tallies["agent"][agent] += n
