@@ -110,7 +110,8 @@ def _dims(volumes: dict[str, list[dict[str, Any]]]) -> dict[str, dict[Any, int]]
 @pytest.mark.parametrize(
     ("first", "last", "by_customer"),
     [("2025-07-01", "2026-06-30", False), ("2026-03-01", "2026-04-30", False),
-     ("2025-07-01", "2026-06-30", True)],
+     ("2025-07-01", "2026-06-30", True),
+     ("2026-06-01", "2026-06-05", False)],  # a short range: no index hints (WIDE_SHARE)
 )  # fmt: skip
 def test_overview_scans_equal_a_computation_over_every_ticket(
     demo: str, first: str, last: str, by_customer: bool

@@ -275,7 +275,8 @@ def _cohort(session: Session, scope: Scope) -> rr.Cohort:
         "customer_id": scope.customer_id,
         "product": scope.product,
     }
-    return rr.Cohort(reader, params)
+    wide = reader.dialect == "sqlite" and rr.is_wide(reader, scope.start, scope.end)
+    return rr.Cohort(reader, params, wide=wide)
 
 
 def _ranked(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
