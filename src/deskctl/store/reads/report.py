@@ -17,6 +17,7 @@ plain computation over every ticket, on both backends.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -72,20 +73,25 @@ class Cohort:
 
 
 def is_wide(reader: Reader, start: Any, end: Any) -> bool:
-    """Whether tickets opened in [start, end) are at least ``WIDE_SHARE`` of the store
-    (the range's count on ``ix_ticket_opened_at``; the id span: two index ends,
-    as separate MIN and MAX so each is one seek)."""
+    """Whether tickets opened in [start, end) are at least ``WIDE_SHARE`` of the store:
+    the id span (separate MIN and MAX, one seek each), then the range counted on
+    ``ix_ticket_opened_at`` only as far as that share (a year of 1M is not counted)."""
+    span = reader.one(
+        Query("SELECT (SELECT max(id) FROM ticket) - (SELECT min(id) FROM ticket) + 1 AS n")
+    )
+    if span is None or not span["n"]:
+        return True
+    enough = max(1, math.ceil(WIDE_SHARE * int(span["n"])))
     row = reader.one(
         Query(
-            "SELECT (SELECT count(*) FROM ticket WHERE opened_at >= :start AND opened_at < :end)"
-            " AS n, (SELECT max(id) FROM ticket) - (SELECT min(id) FROM ticket) + 1 AS span"
+            "SELECT count(*) AS n FROM (SELECT 1 FROM ticket WHERE opened_at >= :start"
+            " AND opened_at < :end LIMIT :enough) AS counted"
         ),
         start=start,
         end=end,
+        enough=enough,
     )
-    if row is None or not row["span"]:
-        return True
-    return int(row["n"]) >= WIDE_SHARE * int(row["span"])
+    return row is not None and int(row["n"]) >= enough
 
 
 # A ticket whose event tallies (``domain.tallies``, 0015) are not stored yet: the three
