@@ -327,6 +327,25 @@ def _recurrences(session: Session, scope: Scope, t: Thresholds, since: datetime)
     """(customer, topic, again, resolved): each cohort ticket opened within ``recur_days``
     after another ticket of its customer and topic closed solved, with that ticket.
 
+    From the stored links (``domain.comebacks``) when every cohort ticket with a
+    topic has one and no product filter narrows the closings; else ``_window``.
+    """
+    linked = [*scope.cohort(), T.topic != ""]
+    if scope.product is None and not _unlinked(session, linked):
+        return select(
+            T.customer_id, T.topic, T.id.label("again"), T.comeback_id.label("resolved")
+        ).where(*linked, T.comeback_gap > 0, T.comeback_gap <= t.recur_days * 86400)
+    return _window(session, scope, t, since)
+
+
+def _unlinked(session: Session, where: Sequence[ColumnElement[bool]]) -> bool:
+    stmt = select(T.id).where(*where, T.comeback_gap.is_(None)).limit(1)
+    return session.execute(stmt).first() is not None
+
+
+def _window(session: Session, scope: Scope, t: Thresholds, since: datetime) -> Any:
+    """The recurrences computed afresh (a store not yet linked, or ``--product``).
+
     Openings and solved closings of each (customer, topic) go through one window in
     time order (openings first within a second: a closing must come before); each
     opening carries the latest closing before it, packed with its id as

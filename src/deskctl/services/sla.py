@@ -24,7 +24,7 @@ from deskctl.errors import BadInput
 from deskctl.services import cohort, masterdata, policies
 from deskctl.services import tickets as tickets_svc
 from deskctl.services.cohort import PolicyCache, chunks, events_by_ticket
-from deskctl.store import facts
+from deskctl.store import comebacks, facts
 from deskctl.store import waits as waits_store
 from deskctl.store.facts import F
 from deskctl.store.models import Ticket, pk, table_of
@@ -124,6 +124,7 @@ def refresh(
         done += _refresh_batch(session, cache, writer, part, now)
     if every:
         fill_waits(session, cache)
+        comebacks.fill(session)  # an upgraded store's findings links (0015)
     return done
 
 

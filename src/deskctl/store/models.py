@@ -257,7 +257,8 @@ class Ticket(SQLModel, table=True):
             for metric, where in UNMEASURED.items()
         ),
         Index("ix_ticket_id_cohort", "id", "opened_at", "closed_at", "customer_id", "product"),
-        # report findings (0013): its GROUP BYs read these alone
+        # report findings (0013): its GROUP BYs read these alone; the recurrences
+        # too, from the stored comeback links at the end (0015)
         Index(
             "ix_ticket_findings_opened",
             "opened_at",
@@ -269,6 +270,8 @@ class Ticket(SQLModel, table=True):
             "hardware",
             "os",
             "contact_id",
+            "comeback_gap",
+            "comeback_id",
         ),
         Index(
             "ix_ticket_findings_closed", "closed_at", "outcome", "customer_id", "topic", "product"
@@ -326,6 +329,10 @@ class Ticket(SQLModel, table=True):
     # store upgraded from 0013 before ``sla refresh --all``).
     response_business_seconds: int | None = None
     resolution_business_seconds: int | None = None
+    # the ticket this one comes back to and the seconds since it closed (0015,
+    # domain.comebacks; store.comebacks keeps them): gap 0 none, NULL not linked yet
+    comeback_id: int | None = None
+    comeback_gap: int | None = None
 
 
 class SlaFact(SQLModel, table=True):
