@@ -16,10 +16,12 @@ def test_a_ticket_comes_back_to_the_latest_solved_closing_before_its_second() ->
         Member(6, opened=400, closed=None, outcome=None),
     ]
     found = links(group)
-    assert found[1] == (None, NONE)
-    assert found[4] == (2, 50)
-    assert found[5] == (1, 100)
-    assert found[6] == (2, 200)
+    assert found[1] == (None, NONE, 100)  # 5 came back to it 100 s after
+    assert found[2] == (None, NONE, 50)  # 4 first, 50 s after
+    assert found[3] == (None, NONE, NONE)
+    assert found[4] == (2, 50, NONE)
+    assert found[5] == (1, 100, NONE)
+    assert found[6] == (2, 200, NONE)
 
 
 def test_of_closings_in_one_second_the_lowest_id_is_come_back_to() -> None:
@@ -29,4 +31,7 @@ def test_of_closings_in_one_second_the_lowest_id_is_come_back_to() -> None:
         Member(8, opened=2, closed=49, outcome="resolved"),
         Member(10, opened=60, closed=None, outcome=None),
     ]
-    assert links(group)[10] == (7, 10)
+    found = links(group)
+    assert found[10] == (7, 10, NONE)
+    assert found[9][2] == found[8][2] == NONE
+    assert found[7][2] == 10

@@ -4,9 +4,10 @@ Within one (customer, topic) group, a ticket comes back to the latest ticket of
 the group that closed solved (``analysis.SOLVED_OUTCOMES``) in an earlier whole
 second than it opened; when several closed in that second, the lowest id. The
 gap is the whole seconds between that closing and the opening. A recurrence is a
-ticket whose gap is at most ``--recur-days`` (``services.findings``); the link and
-the gap are stored per ticket (migration 0015) so the report reads one row per
-ticket instead of running a window over every group's history.
+ticket whose gap is at most ``--recur-days`` (``services.findings``). The link, the
+gap and the gap of the first ticket that comes back to this one are stored per
+ticket (migration 0015), so the report reads one row per ticket instead of running
+a window over every group's history.
 
 Instants here are whole UTC epoch seconds, as the store's SQL computes them.
 """
@@ -32,19 +33,24 @@ class Member:
     outcome: str | None
 
 
-def links(group: Iterable[Member]) -> Mapping[int, tuple[int | None, int]]:
-    """Each member's (ticket it comes back to, gap); (None, ``NONE``) when there is none."""
+def links(group: Iterable[Member]) -> Mapping[int, tuple[int | None, int, int]]:
+    """Each member's (ticket it comes back to, gap, next): (None, ``NONE``) when it comes
+    back to none; ``next`` is the gap of the first ticket that comes back to it
+    (``NONE``: none does), which says whether any does within ``--recur-days``."""
     members = list(group)
     closings = sorted(
         (m.closed, m.id) for m in members if m.closed is not None and m.outcome in SOLVED_OUTCOMES
     )
-    out: dict[int, tuple[int | None, int]] = {}
+    back: dict[int, tuple[int | None, int]] = {}
+    first: dict[int, int] = {}
     for m in members:
         before = bisect_left(closings, (m.opened, -1))  # closings in an earlier second
         if not before:
-            out[m.id] = (None, NONE)
+            back[m.id] = (None, NONE)
             continue
         second = closings[before - 1][0]
-        first = closings[bisect_left(closings, (second, -1))]  # lowest id of that second
-        out[m.id] = (first[1], m.opened - second)
-    return out
+        link = closings[bisect_left(closings, (second, -1))][1]  # lowest id of that second
+        gap = m.opened - second
+        back[m.id] = (link, gap)
+        first[link] = min(first.get(link, gap), gap)
+    return {i: (link, gap, first.get(i, NONE)) for i, (link, gap) in back.items()}

@@ -1,4 +1,4 @@
-"""The stored comeback links (``comeback_id``, ``comeback_gap``: ``domain.comebacks``),
+"""The stored comeback links (``comeback_id``, ``_gap``, ``_next``: ``domain.comebacks``),
 read and written on the session's DBAPI connection.
 
 A link is cross-ticket state: it changes when any ticket of the same (customer,
@@ -21,7 +21,7 @@ from deskctl.store.models import Ticket, table_of
 from deskctl.store.sql import Query, Reader
 
 _BATCH = 20_000
-INDEX = "ix_ticket_findings_opened"  # holds the links at its end (0015)
+INDEXES = ("ix_ticket_findings_opened", "ix_ticket_findings_closed")  # hold them (0015)
 UNLINKED = "topic != '' AND comeback_gap IS NULL"
 
 
@@ -40,7 +40,8 @@ def _epoch(dialect: str, column: str) -> str:
 def _select(dialect: str) -> str:
     return (
         f"SELECT customer_id, topic, id, {_epoch(dialect, 'opened_at')},"
-        f" {_epoch(dialect, 'closed_at')}, outcome, comeback_id, comeback_gap FROM ticket"
+        f" {_epoch(dialect, 'closed_at')}, outcome, comeback_id, comeback_gap, comeback_next"
+        " FROM ticket"
     )
 
 
@@ -62,18 +63,18 @@ def relink(session: Any, groups: Iterable[tuple[int, str | None]]) -> int:
 def fill(session: Any) -> int:
     """Link every ticket with a topic (those linked already are checked, and written
     only if wrong); the number of rows written. Past ``_BATCH`` tickets to link, the
-    index holding the links is dropped and built again after the writes (one sort
+    indexes holding the links are dropped and built again after the writes (one sort
     instead of a B-tree update per row), in the same transaction."""
     r = _reader(session)
     todo = r.all(Query(f"SELECT count(*) AS n FROM ticket WHERE {UNLINKED}"))
-    indexes = [ix for ix in table_of(Ticket).indexes if ix.name == INDEX]
+    indexes = [ix for ix in table_of(Ticket).indexes if ix.name in INDEXES]
     bulk = todo[0]["n"] >= _BATCH
     for ix in indexes if bulk else []:
         ix.drop(session.connection())
     sql = _select(r.dialect) + " WHERE topic != '' ORDER BY customer_id, topic"
     rows = (row for batch in r.batches(Query(sql)) for row in batch)
     written = 0
-    pending: list[tuple[int | None, int, int]] = []
+    pending: list[tuple[int | None, int, int, int]] = []
     for _, group in groupby(rows, key=lambda row: (row[0], row[1])):
         pending.extend(_changes(list(group)))
         if len(pending) >= _BATCH:
@@ -85,20 +86,24 @@ def fill(session: Any) -> int:
     return written
 
 
-def _changes(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int | None, int, int]]:
-    """(comeback_id, gap, id) of the rows of one group whose stored link is not the rule's."""
+def _changes(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int | None, int, int, int]]:
+    """(comeback_id, gap, next, id) of the rows of one group whose stored link is not
+    the rule's."""
     found = links(Member(row[2], row[3], row[4], row[5]) for row in rows)
     for row in rows:
-        link, gap = found[row[2]]
-        if (row[6], row[7]) != (link, gap):
-            yield link, gap, row[2]
+        now = found[row[2]]
+        if tuple(row[6:9]) != now:
+            yield (*now, row[2])
 
 
-def _write(session: Any, rows: list[tuple[int | None, int, int]]) -> int:
+def _write(session: Any, rows: list[tuple[int | None, int, int, int]]) -> int:
     if not rows:
         return 0
     conn = session.connection()
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    sql = f"UPDATE ticket SET comeback_id = {mark}, comeback_gap = {mark} WHERE id = {mark}"
+    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    sql = (
+        f"UPDATE ticket SET comeback_id = {m}, comeback_gap = {m}, comeback_next = {m}"
+        f" WHERE id = {m}"
+    )
     conn.connection.driver_connection.cursor().executemany(sql, rows)
     return len(rows)

@@ -270,11 +270,12 @@ class Ticket(SQLModel, table=True):
             "hardware",
             "os",
             "contact_id",
-            "comeback_gap",
-            "comeback_id",
+            *("comeback_gap", "comeback_id", "closed_at", "comeback_next"),
         ),
         Index(
-            "ix_ticket_findings_closed", "closed_at", "outcome", "customer_id", "topic", "product"
+            "ix_ticket_findings_closed",
+            *("closed_at", "outcome", "customer_id", "topic", "product"),
+            *("opened_at", "comeback_next"),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -329,10 +330,12 @@ class Ticket(SQLModel, table=True):
     # store upgraded from 0013 before ``sla refresh --all``).
     response_business_seconds: int | None = None
     resolution_business_seconds: int | None = None
-    # the ticket this one comes back to and the seconds since it closed (0015,
-    # domain.comebacks; store.comebacks keeps them): gap 0 none, NULL not linked yet
+    # the ticket this one comes back to, the seconds since it closed, and the gap of
+    # the first that comes back to this one (0015, domain.comebacks; store.comebacks
+    # keeps them): 0 none, NULL not linked yet
     comeback_id: int | None = None
     comeback_gap: int | None = None
+    comeback_next: int | None = None
 
 
 class SlaFact(SQLModel, table=True):

@@ -27,7 +27,7 @@ SQLITE_INDEX_CACHE_KIB = 65_536  # ... while building the indexes (peak RSS <= 4
 # (the demo's tickets are all entitled) and the invoice link of work entries (nothing
 # is billed yet). The SLA columns and facts it computes, for every ticket.
 LEFT_TO_DEFAULTS: dict[str, tuple[str, ...]] = {
-    "ticket": ("entitlement", "comeback_id", "comeback_gap"),  # links: store.comebacks.fill
+    "ticket": ("entitlement", "comeback_id", "comeback_gap", "comeback_next"),  # comebacks.fill
     "ticket_event": ("id",),
     "worklog": ("id", "invoice_line_id"),
     "sla_fact": (),
