@@ -248,7 +248,8 @@ def _root_causes(
             recurrences=tuple((resolved, again) for again, resolved in sorted(rows["pair"])),
             recurrences_total=sum(n for _, n in rows["pairs"]),
             customers=by_customer,
-            tickets_total=sum(rows[tag][0][1] for tag in _INVOLVED if rows[tag]),
+            tickets_total=sum(rows[tag][0][1] for tag in _INVOLVED if rows[tag])
+            + sum(n for n, _ in rows["involved"]),
         )
         f = analysis.root_cause(comebacks, t)
         if f is not None:
@@ -259,7 +260,8 @@ def _root_causes(
 
 # The tickets a root cause involves, in disjoint parts: each part's rows are (id, the
 # part's total) for its lowest ``limit`` ids. The window gives them in one part; the
-# stored links in four (``_linked_statements``).
+# stored links in four (``_linked_statements``), the cohort's total in ``involved``
+# rows (n, 0) beside them.
 _INVOLVED = ("ticket", "before", "back_to", "reopened_only")
 
 
@@ -338,17 +340,23 @@ def _linked_statements(session: Session, scope: Scope, t: Thresholds, limit: int
     )
     flag = case((again, 1), else_=0)
     involved = (
-        select(T.topic, T.id, T.comeback_id, flag.label("again"))
+        select(T.topic, T.customer_id, T.id, T.comeback_id, flag.label("again"))
         .where(*cohort, or_(again, come_back_to))
         .subquery("involved")
     )
+    c = involved.c
+    per_customer = (
+        select(c.topic, c.customer_id, func.sum(c.again).label("n"), func.count().label("all"))
+        .group_by(c.topic, c.customer_id)
+        .cte("per_customer")
+    )
+    p = per_customer.c
     return [
         _cohort_involved(involved, limit),
         union_all(
             *_reopen_rows(reopened.cte("reopened"), limit),
-            select(_tag("pairs"), T.topic, T.customer_id, func.count())
-            .where(*cohort, again)
-            .group_by(T.topic, T.customer_id),
+            select(_tag("pairs"), p.topic, p.customer_id, p.n).where(p.n > 0),
+            select(_tag("involved"), p.topic, func.sum(p.all), literal(0)).group_by(p.topic),
             _part(
                 "before",
                 select(T.topic, T.id).where(
@@ -367,8 +375,9 @@ def _linked_statements(session: Session, scope: Scope, t: Thresholds, limit: int
 
 
 def _cohort_involved(involved: Any, limit: int) -> Any:
-    """The cohort's involved tickets (``ticket``: id, total) and its recurrences
-    (``pair``: again, resolved), the lowest ``limit`` ids of each topic, one sort."""
+    """The cohort's involved tickets (``ticket``: id, 0; their number is the sum of
+    the ``involved`` rows) and its recurrences (``pair``: again, resolved), the
+    lowest ``limit`` ids of each topic, one sort."""
     c = involved.c
     order = {"partition_by": c.topic, "order_by": c.id}
     ranked = select(
@@ -378,13 +387,12 @@ def _cohort_involved(involved: Any, limit: int) -> Any:
         c.again,
         func.row_number().over(**order).label("rn"),
         func.sum(c.again).over(**order, rows=(None, 0)).label("rn_again"),
-        func.count().over(**order, rows=(None, None)).label("total"),
     ).subquery("ranked")
     r = ranked.c
     cut = or_(r.rn <= limit, and_(r.again == 1, r.rn_again <= limit)) if limit else literal(True)
     kept = select(ranked).where(cut).cte("kept")
     k = kept.c
-    tickets = select(_tag("ticket"), k.topic, k.id, k.total)
+    tickets = select(_tag("ticket"), k.topic, k.id, literal(0))
     pairs = select(_tag("pair"), k.topic, k.id, k.comeback_id).where(k.again == 1)
     if limit:
         tickets, pairs = tickets.where(k.rn <= limit), pairs.where(k.rn_again <= limit)
