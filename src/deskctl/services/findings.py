@@ -182,7 +182,9 @@ def _month(session: Session, column: Any) -> Any:
     """The UTC month (``2026-03``) of an instant column, in SQL."""
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+    # SQLite holds instants as naive UTC text (``store.types``), which the period's
+    # range compares too: the month is its first 7 characters, cheaper than strftime
+    return func.substr(column, 1, 7)
 
 
 def _updates_needed(session: Session, scope: Scope, t: Thresholds, limit: int) -> list[Finding]:

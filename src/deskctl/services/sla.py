@@ -124,7 +124,8 @@ def refresh(
         done += _refresh_batch(session, cache, writer, part, now)
     if every:
         fill_waits(session, cache)
-        comebacks.fill(session)  # an upgraded store's findings links (0015)
+        if comebacks.missing(session):  # a store upgraded to 0015: the findings' links
+            comebacks.fill(session)
     return done
 
 

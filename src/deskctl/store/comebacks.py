@@ -60,15 +60,21 @@ def relink(session: Any, groups: Iterable[tuple[int, str | None]]) -> int:
     return changed
 
 
+def missing(session: Any) -> int:
+    """How many tickets with a topic have no link computed yet."""
+    return int(
+        _reader(session).all(Query(f"SELECT count(*) AS n FROM ticket WHERE {UNLINKED}"))[0]["n"]
+    )
+
+
 def fill(session: Any) -> int:
     """Link every ticket with a topic (those linked already are checked, and written
     only if wrong); the number of rows written. Past ``_BATCH`` tickets to link, the
     indexes holding the links are dropped and built again after the writes (one sort
     instead of a B-tree update per row), in the same transaction."""
     r = _reader(session)
-    todo = r.all(Query(f"SELECT count(*) AS n FROM ticket WHERE {UNLINKED}"))
     indexes = [ix for ix in table_of(Ticket).indexes if ix.name in INDEXES]
-    bulk = todo[0]["n"] >= _BATCH
+    bulk = missing(session) >= _BATCH
     for ix in indexes if bulk else []:
         ix.drop(session.connection())
     sql = _select(r.dialect) + " WHERE topic != '' ORDER BY customer_id, topic"

@@ -1,0 +1,41 @@
+"""``sla refresh --all`` links a store whose tickets have no comeback links yet (an
+upgrade to 0015, or ``demo``), and the findings read from the links then equal the
+findings the window computes without them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+NOW = "2026-06-30T12:00:00Z"
+YEAR = ("--from", "2025-07-01", "--to", "2026-06-30", "--recur-days", "60", "--limit", "0")
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_refresh_all_links_a_store_without_links(
+    cli: Any, store: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, bulk: bool
+) -> None:
+    from sqlalchemy import inspect
+
+    from deskctl.store import comebacks, db
+
+    if bulk:  # the two indexes holding the links dropped and built again around the writes
+        monkeypatch.setattr(comebacks, "_BATCH", 1)
+    if store == "sqlite":
+        monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "demo.db"))
+    monkeypatch.setenv("DESKCTL_NOW", NOW)
+    cli.json("demo", "--tickets", "300", "--seed", "5", "--json")
+    with db.session(db.ready_engine()) as s:
+        assert comebacks.missing(s) > 100
+    windowed = cli.json("report", "findings", *YEAR)
+    cli("sla", "refresh", "--all")
+    with db.session(db.ready_engine()) as s:
+        assert comebacks.missing(s) == 0
+        assert comebacks.fill(s) == 0  # nothing left to correct
+    linked = cli.json("report", "findings", *YEAR)
+    roots = [f for f in linked["findings"] if f["kind"] == "root_cause"]
+    assert roots and any(f["evidence"]["recurrences"] for f in roots)
+    assert {**linked, "generated_at": None} == {**windowed, "generated_at": None}
+    names = {ix["name"] for ix in inspect(db.ready_engine()).get_indexes("ticket")}
+    assert {"ix_ticket_findings_opened", "ix_ticket_findings_closed"} <= names
