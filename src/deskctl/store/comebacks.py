@@ -70,13 +70,14 @@ def missing(session: Any) -> int:
 def fill(session: Any) -> int:
     """Link every ticket with a topic (those linked already are checked, and written
     only if wrong); the number of rows written. Past ``_BATCH`` tickets to link, the
-    indexes holding the links are dropped and built again after the writes (one sort
+    links go to a temporary table first and into the tickets in one UPDATE, in id
+    order, with the indexes holding them dropped and built again after it (one sort
     instead of a B-tree update per row), in the same transaction."""
     r = _reader(session)
-    indexes = [ix for ix in table_of(Ticket).indexes if ix.name in INDEXES]
     bulk = missing(session) >= _BATCH
-    for ix in indexes if bulk else []:
-        ix.drop(session.connection())
+    write = _stage if bulk else _write
+    if bulk:
+        _run(session, _STAGE_TABLE[r.dialect])
     sql = _select(r.dialect) + " WHERE topic != '' ORDER BY customer_id, topic"
     rows = (row for batch in r.batches(Query(sql)) for row in batch)
     written = 0
@@ -84,12 +85,47 @@ def fill(session: Any) -> int:
     for _, group in groupby(rows, key=lambda row: (row[0], row[1])):
         pending.extend(_changes(list(group)))
         if len(pending) >= _BATCH:
-            written += _write(session, pending)
+            written += write(session, pending)
             pending = []
-    written += _write(session, pending)
-    for ix in indexes if bulk else []:
-        ix.create(session.connection())
+    written += write(session, pending)
+    if bulk:
+        _apply_staged(session)
     return written
+
+
+_STAGE_TABLE = {
+    "sqlite": "CREATE TEMP TABLE comeback_fill"
+    " (id INTEGER PRIMARY KEY, link INTEGER, gap INTEGER, next INTEGER)",
+    "postgresql": "CREATE TEMP TABLE comeback_fill"
+    " (id INTEGER PRIMARY KEY, link INTEGER, gap INTEGER, next INTEGER) ON COMMIT DROP",
+}
+
+
+def _run(session: Any, sql: str) -> None:
+    session.connection().connection.driver_connection.cursor().execute(sql)
+
+
+def _stage(session: Any, rows: list[tuple[int | None, int, int, int]]) -> int:
+    conn = session.connection()
+    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    sql = f"INSERT INTO comeback_fill (link, gap, next, id) VALUES ({m}, {m}, {m}, {m})"
+    conn.connection.driver_connection.cursor().executemany(sql, rows)
+    return len(rows)
+
+
+def _apply_staged(session: Any) -> None:
+    conn = session.connection()
+    indexes = [ix for ix in table_of(Ticket).indexes if ix.name in INDEXES]
+    for ix in indexes:
+        ix.drop(conn)
+    _run(
+        session,
+        "UPDATE ticket SET comeback_id = f.link, comeback_gap = f.gap, comeback_next = f.next"
+        " FROM comeback_fill AS f WHERE ticket.id = f.id",
+    )
+    for ix in indexes:
+        ix.create(conn)
+    _run(session, "DROP TABLE comeback_fill")
 
 
 def _changes(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int | None, int, int, int]]:
