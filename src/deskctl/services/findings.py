@@ -9,8 +9,17 @@ them; the root-cause evidence lists (reopened tickets, recurrences) are cut the
 same way and carry their own totals. Tickets without a topic are not grouped into
 training or root-cause findings; empty text counts as not recorded.
 
+Root causes read the comeback links stored per ticket (``domain.comebacks``,
+migration 0015, kept by ``services.tickets.record``): a recurrence is one row of
+the cohort with its gap within ``--recur-days``, and the tickets involved are
+counted in disjoint parts (``_linked_statements``). A product filter changes which
+closings count, and a store not linked yet (upgraded before ``sla refresh --all``,
+or rows written around the writers) has no links: both run the window over every
+(customer, topic) history instead (``_window``), with the same result.
+
 The rules in plain Python over every ticket are kept as the tests' oracle
-(``tests/findings_reference.py``); the two must agree on any store.
+(``tests/findings_reference.py``); the two must agree on any store, with and
+without the links.
 """
 
 from __future__ import annotations
