@@ -211,12 +211,15 @@ def _updates_needed(session: Session, scope: Scope, t: Thresholds, limit: int) -
         monthly[(product, version)][key] = int(defects)
     tallies = [VersionTally(p, v, n, monthly[(p, v)]) for (p, v), n in tickets.items()]
     months = analysis.report_months(scope.start, scope.end)
-    out = []
-    for f in analysis.updates_needed(tallies, months, t):
-        product, version = f.evidence["product"], f.evidence["version"]
-        where = [*scope.cohort(), T.product == product, T.version == version]
-        out.append(_with_tickets(f, _first_ids(session, [*where, T.category == "defect"], limit)))
-    return out
+    found = analysis.updates_needed(tallies, months, t)
+    if not found:
+        return []
+    named = [
+        and_(T.product == f.evidence["product"], T.version == f.evidence["version"]) for f in found
+    ]
+    where = [*scope.cohort(), T.category == "defect", or_(*named)]
+    ids = _group_ids(session, where, (T.product, T.version), 1, limit)  # one scan for all
+    return [_with_tickets(f, ids[(f.evidence["product"], f.evidence["version"])]) for f in found]
 
 
 def _equipment_to_replace(
