@@ -282,7 +282,8 @@ _INVOLVED = ("ticket", "before", "back_to", "reopened_only")
 def _comeback_rows(
     session: Session, scope: Scope, t: Thresholds, limit: int
 ) -> dict[str, dict[str, list[tuple[int, int]]]]:
-    """Per topic and tag, the (a, b) rows of one statement (``_comeback_statement``)."""
+    """Per topic and tag, the (a, b) rows of the stored links' statements, or of the
+    window's one (``_comeback_statement``)."""
     out: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     linked = scope.product is None and not _unlinked(session, [*scope.cohort(), T.topic != ""])
     statements = (
