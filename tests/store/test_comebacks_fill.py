@@ -1,5 +1,5 @@
 """``sla refresh --all`` links a store whose tickets have no comeback links yet (an
-upgrade to 0015, or ``demo``), and the findings read from the links then equal the
+upgrade to 0016, or ``demo``), and the findings read from the links then equal the
 findings the window computes without them."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ second than it opened; when several closed in that second, the lowest id. The
 gap is the whole seconds between that closing and the opening. A recurrence is a
 ticket whose gap is at most ``--recur-days`` (``services.findings``). The link, the
 gap and the gap of the first ticket that comes back to this one are stored per
-ticket (migration 0015), so the report reads one row per ticket instead of running
+ticket (migration 0016), so the report reads one row per ticket instead of running
 a window over every group's history.
 
 Instants here are whole UTC epoch seconds, as the store's SQL computes them.

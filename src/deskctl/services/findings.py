@@ -10,7 +10,7 @@ same way and carry their own totals. Tickets without a topic are not grouped int
 training or root-cause findings; empty text counts as not recorded.
 
 Root causes read the comeback links stored per ticket (``domain.comebacks``,
-migration 0015, kept by ``services.tickets.record``): a recurrence is one row of
+migration 0016, kept by ``services.tickets.record``): a recurrence is one row of
 the cohort with its gap within ``--recur-days``, and the tickets involved are
 counted in disjoint parts (``_linked_statements``). A product filter changes which
 closings count, and a store not linked yet (upgraded before ``sla refresh --all``,
@@ -488,7 +488,7 @@ def _reopened(scope: Scope, since: datetime, involved: Any = None) -> Any:
 
 def _unlinked(session: Session, where: Sequence[ColumnElement[bool]]) -> bool:
     """Whether a ticket matching ``where`` has no comeback link stored yet (a store
-    upgraded to 0015 before ``sla refresh --all``, or rows written around the writers)."""
+    upgraded to 0016 before ``sla refresh --all``, or rows written around the writers)."""
     stmt = select(T.id).where(*where, T.comeback_gap.is_(None)).limit(1)
     return session.execute(stmt).first() is not None
 

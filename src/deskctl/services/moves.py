@@ -185,7 +185,7 @@ def _apply(
     *,
     now: datetime,
 ) -> TicketState:
-    from deskctl.domain import lifecycle, sla_facts, waits
+    from deskctl.domain import lifecycle, sla_facts, tallies, waits
 
     if any(e.to_status for e in new_events):
         raise NotImplementedError("a move that changes status goes through services.flow")
@@ -198,6 +198,7 @@ def _apply(
     derived = sla_facts.derive(policy, everything, now)
     values.update(derived.columns)
     values.update(waits.waits(policy, {**values, "opened_at": row["opened_at"]}))
+    values.update(tallies.of_events(everything))
     values["rev"] = row["rev"] + len(new_events)
     values["updated_at"] = max(e.at for e in new_events)
     sets = ", ".join(f"{c} = :{c}" for c in sorted(values))

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from deskctl import files
-from deskctl.domain import lifecycle, sla_facts, validate, waits
+from deskctl.domain import lifecycle, sla_facts, tallies, validate, waits
 from deskctl.domain import mail as mail_rules
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
@@ -247,6 +247,7 @@ def apply(
     derived = sla_facts.derive(judged_by, everything, now)
     updates.update(derived.columns)
     updates.update(waits.waits(judged_by, {**updates, "opened_at": ticket.opened_at}))
+    updates.update(tallies.of_events(everything))
     ticket_id = ticket.id
     keys = {
         "opened_at": ticket.opened_at,

@@ -5,7 +5,7 @@ A link is cross-ticket state: it changes when any ticket of the same (customer,
 topic) closes solved, reopens, or moves into or out of the group. Every writer of
 those columns goes through ``services.tickets.record``, which calls ``relink`` for
 the groups it touched, in the same transaction. ``fill`` computes every link of
-a store (``sla refresh --all`` after the upgrade to 0015; ``demo`` after its load).
+a store (``sla refresh --all`` after the upgrade to 0016; ``demo`` after its load).
 A ticket with a topic whose gap is NULL has not been linked yet: the findings
 report then runs its window instead (``services.findings``).
 """
@@ -21,7 +21,7 @@ from deskctl.store.models import Ticket, table_of
 from deskctl.store.sql import Query, Reader
 
 _BATCH = 20_000
-INDEXES = ("ix_ticket_findings_opened", "ix_ticket_findings_closed")  # hold them (0015)
+INDEXES = ("ix_ticket_findings_opened", "ix_ticket_findings_closed")  # hold them (0016)
 UNLINKED = "topic != '' AND comeback_gap IS NULL"
 
 

@@ -1,7 +1,7 @@
 """findings2: each ticket's comeback link stored, the findings report's recurrences a row each
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02
 
 - ``ticket.comeback_id`` / ``ticket.comeback_gap``: the ticket of the same customer
@@ -24,8 +24,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
