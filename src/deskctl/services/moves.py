@@ -189,6 +189,8 @@ def _apply(
 
     if any(e.to_status for e in new_events):
         raise NotImplementedError("a move that changes status goes through services.flow")
+    # nor does it change the topic, outcome or closing: no comeback link moves
+    # (those writes go through services.tickets.record, which relinks)
     check_times(history, new_events)
     everything = [*history, *new_events]
     state = lifecycle.project(everything)

@@ -24,7 +24,7 @@ from deskctl.errors import BadInput
 from deskctl.services import cohort, masterdata, policies
 from deskctl.services import tickets as tickets_svc
 from deskctl.services.cohort import PolicyCache, chunks, events_by_ticket
-from deskctl.store import facts
+from deskctl.store import comebacks, facts
 from deskctl.store import tallies as tallies_store
 from deskctl.store import waits as waits_store
 from deskctl.store.facts import F
@@ -127,6 +127,8 @@ def refresh(
     if every:
         fill_waits(session, cache)
         tallies_store.fill(session)
+        if comebacks.missing(session):  # a store upgraded to 0016: the findings' links
+            comebacks.fill(session)
     return done
 
 

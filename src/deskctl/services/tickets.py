@@ -201,8 +201,23 @@ def record(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise lost_race(pk(ticket))
     session.execute(insert(TicketEvent), [_event_row(pk(ticket), e) for e in new_events])
+    _relink(session, ticket, values)
     session.expire(ticket)
     return ticket
+
+
+_LINKED_BY = ("topic", "outcome", "closed_at")  # what a comeback link depends on
+
+
+def _relink(session: Session, ticket: Ticket, values: Mapping[str, Any]) -> None:
+    """The comeback links of the groups the ticket left or joined, or whose solved
+    closings it changed (``store.comebacks``); ``ticket`` still holds the old row."""
+    if all(values.get(k, getattr(ticket, k)) == getattr(ticket, k) for k in _LINKED_BY):
+        return
+    from deskctl.store import comebacks
+
+    topics = {ticket.topic, values.get("topic", ticket.topic)}
+    comebacks.relink(session, [(ticket.customer_id, topic) for topic in topics])
 
 
 def current(

@@ -263,7 +263,8 @@ class Ticket(SQLModel, table=True):
             _partial(f"ix_ticket_{metric}_unmeasured", WAIT_COHORT, where)
             for metric, where in UNMEASURED.items()
         ),
-        # report findings (0013): its GROUP BYs read these alone
+        # report findings (0013): its GROUP BYs read these alone; the recurrences
+        # too, from the stored comeback links at the end (0016)
         Index(
             "ix_ticket_findings_opened",
             "opened_at",
@@ -275,9 +276,12 @@ class Ticket(SQLModel, table=True):
             "hardware",
             "os",
             "contact_id",
+            *("comeback_gap", "comeback_id", "closed_at", "comeback_next"),
         ),
         Index(
-            "ix_ticket_findings_closed", "closed_at", "outcome", "customer_id", "topic", "product"
+            "ix_ticket_findings_closed",
+            *("closed_at", "outcome", "customer_id", "topic", "product"),
+            *("opened_at", "comeback_next"),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -338,6 +342,12 @@ class Ticket(SQLModel, table=True):
     solutions_proposed: int | None = None
     solutions_rejected: int | None = None
     reopens: int | None = None
+    # the ticket this one comes back to, the seconds since it closed, and the gap of
+    # the first that comes back to this one (0016, domain.comebacks; store.comebacks
+    # keeps them): 0 none, NULL not linked yet
+    comeback_id: int | None = None
+    comeback_gap: int | None = None
+    comeback_next: int | None = None
 
 
 class SlaFact(SQLModel, table=True):

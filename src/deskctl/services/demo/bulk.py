@@ -28,8 +28,12 @@ SQLITE_INDEX_CACHE_KIB = 65_536  # ... while building the indexes (peak RSS <= 4
 # is billed yet). The SLA columns and facts it computes, for every ticket.
 LEFT_TO_DEFAULTS: dict[str, tuple[str, ...]] = {
     # the event tallies of 0015 (domain.tallies) stay NULL until the maker writes them
-    # (overview3's branch: the lead replaces this with the maker's values at merge)
-    "ticket": ("entitlement", "solutions_proposed", "solutions_rejected", "reopens"),
+    # (overview3's branch: the lead replaces this with the maker's values at merge);
+    # the comeback links of 0016 are written by store.comebacks.fill after the load
+    "ticket": (
+        *("entitlement", "solutions_proposed", "solutions_rejected", "reopens"),
+        *("comeback_id", "comeback_gap", "comeback_next"),
+    ),
     "ticket_event": ("id",),
     "worklog": ("id", "invoice_line_id"),
     "sla_fact": (),
