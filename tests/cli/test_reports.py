@@ -587,6 +587,23 @@ def test_findings_from_the_store(cli: Any, desk: dict[str, int]) -> None:
     assert kinds == [("root_cause", "topic scan"), ("training_need", "customer bank, topic export")]
 
 
+def test_the_writers_keep_each_tickets_comeback_link(desk: dict[str, int]) -> None:
+    """Opening, triage, closing and reopening (``tickets.record``) leave every ticket
+    with a topic linked as a fresh fill links it: the findings read the links."""
+    from sqlalchemy import func, select
+
+    from deskctl.store import comebacks, db
+    from deskctl.store.models import Ticket
+
+    with db.session(db.ready_engine()) as s:
+        gap = Ticket.comeback_gap
+        unlinked = select(func.count()).where(Ticket.topic != "", gap.is_(None))  # type: ignore[union-attr]
+        assert s.execute(unlinked).scalar_one() == 0
+        ids = s.execute(select(Ticket.id).where(gap > 0).order_by(Ticket.id)).scalars().all()  # type: ignore[operator]
+        assert set(ids) >= {desk["A"], desk["B"]}  # A came back to H, B to A
+        assert comebacks.fill(s) == 0
+
+
 
 @sqlite_only
 def test_findings_list_their_first_tickets_and_say_how_many_more(

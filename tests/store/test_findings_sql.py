@@ -17,7 +17,7 @@ from deskctl.domain import events as ev
 from deskctl.domain.analysis import SOLVED_OUTCOMES, Thresholds
 from deskctl.services import findings as svc
 from deskctl.services.reports import Scope, _at, _epoch, _instant, make_scope
-from deskctl.store import db
+from deskctl.store import comebacks, db
 from deskctl.store.models import Contact, Customer, Ticket, TicketEvent, table_of
 from tests import findings_reference as ref
 from tests.conftest import EXAMPLES, Cli
@@ -113,10 +113,13 @@ def test_the_sql_findings_are_the_python_findings_on_a_demo_store(
             make_scope(s, date(2026, 3, 1), date(2026, 5, 31)),
         ]
         kinds = set()
-        for scope in scopes:
-            for t in (Thresholds(), LOOSE):
-                for limit in (0, 2):
-                    kinds |= {f["kind"] for f in assert_same(s, scope, t, limit)}
+        for linked in (False, True):  # the window, then the stored links
+            if linked:
+                assert comebacks.fill(s) > 0
+            for scope in scopes:
+                for t in (Thresholds(), LOOSE):
+                    for limit in (0, 2):
+                        kinds |= {f["kind"] for f in assert_same(s, scope, t, limit)}
     assert kinds == {"training_need", "update_needed", "equipment_replace", "root_cause"}
 
 
@@ -210,11 +213,15 @@ def test_the_sql_findings_are_the_python_findings_on_any_cohort(cli: Cli, store:
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    @given(tickets, thresholds, st.sampled_from([0, 1, 3]), st.booleans())
-    def check(rows: list[dict[str, Any]], t: Thresholds, limit: int, filtered: bool) -> None:
+    @given(tickets, thresholds, st.sampled_from([0, 1, 3]), st.booleans(), st.booleans())
+    def check(
+        rows: list[dict[str, Any]], t: Thresholds, limit: int, filtered: bool, linked: bool
+    ) -> None:
         with engine.connect() as conn, conn.begin() as tx:
             s = Session(conn)
             _insert(s, rows)
+            if linked:
+                comebacks.fill(s)
             scope = Scope(START.date(), (END - timedelta(days=1)).date())
             if filtered:
                 first = s.execute(select(Customer.id).order_by(Customer.id)).scalars().first()
@@ -250,4 +257,6 @@ def test_a_ticket_opened_exactly_recur_days_after_a_solved_one_comes_back(
         _insert(s, rows)
         scope = Scope(START.date(), (END - timedelta(days=1)).date())
         found = assert_same(s, scope, Thresholds(recur_days=1, min_comebacks=1), 0)
+        comebacks.fill(s)
+        assert assert_same(s, scope, Thresholds(recur_days=1, min_comebacks=1), 0) == found
     assert bool(found) is counts

@@ -9,8 +9,17 @@ them; the root-cause evidence lists (reopened tickets, recurrences) are cut the
 same way and carry their own totals. Tickets without a topic are not grouped into
 training or root-cause findings; empty text counts as not recorded.
 
+Root causes read the comeback links stored per ticket (``domain.comebacks``,
+migration 0016, kept by ``services.tickets.record``): a recurrence is one row of
+the cohort with its gap within ``--recur-days``, and the tickets involved are
+counted in disjoint parts (``_linked_statements``). A product filter changes which
+closings count, and a store not linked yet (upgraded before ``sla refresh --all``,
+or rows written around the writers) has no links: both run the window over every
+(customer, topic) history instead (``_window``), with the same result.
+
 The rules in plain Python over every ticket are kept as the tests' oracle
-(``tests/findings_reference.py``); the two must agree on any store.
+(``tests/findings_reference.py``); the two must agree on any store, with and
+without the links.
 """
 
 from __future__ import annotations
@@ -20,7 +29,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, String, case, cast, func, literal, null, select, union, union_all
+from sqlalchemy import (
+    BigInteger,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -169,7 +191,9 @@ def _month(session: Session, column: Any) -> Any:
     """The UTC month (``2026-03``) of an instant column, in SQL."""
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+    # SQLite holds instants as naive UTC text (``store.types``), which the period's
+    # range compares too: the month is its first 7 characters, cheaper than strftime
+    return func.substr(column, 1, 7)
 
 
 def _updates_needed(session: Session, scope: Scope, t: Thresholds, limit: int) -> list[Finding]:
@@ -187,12 +211,15 @@ def _updates_needed(session: Session, scope: Scope, t: Thresholds, limit: int) -
         monthly[(product, version)][key] = int(defects)
     tallies = [VersionTally(p, v, n, monthly[(p, v)]) for (p, v), n in tickets.items()]
     months = analysis.report_months(scope.start, scope.end)
-    out = []
-    for f in analysis.updates_needed(tallies, months, t):
-        product, version = f.evidence["product"], f.evidence["version"]
-        where = [*scope.cohort(), T.product == product, T.version == version]
-        out.append(_with_tickets(f, _first_ids(session, [*where, T.category == "defect"], limit)))
-    return out
+    found = analysis.updates_needed(tallies, months, t)
+    if not found:
+        return []
+    named = [
+        and_(T.product == f.evidence["product"], T.version == f.evidence["version"]) for f in found
+    ]
+    where = [*scope.cohort(), T.category == "defect", or_(*named)]
+    ids = _group_ids(session, where, (T.product, T.version), 1, limit)  # one scan for all
+    return [_with_tickets(f, ids[(f.evidence["product"], f.evidence["version"])]) for f in found]
 
 
 def _equipment_to_replace(
@@ -235,20 +262,37 @@ def _root_causes(
             recurrences=tuple((resolved, again) for again, resolved in sorted(rows["pair"])),
             recurrences_total=sum(n for _, n in rows["pairs"]),
             customers=by_customer,
-            tickets_total=rows["ticket"][0][1] if rows["ticket"] else 0,
+            tickets_total=sum(rows[tag][0][1] for tag in _INVOLVED if rows[tag])
+            + sum(n for n, _ in rows["involved"]),
         )
         f = analysis.root_cause(comebacks, t)
         if f is not None:
-            out.append(_with_tickets(f, sorted(i for i, _ in rows["ticket"])))
+            ids = sorted(i for tag in _INVOLVED for i, _ in rows[tag])
+            out.append(_with_tickets(f, ids[:limit] if limit else ids))
     return out
+
+
+# The tickets a root cause involves, in disjoint parts: each part's rows are (id, the
+# part's total) for its lowest ``limit`` ids. The window gives them in one part; the
+# stored links in four (``_linked_statements``), the cohort's total in ``involved``
+# rows (n, 0) beside them.
+_INVOLVED = ("ticket", "before", "back_to", "reopened_only")
 
 
 def _comeback_rows(
     session: Session, scope: Scope, t: Thresholds, limit: int
 ) -> dict[str, dict[str, list[tuple[int, int]]]]:
-    """Per topic and tag, the (a, b) rows of one statement (``_comeback_statement``)."""
+    """Per topic and tag, the (a, b) rows of the stored links' statements, or of the
+    window's one (``_comeback_statement``)."""
     out: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    for tag, topic, a, b in session.execute(_comeback_statement(session, scope, t, limit)):
+    linked = scope.product is None and not _unlinked(session, [*scope.cohort(), T.topic != ""])
+    statements = (
+        _linked_statements(session, scope, t, limit)
+        if linked
+        else [_comeback_statement(session, scope, t, limit)]
+    )
+    rows = (row for stmt in statements for row in session.execute(stmt))
+    for tag, topic, a, b in rows:
         if tag in ("customers", "pairs", "pair"):
             out[topic][tag].append((int(a), int(b)))
             if tag == "pairs":
@@ -268,27 +312,128 @@ def _comeback_statement(session: Session, scope: Scope, t: Thresholds, limit: in
     """
     since = scope.start - timedelta(days=t.recur_days)
     reopened = _reopened(scope, since).cte("reopened")
-    pairs = _recurrences(session, scope, t, since).cte("pairs")
+    pairs = _window(session, scope, t, since).cte("pairs")
     involved = union(
         select(reopened.c.topic, reopened.c.id),
         select(pairs.c.topic, pairs.c.again),
         select(pairs.c.topic, pairs.c.resolved),
     ).subquery("involved")
-    none = cast(null(), BigInteger)
     return union_all(
-        select(_tag("reopen"), reopened.c.topic, func.sum(reopened.c.n), func.count()).group_by(
-            reopened.c.topic
-        ),
-        _ranked("reopened", reopened.c.topic, reopened.c.id, none, limit),
-        select(_tag("customers"), reopened.c.topic, reopened.c.customer_id, func.count()).group_by(
-            reopened.c.topic, reopened.c.customer_id
-        ),
+        *_reopen_rows(reopened, limit),
         select(_tag("pairs"), pairs.c.topic, pairs.c.customer_id, func.count()).group_by(
             pairs.c.topic, pairs.c.customer_id
         ),
         _ranked("pair", pairs.c.topic, pairs.c.again, pairs.c.resolved, limit),
         _ranked("ticket", involved.c.topic, involved.c.id, _whole(involved), limit),
     )
+
+
+def _linked_statements(session: Session, scope: Scope, t: Thresholds, limit: int) -> list[Any]:
+    """``_comeback_statement``'s rows from the stored links (``domain.comebacks``):
+    each part a range of one index, no window over the histories.
+
+    A ticket is involved when it is a recurrence (``again``), when a recurrence comes
+    back to it, or when it was reopened. Come back to, it closed either in the period
+    (then its first comer, ``comeback_next``, tells: the first opening after a
+    closing comes back to it, and the later ones are further away) or before it
+    (then only the recurrences say so). The parts are disjoint, so totals add up:
+    ``ticket`` the cohort's, ``before`` those opened before the period,
+    ``back_to`` those closed before it, ``reopened_only`` the reopened rest.
+    """
+    window = t.recur_days * 86400
+    again = and_(T.comeback_gap > 0, T.comeback_gap <= window)
+    end = literal(int(scope.end.timestamp()), BigInteger)
+    come_back_to = and_(
+        T.closed_at >= scope.start,
+        T.comeback_next > 0,
+        T.comeback_next <= window,
+        _epoch(session, T.closed_at) + T.comeback_next < end,
+    )
+    cohort = [*scope.cohort(), T.topic != ""]
+    reopened = _reopened(
+        scope, scope.start - timedelta(days=t.recur_days), or_(again, come_back_to)
+    )
+    flag = case((again, 1), else_=0)
+    involved = (
+        select(T.topic, T.customer_id, T.id, T.comeback_id, flag.label("again"))
+        .where(*cohort, or_(again, come_back_to))
+        .subquery("involved")
+    )
+    c = involved.c
+    per_customer = (
+        select(c.topic, c.customer_id, func.sum(c.again).label("n"), func.count().label("all"))
+        .group_by(c.topic, c.customer_id)
+        .cte("per_customer")
+    )
+    p = per_customer.c
+    return [
+        _cohort_involved(involved, limit),
+        union_all(
+            *_reopen_rows(reopened.cte("reopened"), limit),
+            select(_tag("pairs"), p.topic, p.customer_id, p.n).where(p.n > 0),
+            select(_tag("involved"), p.topic, func.sum(p.all), literal(0)).group_by(p.topic),
+            _part(
+                "before",
+                select(T.topic, T.id).where(
+                    T.closed_at >= scope.start,
+                    T.closed_at < scope.end,
+                    T.opened_at < scope.start,
+                    T.topic != "",
+                    come_back_to,
+                    *scope.filters(),
+                ),
+                limit,
+            ),
+            _part("back_to", _back_to(session, scope, cohort, again, window), limit),
+        ),
+    ]
+
+
+def _cohort_involved(involved: Any, limit: int) -> Any:
+    """The cohort's involved tickets (``ticket``: id, 0; their number is the sum of
+    the ``involved`` rows) and its recurrences (``pair``: again, resolved), the
+    lowest ``limit`` ids of each topic, one sort."""
+    c = involved.c
+    order = {"partition_by": c.topic, "order_by": c.id}
+    ranked = select(
+        c.topic,
+        c.id,
+        c.comeback_id,
+        c.again,
+        func.row_number().over(**order).label("rn"),
+        func.sum(c.again).over(**order, rows=(None, 0)).label("rn_again"),
+    ).subquery("ranked")
+    r = ranked.c
+    cut = or_(r.rn <= limit, and_(r.again == 1, r.rn_again <= limit)) if limit else literal(True)
+    kept = select(ranked).where(cut).cte("kept")
+    k = kept.c
+    tickets = select(_tag("ticket"), k.topic, k.id, literal(0))
+    pairs = select(_tag("pair"), k.topic, k.id, k.comeback_id).where(k.again == 1)
+    if limit:
+        tickets, pairs = tickets.where(k.rn <= limit), pairs.where(k.rn_again <= limit)
+    return union_all(tickets, pairs)
+
+
+def _back_to(session: Session, scope: Scope, cohort: Any, again: Any, window: int) -> Any:
+    """(topic, id) of the tickets closed before the period that a recurrence came back to."""
+    start = int(scope.start.timestamp())
+    return (
+        select(T.topic, T.comeback_id.label("id"))
+        .where(
+            *cohort,
+            again,
+            T.opened_at < scope.start + timedelta(seconds=window),
+            _epoch(session, T.opened_at) - T.comeback_gap < literal(start, BigInteger),
+        )
+        .group_by(T.topic, T.comeback_id)
+    )
+
+
+def _part(tag: str, rows: Any, limit: int) -> Any:
+    """(tag, topic, id, the topic's total) for the lowest ``limit`` ids of each topic."""
+    sub = rows.subquery()
+    total = func.count().over(partition_by=sub.c.topic, order_by=sub.c.id, rows=(None, None))
+    return _ranked(tag, sub.c.topic, sub.c.id, total, limit)
 
 
 def _whole(involved: Any) -> Any:
@@ -312,20 +457,47 @@ def _ranked(tag: str, topic: Any, first: Any, second: Any, limit: int) -> Any:
     return stmt.where(sub.c.rn <= limit) if limit else stmt
 
 
-def _reopened(scope: Scope, since: datetime) -> Any:
-    """Cohort tickets with a topic that were reopened, with their reopen events."""
+def _reopen_rows(reopened: Any, limit: int) -> list[Any]:
+    """``reopen``, ``reopened`` and ``customers`` rows; with the stored links also the
+    reopened tickets involved in no other way (``reopened_only``: id, total)."""
+    r = reopened.c
+    out = [
+        select(_tag("reopen"), r.topic, func.sum(r.n), func.count()).group_by(r.topic),
+        _ranked("reopened", r.topic, r.id, cast(null(), BigInteger), limit),
+        select(_tag("customers"), r.topic, r.customer_id, func.count()).group_by(
+            r.topic, r.customer_id
+        ),
+    ]
+    if "involved" in r:
+        out.append(_part("reopened_only", select(r.topic, r.id).where(r.involved == 0), limit))
+    return out
+
+
+def _reopened(scope: Scope, since: datetime, involved: Any = None) -> Any:
+    """Cohort tickets with a topic that were reopened, with their reopen events (and
+    whether ``involved`` holds for them)."""
     e = table_of(TicketEvent).c
+    flags = [] if involved is None else [func.max(case((involved, 1), else_=0)).label("involved")]
     return (
-        select(T.id, T.customer_id, T.topic, func.count().label("n"))
+        select(T.id, T.customer_id, T.topic, func.count().label("n"), *flags)
         .select_from(table_of(TicketEvent).join(table_of(Ticket), T.id == e.ticket_id))
         .where(e.kind == ev.REOPENED, e.at >= since, *scope.cohort(), T.topic != "")
         .group_by(T.id, T.customer_id, T.topic)
     )
 
 
-def _recurrences(session: Session, scope: Scope, t: Thresholds, since: datetime) -> Any:
-    """(customer, topic, again, resolved): each cohort ticket opened within ``recur_days``
-    after another ticket of its customer and topic closed solved, with that ticket.
+def _unlinked(session: Session, where: Sequence[ColumnElement[bool]]) -> bool:
+    """Whether a ticket matching ``where`` has no comeback link stored yet (a store
+    upgraded to 0016 before ``sla refresh --all``, or rows written around the writers)."""
+    stmt = select(T.id).where(*where, T.comeback_gap.is_(None)).limit(1)
+    return session.execute(stmt).first() is not None
+
+
+def _window(session: Session, scope: Scope, t: Thresholds, since: datetime) -> Any:
+    """The recurrences computed afresh (a store not yet linked, or a product filter,
+    which changes the closings that count): (customer, topic, again, resolved), each
+    cohort ticket opened within ``recur_days`` after another ticket of its customer
+    and topic closed solved, with that ticket.
 
     Openings and solved closings of each (customer, topic) go through one window in
     time order (openings first within a second: a closing must come before); each

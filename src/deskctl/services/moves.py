@@ -185,10 +185,12 @@ def _apply(
     *,
     now: datetime,
 ) -> TicketState:
-    from deskctl.domain import lifecycle, sla_facts, waits
+    from deskctl.domain import lifecycle, sla_facts, tallies, waits
 
     if any(e.to_status for e in new_events):
         raise NotImplementedError("a move that changes status goes through services.flow")
+    # nor does it change the topic, outcome or closing: no comeback link moves
+    # (those writes go through services.tickets.record, which relinks)
     check_times(history, new_events)
     everything = [*history, *new_events]
     state = lifecycle.project(everything)
@@ -196,6 +198,7 @@ def _apply(
     derived = sla_facts.derive(policy, everything, now)
     values.update(derived.columns)
     values.update(waits.waits(policy, {**values, "opened_at": row["opened_at"]}))
+    values.update(tallies.of_events(everything))
     values["rev"] = row["rev"] + len(new_events)
     values["updated_at"] = max(e.at for e in new_events)
     sets = ", ".join(f"{c} = :{c}" for c in sorted(values))

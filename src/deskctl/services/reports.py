@@ -2,8 +2,12 @@
 
 Every count is a GROUP BY in SQL over the ticket projection, never ORM objects
 per row; the overview's scans (``store.reads.report``, on the session's DBAPI
-connection) each read one index of migration 0012 alone, in the order they group
-by. Business-time figures are stored per ticket
+connection) each read one index of migrations 0012/0015 alone, in the order they
+group by. The quality rates' events are tallied per ticket (``domain.tallies``,
+migration 0015: every writer of the SLA columns writes them too), so the volume
+pass also gives them; the events of cohort tickets without tallies (a store
+upgraded from 0014, before ``sla refresh --all``) are counted from the event rows
+and added. Business-time figures are stored per ticket
 (``domain.waits``, migration 0014: every writer of the SLA columns writes them
 too); each median and p90, per severity and overall, is one ``OFFSET`` into an
 index range of the stored seconds read in order. Tickets of the cohort without
@@ -15,7 +19,7 @@ Decisions on points the spec leaves open:
 
 - ``--from``/``--to`` are UTC days, both included; the report covers tickets
   *opened* in that range (the cohort). Event-based rates (reopen, rejected
-  solution) count every event of the cohort known when the report runs.
+  solution) count every event of the cohort's tickets known when the report runs.
 - First response (``domain.waits``): business time from the policy's clock start (``opened``, or
   ``info_complete`` when the policy says so and the ticket got there) to
   ``responded_at``. Resolution: from the same start to ``resolved_at`` (the
@@ -41,7 +45,7 @@ from __future__ import annotations
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import chain
@@ -53,6 +57,7 @@ from sqlmodel import Session, col
 
 from deskctl.domain import analysis
 from deskctl.domain import events as ev
+from deskctl.domain import tallies as domain_tallies
 from deskctl.errors import BadInput
 from deskctl.services import masterdata, policies
 from deskctl.store.models import (
@@ -131,12 +136,12 @@ def overview(session: Session, scope: Scope, *, by: str, now: datetime) -> dict[
     """The overview report as one JSON-ready document."""
     if by not in analysis.PERIODS:
         raise BadInput(f"--by: {by!r} is not one of {', '.join(analysis.PERIODS)}")
-    by_dimension, closed = _volumes(session, scope)
+    by_dimension, totals = _volumes(session, scope)
     tickets = sum(r["tickets"] for r in by_dimension["channel"])
     trend = analysis.sla_trend(sla_day_counts(session, scope, now), scope.first, scope.last, by)
     overall = analysis.overall_sla(trend)
-    times = business_times(session, scope)
-    quality = quality_rates(session, scope, closed=closed)
+    times = business_times(session, scope, totals=totals)
+    quality = quality_rates(session, scope, totals=totals)
     backlog_rows = backlog(session, scope)
     work = worklog_minutes(session, scope)
     money = revenue(session, scope)
@@ -185,26 +190,71 @@ def volumes(session: Session, scope: Scope) -> dict[str, list[dict[str, Any]]]:
     return _volumes(session, scope)[0]
 
 
-def _volumes(session: Session, scope: Scope) -> tuple[dict[str, list[dict[str, Any]]], int]:
-    """The volumes and the cohort's closed tickets.
+@dataclass
+class _Totals:
+    """What the volume scan gives besides the volumes (``store.reads.report.shared_volumes``):
+    the cohort's closed tickets, its tickets with business seconds per metric and
+    severity, and the quality rates' tallies of the tickets that have them stored."""
 
-    The low-cardinality columns share one GROUP BY (one pass over the cohort);
-    topic, customer and agent, which may have thousands of values, get one each.
-    Each reads an index led by what it groups by (store.reads.report).
+    closed: int = 0
+    timed: dict[str, Counter[str | None]] = field(
+        default_factory=lambda: {metric: Counter() for metric in rr.METRICS}
+    )
+    uncounted: int = 0  # tickets without stored tallies (an upgraded store)
+    proposed: int = 0
+    rejected: int = 0
+    reopen_events: int = 0
+    reopened: int = 0
+    reopened_open: int = 0
+
+    def add(self, severity: str | None, tallied: Sequence[Any], counts: Sequence[Any]) -> None:
+        """One group: its tallies (one value each, None: not stored) and its counts."""
+        n, closed, response, resolution = (int(v) for v in counts)
+        self.closed += closed
+        self.timed["response"][severity] += response
+        self.timed["resolution"][severity] += resolution
+        proposed, rejected, reopens = tallied
+        if reopens is None:
+            self.uncounted += n
+            return
+        self.proposed += int(proposed) * n
+        self.rejected += int(rejected) * n
+        self.reopen_events += int(reopens) * n
+        if reopens > 0:
+            self.reopened += n
+            self.reopened_open += n - closed
+
+
+def _volumes(session: Session, scope: Scope) -> tuple[dict[str, list[dict[str, Any]]], _Totals]:
+    """The volumes and what the same pass gives besides (``_Totals``).
+
+    The low-cardinality columns share one GROUP BY (one pass over the cohort), and so
+    do topic, agent and customer (a few thousand groups a year). Each reads an index
+    led by what it groups by (store.reads.report).
     """
     c = _cohort(session, scope)
     tallies: dict[str, Counter[Any]] = defaultdict(Counter)
-    closed = 0
-    for channel, category, severity, product, version, n, n_closed in rr.shared_volumes(c):
+    totals = _Totals()
+    for row in rr.shared_volumes(c):
+        channel, category, severity, product, version = row[:5]
+        tallied, counts = row[5:8], row[8:]
+        n = counts[0]
         tallies["channel"][channel] += n
         tallies["category"][category] += n
         tallies["severity"][severity] += n
         tallies["product"][(product, version)] += n
-        closed += int(n_closed)
+        totals.add(severity, tallied, counts)
+    for topic, agent, customer_id, n in rr.dimension_volumes(c):
+        tallies["topic"][topic] += n
+        tallies["agent"][agent] += n
+        tallies["customer"][customer_id] += n
     out = {
         dim: _ranked([{dim: value, "tickets": int(n)} for value, n in tallies[dim].items()], (dim,))
-        for dim in ("channel", "category", "severity")
+        for dim in ("channel", "category", "severity", "topic", "customer", "agent")
     }
+    # ranked by id (equal counts in the ids' text order, as ever), then named
+    keys: dict[int, str] = dict(session.execute(select(col(Customer.id), col(Customer.key))).all())
+    out["customer"] = [{**row, "customer": keys[row["customer"]]} for row in out["customer"]]
     out["product"] = _ranked(
         [
             {"product": product, "version": version, "tickets": int(n)}
@@ -212,12 +262,7 @@ def _volumes(session: Session, scope: Scope) -> tuple[dict[str, list[dict[str, A
         ],
         ("product", "version"),
     )
-    out["topic"] = _single_volume(c, "topic", "topic")
-    out["agent"] = _single_volume(c, "assignee", "agent")
-    keys: dict[int, str] = dict(session.execute(select(col(Customer.id), col(Customer.key))).all())
-    by_customer = _single_volume(c, "customer_id", "customer")
-    out["customer"] = [{**row, "customer": keys[row["customer"]]} for row in by_customer]
-    return {dim: out[dim] for dim in VOLUME_DIMENSIONS}, closed
+    return {dim: out[dim] for dim in VOLUME_DIMENSIONS}, totals
 
 
 def _cohort(session: Session, scope: Scope) -> rr.Cohort:
@@ -230,12 +275,8 @@ def _cohort(session: Session, scope: Scope) -> rr.Cohort:
         "customer_id": scope.customer_id,
         "product": scope.product,
     }
-    return rr.Cohort(reader, params)
-
-
-def _single_volume(c: rr.Cohort, column: str, key: str) -> list[dict[str, Any]]:
-    rows = rr.single_volume(c, column)
-    return _ranked([{key: value, "tickets": int(n)} for value, n in rows], (key,))
+    wide = reader.dialect == "sqlite" and rr.is_wide(reader, scope.start, scope.end)
+    return rr.Cohort(reader, params, wide=wide)
 
 
 def _ranked(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
@@ -305,22 +346,34 @@ def backlog(session: Session, scope: Scope) -> list[dict[str, Any]]:
     return [{"bucket": label, "tickets": counts[label]} for label, _, _ in analysis.BACKLOG_BUCKETS]
 
 
-def quality_rates(session: Session, scope: Scope, *, closed: int | None = None) -> dict[str, Any]:
-    """Reopen and rejected-solution rates; ``closed``: the cohort's closed tickets when
-    the caller counted them already (the volume scan does)."""
-    c = _cohort(session, scope)
-    if closed is None:
-        closed = sum(int(row[6]) for row in rr.shared_volumes(c))
-    reopened, _reopen_events, reopened_open = rr.reopens(c, ev.REOPENED)
-    kinds = rr.event_counts(c, (ev.RESOLVED, ev.SOLUTION_REJECTED))
-    closed_once = closed + reopened_open
-    proposed = kinds.get(ev.RESOLVED, 0)
-    rejected = kinds.get(ev.SOLUTION_REJECTED, 0)
+def quality_rates(
+    session: Session, scope: Scope, *, totals: _Totals | None = None
+) -> dict[str, Any]:
+    """Reopen and rejected-solution rates, from the tickets' stored tallies
+    (``domain.tallies``) as the volume scan adds them up (``totals``: when the caller
+    ran it already); the events of tickets without them are counted here."""
+    if totals is None:
+        totals = _volumes(session, scope)[1]
+    proposed, rejected = totals.proposed, totals.rejected
+    reopened, reopen_events, reopened_open = (
+        totals.reopened,
+        totals.reopen_events,
+        totals.reopened_open,
+    )
+    if totals.uncounted:
+        kinds = rr.uncounted_events(_cohort(session, scope), domain_tallies.KINDS)
+        proposed += kinds.get(ev.RESOLVED, (0, 0, 0))[0]
+        rejected += kinds.get(ev.SOLUTION_REJECTED, (0, 0, 0))[0]
+        events, tickets, still_open = kinds.get(ev.REOPENED, (0, 0, 0))
+        reopen_events += events
+        reopened += tickets
+        reopened_open += still_open
+    closed_once = totals.closed + reopened_open
     return {
-        "closed": closed,
+        "closed": totals.closed,
         "closed_once": closed_once,
         "reopened": reopened,
-        "reopen_events": _reopen_events,
+        "reopen_events": reopen_events,
         "reopen_rate": analysis.rate(reopened, closed_once),
         "solutions_proposed": proposed,
         "solutions_rejected": rejected,
@@ -384,7 +437,9 @@ def _revenue_summary(by_currency: dict[str, Decimal]) -> dict[str, Any]:
 # -- business times --------------------------------------------------------------------
 
 
-def business_times(session: Session, scope: Scope) -> list[dict[str, Any]]:
+def business_times(
+    session: Session, scope: Scope, *, totals: _Totals | None = None
+) -> list[dict[str, Any]]:
     """Median and p90 business seconds to first response and to resolution, by severity too.
 
     The seconds are stored per ticket (``domain.waits``); each figure is one OFFSET
@@ -394,6 +449,8 @@ def business_times(session: Session, scope: Scope) -> list[dict[str, Any]]:
     Python over the stored and the measured seconds together.
     """
     c = _cohort(session, scope)
+    if totals is None:
+        totals = _volumes(session, scope)[1]
     out: list[dict[str, Any]] = []
     tables: dict[tuple[int, str | None], _Table] = {}
     for metric in rr.METRICS:
@@ -401,18 +458,18 @@ def business_times(session: Session, scope: Scope) -> list[dict[str, Any]]:
         if measured:
             out.extend(_python_rows(metric, rr.stored_waits(c, metric), measured))
         else:
-            out.extend(_stored_rows(c, metric))
+            out.extend(_stored_rows(c, metric, totals.timed[metric]))
     return out
 
 
-def _stored_rows(c: rr.Cohort, metric: str) -> list[dict[str, Any]]:
-    counts = dict(rr.wait_counts(c, metric))
+def _stored_rows(c: rr.Cohort, metric: str, counts: Counter[str | None]) -> list[dict[str, Any]]:
+    """``counts``: the tickets with stored seconds per severity (the volume scan's)."""
     groups: list[tuple[str | None, int]] = [(None, sum(counts.values()))]
-    groups += sorted((sev, n) for sev, n in counts.items() if sev is not None)
+    groups += sorted((sev, n) for sev, n in counts.items() if sev is not None and n)
     rows = []
     for sev, n in groups:
         # nearest rank, as analysis.percentile: the ceil(pct * n / 100)-th smallest
-        at = {pct: rr.wait_at(c, metric, -(-pct * n // 100) - 1, sev) for pct in (50, 90) if n}
+        at = {pct: rr.wait_at(c, metric, -(-pct * n // 100) - 1, n, sev) for pct in (50, 90) if n}
         rows.append(_time_row(metric, sev, analysis.TimeStats(n, at.get(50), at.get(90))))
     return rows
 

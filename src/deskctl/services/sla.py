@@ -18,13 +18,14 @@ from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlmodel import Session
 
 from deskctl import clock
-from deskctl.domain import waits
+from deskctl.domain import tallies, waits
 from deskctl.domain.sla_facts import derive, ticket_clocks
 from deskctl.errors import BadInput
 from deskctl.services import cohort, masterdata, policies
 from deskctl.services import tickets as tickets_svc
 from deskctl.services.cohort import PolicyCache, chunks, events_by_ticket
-from deskctl.store import facts
+from deskctl.store import comebacks, facts
+from deskctl.store import tallies as tallies_store
 from deskctl.store import waits as waits_store
 from deskctl.store.facts import F
 from deskctl.store.models import Ticket, pk, table_of
@@ -45,8 +46,9 @@ SLA_COLUMNS = (
     "sla_goal_at",
     "sla_limit_at",
 )
-# What a refresh writes on the row: those, and the business seconds (``domain.waits``).
-WRITTEN = (*SLA_COLUMNS, *waits.COLUMNS)
+# What a refresh writes on the row: those, the business seconds (``domain.waits``) and
+# the event tallies (``domain.tallies``).
+WRITTEN = (*SLA_COLUMNS, *waits.COLUMNS, *tallies.COLUMNS)
 LIST_LIMIT = 100  # tickets ``sla report`` lists by default: the breached ones come first
 
 _T = table_of(Ticket).c
@@ -124,6 +126,9 @@ def refresh(
         done += _refresh_batch(session, cache, writer, part, now)
     if every:
         fill_waits(session, cache)
+        tallies_store.fill(session)
+        if comebacks.missing(session):  # a store upgraded to 0016: the findings' links
+            comebacks.fill(session)
     return done
 
 
@@ -164,7 +169,7 @@ def _refresh_batch(
             continue
         policy = cache.get(r.policy_version_id)
         d = derived[r.id] = derive(policy, events, now)
-        values = {**d.columns, **waits.waits(policy, r._mapping)}
+        values = {**d.columns, **waits.waits(policy, r._mapping), **tallies.of_events(events)}
         params.append({"b_id": r.id, "b_rev": r.rev, **{f"b_{k}": v for k, v in values.items()}})
     if not params:
         return 0

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from deskctl import files
-from deskctl.domain import lifecycle, sla_facts, validate, waits
+from deskctl.domain import lifecycle, sla_facts, tallies, validate, waits
 from deskctl.domain import mail as mail_rules
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
@@ -201,8 +201,23 @@ def record(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise lost_race(pk(ticket))
     session.execute(insert(TicketEvent), [_event_row(pk(ticket), e) for e in new_events])
+    _relink(session, ticket, values)
     session.expire(ticket)
     return ticket
+
+
+_LINKED_BY = ("topic", "outcome", "closed_at")  # what a comeback link depends on
+
+
+def _relink(session: Session, ticket: Ticket, values: Mapping[str, Any]) -> None:
+    """The comeback links of the groups the ticket left or joined, or whose solved
+    closings it changed (``store.comebacks``); ``ticket`` still holds the old row."""
+    if all(values.get(k, getattr(ticket, k)) == getattr(ticket, k) for k in _LINKED_BY):
+        return
+    from deskctl.store import comebacks
+
+    topics = {ticket.topic, values.get("topic", ticket.topic)}
+    comebacks.relink(session, [(ticket.customer_id, topic) for topic in topics])
 
 
 def current(
@@ -232,6 +247,7 @@ def apply(
     derived = sla_facts.derive(judged_by, everything, now)
     updates.update(derived.columns)
     updates.update(waits.waits(judged_by, {**updates, "opened_at": ticket.opened_at}))
+    updates.update(tallies.of_events(everything))
     ticket_id = ticket.id
     keys = {
         "opened_at": ticket.opened_at,

@@ -199,6 +199,15 @@ FACT_RUNNING = (
     "due_at", "goal_at", "risk_at", "state", "stopped_at", "ticket_id",
 )  # fmt: skip
 WAIT_COHORT = ("opened_at", "customer_id", "product")  # the overview's filters (0014)
+# The overview's volume scan (0012, built again by 0015): what it groups by, the
+# tallies it also groups by (few values: it then adds up no tally per row), then the
+# period and filters, then what it counts.
+VOLUME = (
+    "channel", "category", "severity", "product", "version",
+    "solutions_proposed", "solutions_rejected", "reopens",
+    "opened_at", "customer_id", "closed_at",
+    "response_business_seconds", "resolution_business_seconds",
+)  # fmt: skip
 FACT_BREACHED = ("opened_at", "computed_at", "stale_at", "ticket_id", "due_at", "stopped_at")
 
 
@@ -233,14 +242,12 @@ class Ticket(SQLModel, table=True):
         _partial("ix_ticket_sla_settled", TICKET_SETTLED, "sla_limit_at IS NULL"),
         _partial("ix_ticket_sla_running", TICKET_RUNNING, "sla_limit_at IS NOT NULL"),
         # report overview (0012): each scan reads one index alone, led by what it
-        # groups by (in order: no sort), then the period and the filters.
-        Index(
-            "ix_ticket_volume",
-            *("channel", "category", "severity", "product", "version"),
-            *("opened_at", "customer_id", "closed_at"),
-        ),
-        Index("ix_ticket_topic_opened", "topic", "opened_at", "customer_id", "product"),
-        Index("ix_ticket_assignee_opened", "assignee", "opened_at", "customer_id", "product"),
+        # groups by (in order: no sort), then the period and the filters; the volume
+        # scan also adds up what the quality rates and the business-time counts need
+        # (0015), so no other pass reads the cohort for them.
+        Index("ix_ticket_volume", *VOLUME),
+        # topic, agent and customer in one pass (0015: a few thousand groups a year)
+        Index("ix_ticket_dims", "topic", "assignee", "customer_id", "opened_at", "product"),
         Index("ix_ticket_customer_opened", "customer_id", "opened_at", "product"),
         # its business times (0014): the stored seconds in order, per severity and
         # overall, so a percentile is an OFFSET into an index range, not a sort
@@ -256,8 +263,8 @@ class Ticket(SQLModel, table=True):
             _partial(f"ix_ticket_{metric}_unmeasured", WAIT_COHORT, where)
             for metric, where in UNMEASURED.items()
         ),
-        Index("ix_ticket_id_cohort", "id", "opened_at", "closed_at", "customer_id", "product"),
-        # report findings (0013): its GROUP BYs read these alone
+        # report findings (0013): its GROUP BYs read these alone; the recurrences
+        # too, from the stored comeback links at the end (0016)
         Index(
             "ix_ticket_findings_opened",
             "opened_at",
@@ -269,9 +276,12 @@ class Ticket(SQLModel, table=True):
             "hardware",
             "os",
             "contact_id",
+            *("comeback_gap", "comeback_id", "closed_at", "comeback_next"),
         ),
         Index(
-            "ix_ticket_findings_closed", "closed_at", "outcome", "customer_id", "topic", "product"
+            "ix_ticket_findings_closed",
+            *("closed_at", "outcome", "customer_id", "topic", "product"),
+            *("opened_at", "comeback_next"),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -326,6 +336,18 @@ class Ticket(SQLModel, table=True):
     # store upgraded from 0013 before ``sla refresh --all``).
     response_business_seconds: int | None = None
     resolution_business_seconds: int | None = None
+    # How many solutions were proposed and rejected, how many reopens (domain.tallies),
+    # written with the SLA columns; None: not counted yet (a store upgraded from 0014
+    # before ``sla refresh --all``).
+    solutions_proposed: int | None = None
+    solutions_rejected: int | None = None
+    reopens: int | None = None
+    # the ticket this one comes back to, the seconds since it closed, and the gap of
+    # the first that comes back to this one (0016, domain.comebacks; store.comebacks
+    # keeps them): 0 none, NULL not linked yet
+    comeback_id: int | None = None
+    comeback_gap: int | None = None
+    comeback_next: int | None = None
 
 
 class SlaFact(SQLModel, table=True):
@@ -406,7 +428,11 @@ class WorkLog(SQLModel, table=True):
     """Billable time; mirrors the ``worklog`` events so billing can query it in SQL."""
 
     __tablename__ = "worklog"
-    __table_args__ = (Index("ix_worklog_ticket_at", "ticket_id", "at"),)
+    __table_args__ = (
+        Index("ix_worklog_ticket_at", "ticket_id", "at"),
+        # the overview's minutes per kind, read in kind order without the rows (0015)
+        Index("ix_worklog_kind_at", "kind", "at", "minutes"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
     event_seq: int

@@ -1,0 +1,155 @@
+"""The stored comeback links (``comeback_id``, ``_gap``, ``_next``: ``domain.comebacks``),
+read and written on the session's DBAPI connection.
+
+A link is cross-ticket state: it changes when any ticket of the same (customer,
+topic) closes solved, reopens, or moves into or out of the group. Every writer of
+those columns goes through ``services.tickets.record``, which calls ``relink`` for
+the groups it touched, in the same transaction. ``fill`` computes every link of
+a store (``sla refresh --all`` after the upgrade to 0016; ``demo`` after its load).
+A ticket with a topic whose gap is NULL has not been linked yet: the findings
+report then runs its window instead (``services.findings``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import groupby
+from typing import Any
+
+from deskctl.domain.comebacks import Member, links
+from deskctl.store.models import Ticket, table_of
+from deskctl.store.sql import Query, Reader
+
+_BATCH = 20_000
+INDEXES = ("ix_ticket_findings_opened", "ix_ticket_findings_closed")  # hold them (0016)
+UNLINKED = "topic != '' AND comeback_gap IS NULL"
+
+
+def _reader(session: Any) -> Reader:
+    conn = session.connection()
+    return Reader(conn.connection.driver_connection, conn.dialect.name)
+
+
+def _epoch(dialect: str, column: str) -> str:
+    """Whole UTC epoch seconds, as the findings report's SQL computes them."""
+    if dialect == "postgresql":
+        return f"CAST(floor(extract(epoch FROM {column})) AS BIGINT)"
+    return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+
+def _select(dialect: str) -> str:
+    return (
+        f"SELECT customer_id, topic, id, {_epoch(dialect, 'opened_at')},"
+        f" {_epoch(dialect, 'closed_at')}, outcome, comeback_id, comeback_gap, comeback_next"
+        " FROM ticket"
+    )
+
+
+def relink(session: Any, groups: Iterable[tuple[int, str | None]]) -> int:
+    """Recompute the links of every ticket of these (customer, topic) groups; the
+    number of rows that changed."""
+    r = _reader(session)
+    changed = 0
+    for customer_id, topic in set(groups):
+        if not topic:
+            continue  # tickets without a topic come back to nothing, and are not linked
+        sql = _select(r.dialect) + " WHERE customer_id = :customer_id AND topic = :topic"
+        rows = [row for batch in r.batches(Query(sql), customer_id=customer_id, topic=topic)
+                for row in batch]  # fmt: skip
+        changed += _write(session, list(_changes(rows)))
+    return changed
+
+
+def missing(session: Any) -> int:
+    """How many tickets with a topic have no link computed yet."""
+    return int(
+        _reader(session).all(Query(f"SELECT count(*) AS n FROM ticket WHERE {UNLINKED}"))[0]["n"]
+    )
+
+
+def fill(session: Any) -> int:
+    """Link every ticket with a topic (those linked already are checked, and written
+    only if wrong); the number of rows written. Past ``_BATCH`` tickets to link, the
+    links go to a temporary table first and into the tickets in one UPDATE, in id
+    order, with the indexes holding them dropped and built again after it (one sort
+    instead of a B-tree update per row), in the same transaction."""
+    r = _reader(session)
+    bulk = missing(session) >= _BATCH
+    write = _stage if bulk else _write
+    if bulk:
+        _run(session, _STAGE_TABLE[r.dialect])
+    sql = _select(r.dialect) + " WHERE topic != '' ORDER BY customer_id, topic"
+    rows = (row for batch in r.batches(Query(sql)) for row in batch)
+    written = 0
+    pending: list[tuple[int | None, int, int, int]] = []
+    for _, group in groupby(rows, key=lambda row: (row[0], row[1])):
+        pending.extend(_changes(list(group)))
+        if len(pending) >= _BATCH:
+            written += write(session, pending)
+            pending = []
+    written += write(session, pending)
+    if bulk:
+        _apply_staged(session)
+    return written
+
+
+_STAGE_TABLE = {
+    "sqlite": "CREATE TEMP TABLE comeback_fill"
+    " (id INTEGER PRIMARY KEY, link INTEGER, gap INTEGER, next INTEGER)",
+    "postgresql": "CREATE TEMP TABLE comeback_fill"
+    " (id INTEGER PRIMARY KEY, link INTEGER, gap INTEGER, next INTEGER) ON COMMIT DROP",
+}
+
+
+def _run(session: Any, sql: str) -> None:
+    session.connection().connection.driver_connection.cursor().execute(sql)
+
+
+def _stage(session: Any, rows: list[tuple[int | None, int, int, int]]) -> int:
+    conn = session.connection()
+    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    sql = f"INSERT INTO comeback_fill (link, gap, next, id) VALUES ({m}, {m}, {m}, {m})"
+    conn.connection.driver_connection.cursor().executemany(sql, rows)
+    return len(rows)
+
+
+def _apply_staged(session: Any) -> None:
+    from sqlalchemy import inspect
+
+    conn = session.connection()
+    present = {ix["name"] for ix in inspect(conn).get_indexes("ticket")}
+    # only those there: a loader that dropped every index (``demo``) builds them itself
+    indexes = [ix for ix in table_of(Ticket).indexes if ix.name in INDEXES and ix.name in present]
+    for ix in indexes:
+        ix.drop(conn)
+    _run(
+        session,
+        "UPDATE ticket SET comeback_id = f.link, comeback_gap = f.gap, comeback_next = f.next"
+        " FROM comeback_fill AS f WHERE ticket.id = f.id",
+    )
+    for ix in indexes:
+        ix.create(conn)
+    _run(session, "DROP TABLE comeback_fill")
+
+
+def _changes(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int | None, int, int, int]]:
+    """(comeback_id, gap, next, id) of the rows of one group whose stored link is not
+    the rule's."""
+    found = links(Member(row[2], row[3], row[4], row[5]) for row in rows)
+    for row in rows:
+        now = found[row[2]]
+        if tuple(row[6:9]) != now:
+            yield (*now, row[2])
+
+
+def _write(session: Any, rows: list[tuple[int | None, int, int, int]]) -> int:
+    if not rows:
+        return 0
+    conn = session.connection()
+    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    sql = (
+        f"UPDATE ticket SET comeback_id = {m}, comeback_gap = {m}, comeback_next = {m}"
+        f" WHERE id = {m}"
+    )
+    conn.connection.driver_connection.cursor().executemany(sql, rows)
+    return len(rows)
