@@ -13,6 +13,7 @@ report then runs its window instead (``services.findings``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
@@ -25,9 +26,29 @@ INDEXES = ("ix_ticket_findings_opened", "ix_ticket_findings_closed")  # hold the
 UNLINKED = "topic != '' AND comeback_gap IS NULL"
 
 
-def _reader(session: Any) -> Reader:
-    conn = session.connection()
-    return Reader(conn.connection.driver_connection, conn.dialect.name)
+@dataclass(frozen=True)
+class Dbapi:
+    """A driver connection and its dialect: what every function here runs on (a
+    session's, or a bulk loader's own inside its transaction: ``demo``)."""
+
+    dialect: str  # "sqlite" or "postgresql"
+    con: Any
+
+    @classmethod
+    def of(cls, session: Any) -> Dbapi:
+        conn = session.connection()
+        return cls(conn.dialect.name, conn.connection.driver_connection)
+
+    @property
+    def mark(self) -> str:
+        return "%s" if self.dialect == "postgresql" else "?"
+
+    def run(self, sql: str) -> None:
+        self.con.cursor().execute(sql)
+
+
+def _reader(db: Dbapi) -> Reader:
+    return Reader(db.con, db.dialect)
 
 
 def _epoch(dialect: str, column: str) -> str:
@@ -48,7 +69,8 @@ def _select(dialect: str) -> str:
 def relink(session: Any, groups: Iterable[tuple[int, str | None]]) -> int:
     """Recompute the links of every ticket of these (customer, topic) groups; the
     number of rows that changed."""
-    r = _reader(session)
+    db = Dbapi.of(session)
+    r = _reader(db)
     changed = 0
     for customer_id, topic in set(groups):
         if not topic:
@@ -56,15 +78,18 @@ def relink(session: Any, groups: Iterable[tuple[int, str | None]]) -> int:
         sql = _select(r.dialect) + " WHERE customer_id = :customer_id AND topic = :topic"
         rows = [row for batch in r.batches(Query(sql), customer_id=customer_id, topic=topic)
                 for row in batch]  # fmt: skip
-        changed += _write(session, list(_changes(rows)))
+        changed += _write(db, list(_changes(rows)))
     return changed
 
 
 def missing(session: Any) -> int:
     """How many tickets with a topic have no link computed yet."""
-    return int(
-        _reader(session).all(Query(f"SELECT count(*) AS n FROM ticket WHERE {UNLINKED}"))[0]["n"]
-    )
+    return _missing(Dbapi.of(session))
+
+
+def _missing(db: Dbapi) -> int:
+    row = _reader(db).all(Query(f"SELECT count(*) AS n FROM ticket WHERE {UNLINKED}"))[0]
+    return int(row["n"])
 
 
 def fill(session: Any) -> int:
@@ -73,11 +98,16 @@ def fill(session: Any) -> int:
     links go to a temporary table first and into the tickets in one UPDATE, in id
     order, with the indexes holding them dropped and built again after it (one sort
     instead of a B-tree update per row), in the same transaction."""
-    r = _reader(session)
-    bulk = missing(session) >= _BATCH
+    return fill_on(Dbapi.of(session))
+
+
+def fill_on(db: Dbapi) -> int:
+    """``fill`` on a driver connection (a loader's, inside its transaction)."""
+    r = _reader(db)
+    bulk = _missing(db) >= _BATCH
     write = _stage if bulk else _write
     if bulk:
-        _run(session, _STAGE_TABLE[r.dialect])
+        db.run(_STAGE_TABLE[db.dialect])
     sql = _select(r.dialect) + " WHERE topic != '' ORDER BY customer_id, topic"
     rows = (row for batch in r.batches(Query(sql)) for row in batch)
     written = 0
@@ -85,11 +115,11 @@ def fill(session: Any) -> int:
     for _, group in groupby(rows, key=lambda row: (row[0], row[1])):
         pending.extend(_changes(list(group)))
         if len(pending) >= _BATCH:
-            written += write(session, pending)
+            written += write(db, pending)
             pending = []
-    written += write(session, pending)
+    written += write(db, pending)
     if bulk:
-        _apply_staged(session)
+        _apply_staged(db)
     return written
 
 
@@ -101,35 +131,38 @@ _STAGE_TABLE = {
 }
 
 
-def _run(session: Any, sql: str) -> None:
-    session.connection().connection.driver_connection.cursor().execute(sql)
-
-
-def _stage(session: Any, rows: list[tuple[int | None, int, int, int]]) -> int:
-    conn = session.connection()
-    m = "%s" if conn.dialect.name == "postgresql" else "?"
+def _stage(db: Dbapi, rows: list[tuple[int | None, int, int, int]]) -> int:
+    m = db.mark
     sql = f"INSERT INTO comeback_fill (link, gap, next, id) VALUES ({m}, {m}, {m}, {m})"
-    conn.connection.driver_connection.cursor().executemany(sql, rows)
+    db.con.cursor().executemany(sql, rows)
     return len(rows)
 
 
-def _apply_staged(session: Any) -> None:
-    from sqlalchemy import inspect
+_PRESENT = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ticket'",
+    "postgresql": "SELECT indexname FROM pg_indexes WHERE tablename = 'ticket'",
+}
 
-    conn = session.connection()
-    present = {ix["name"] for ix in inspect(conn).get_indexes("ticket")}
+
+def _apply_staged(db: Dbapi) -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex, DropIndex
+
+    dialect = postgresql.dialect() if db.dialect == "postgresql" else sqlite.dialect()
+    cur = db.con.cursor()
+    cur.execute(_PRESENT[db.dialect])
+    present = {row[0] for row in cur.fetchall()}
     # only those there: a loader that dropped every index (``demo``) builds them itself
     indexes = [ix for ix in table_of(Ticket).indexes if ix.name in INDEXES and ix.name in present]
     for ix in indexes:
-        ix.drop(conn)
-    _run(
-        session,
+        db.run(str(DropIndex(ix).compile(dialect=dialect)))
+    db.run(
         "UPDATE ticket SET comeback_id = f.link, comeback_gap = f.gap, comeback_next = f.next"
-        " FROM comeback_fill AS f WHERE ticket.id = f.id",
+        " FROM comeback_fill AS f WHERE ticket.id = f.id"
     )
     for ix in indexes:
-        ix.create(conn)
-    _run(session, "DROP TABLE comeback_fill")
+        db.run(str(CreateIndex(ix).compile(dialect=dialect)))
+    db.run("DROP TABLE comeback_fill")
 
 
 def _changes(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int | None, int, int, int]]:
@@ -142,14 +175,13 @@ def _changes(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int | None, int,
             yield (*now, row[2])
 
 
-def _write(session: Any, rows: list[tuple[int | None, int, int, int]]) -> int:
+def _write(db: Dbapi, rows: list[tuple[int | None, int, int, int]]) -> int:
     if not rows:
         return 0
-    conn = session.connection()
-    m = "%s" if conn.dialect.name == "postgresql" else "?"
+    m = db.mark
     sql = (
         f"UPDATE ticket SET comeback_id = {m}, comeback_gap = {m}, comeback_next = {m}"
         f" WHERE id = {m}"
     )
-    conn.connection.driver_connection.cursor().executemany(sql, rows)
+    db.con.cursor().executemany(sql, rows)
     return len(rows)

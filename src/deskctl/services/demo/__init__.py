@@ -97,7 +97,7 @@ class DemoResult:
 def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: str) -> DemoResult:
     """Create the schema if needed and fill an empty store with a demo (see module doc)."""
     from deskctl.services import policies
-    from deskctl.store import db
+    from deskctl.store import comebacks, db
 
     texts = read_examples()
     if db.current_revision(engine) is not None:  # refuse before upgrading someone's store
@@ -135,6 +135,8 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
                     _write_batch(load, batch)
                     n_events += len(batch.events)
                     n_work += len(batch.worklog)
+                # cross-ticket, so after every ticket row and before the index builds
+                comebacks.fill_on(comebacks.Dbapi(load.dialect, load.dbapi))
         finally:
             if aside is not None:
                 aside.close()

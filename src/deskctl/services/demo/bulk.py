@@ -34,13 +34,9 @@ SQLITE_SORT_THREADS = {"ticket_event": 2}
 # (the demo's tickets are all entitled) and the invoice link of work entries (nothing
 # is billed yet). The SLA columns and facts it computes, for every ticket.
 LEFT_TO_DEFAULTS: dict[str, tuple[str, ...]] = {
-    # the event tallies of 0015 (domain.tallies) stay NULL until the maker writes them
-    # (overview3's branch: the lead replaces this with the maker's values at merge);
-    # the comeback links of 0016 are written by store.comebacks.fill after the load
-    "ticket": (
-        *("entitlement", "solutions_proposed", "solutions_rejected", "reopens"),
-        *("comeback_id", "comeback_gap", "comeback_next"),
-    ),
+    # the comeback links of 0016 are cross-ticket: store.comebacks.fill_on writes them
+    # inside the load, once every ticket row is in
+    "ticket": ("entitlement", "comeback_id", "comeback_gap", "comeback_next"),
     "ticket_event": ("id",),
     "worklog": ("id", "invoice_line_id"),
     "sla_fact": (),
@@ -125,7 +121,7 @@ def loading(engine: Any, tickets: int) -> Iterator[Load]:
 def _sqlite_load(engine: Any, tickets: int) -> Iterator[Any]:
     """SQLite: a rollback journal instead of the WAL while loading, no foreign-key
     lookups (the maker's ids point at rows it made), and for large demos the ticket,
-    event and fact indexes dropped and built again at the end -- all inside the one
+    event, fact and work-log indexes dropped and built again at the end -- all inside the one
     transaction, so a failed or killed load rolls back to the indexed, ticket-less
     store. In WAL mode every page is written twice (log, then checkpoint); with a
     rollback journal a page new to the file is written once and never journalled.
@@ -170,7 +166,7 @@ def _drop_indexes(con: Any) -> list[tuple[str, str, str]]:
     The indexes dropped: (table, name, DDL)."""
     indexes = con.execute(
         "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "
-        "AND sql IS NOT NULL AND tbl_name IN ('ticket', 'ticket_event', 'sla_fact') "
+        "AND sql IS NOT NULL AND tbl_name IN ('ticket', 'ticket_event', 'sla_fact', 'worklog') "
         "ORDER BY name"
     ).fetchall()
     for _, name, _ in indexes:

@@ -714,4 +714,5 @@ class TicketMaker:
             *sla_columns,
             member.n_events,
             *self._waits(member, times, ctx, run),
+            *member.tallies,
         )

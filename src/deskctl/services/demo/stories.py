@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from deskctl.domain import lifecycle
+from deskctl.domain import lifecycle, tallies
 from deskctl.domain.events import Event
 from deskctl.domain.lifecycle import TicketState
 from deskctl.domain.policy import Policy
@@ -54,6 +54,7 @@ class _Member:
     last: int
     times: dict[str, int | None]  # time column -> index of the step that set it
     n_events: int
+    tallies: tuple[int, ...] = ()  # domain.tallies.COLUMNS, from its story's events
 
 
 @dataclass
@@ -75,6 +76,9 @@ class _Story:
 
     def __post_init__(self) -> None:
         self.compiled = [(s.member, s.role, s.slot, s.fixed, s) for s in self.steps]
+        for i, member in enumerate(self.members):
+            counted = tallies.tallies(s.event.kind for s in self.steps if s.member == i)
+            member.tallies = tuple(counted[c] for c in tallies.COLUMNS)
 
     @property
     def size(self) -> int:
