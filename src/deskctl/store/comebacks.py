@@ -132,6 +132,13 @@ _STAGE_TABLE = {
 
 
 def _stage(db: Dbapi, rows: list[tuple[int | None, int, int, int]]) -> int:
+    if db.dialect == "postgresql":  # one COPY, not a round trip per row
+        with db.con.cursor() as cur, cur.copy(
+            "COPY comeback_fill (link, gap, next, id) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return len(rows)
     m = db.mark
     sql = f"INSERT INTO comeback_fill (link, gap, next, id) VALUES ({m}, {m}, {m}, {m})"
     db.con.cursor().executemany(sql, rows)
