@@ -25,7 +25,8 @@ without the links.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,7 @@ from deskctl.domain.analysis import Comebacks, Finding, Thresholds, VersionTally
 from deskctl.errors import BadInput
 from deskctl.services.reports import Scope, _epoch
 from deskctl.store.models import Contact, Customer, Ticket, TicketEvent, table_of
+from deskctl.store.planner import no_index
 
 DEFAULT_LIMIT = 100  # as ``sla report --limit``
 T = table_of(Ticket).c
@@ -74,13 +76,13 @@ def findings(
         int(i): str(k)
         for i, k in session.execute(select(table_of(Customer).c.id, table_of(Customer).c.key))
     }
+    span = _span(session, scope)
     found = [
         *_training_needs(session, scope, thresholds, limit, customers),
-        *_updates_needed(session, scope, thresholds, limit),
+        *_updates_needed(session, scope, thresholds, limit, span),
         *_equipment_to_replace(session, scope, thresholds, limit),
-        *_root_causes(session, scope, thresholds, limit, customers),
+        *_root_causes(session, scope, thresholds, limit, customers, span),
     ]
-    cohort = session.execute(select(func.count()).where(*scope.cohort())).scalar_one()
     return {
         "report": "findings",
         "from": scope.first,
@@ -88,7 +90,7 @@ def findings(
         "customer": scope.customer,
         "product": scope.product,
         "generated_at": now,
-        "tickets": int(cohort),
+        "tickets": span.count,
         "limit": limit,
         "thresholds": {
             "misuse_repeats": thresholds.misuse_repeats,
@@ -114,6 +116,85 @@ def _first_ids(session: Session, where: Sequence[ColumnElement[bool]], limit: in
 
 def _with_tickets(f: Finding, ids: Sequence[int]) -> Finding:
     return Finding(f.kind, f.subject, f.message, f.evidence, tuple(ids), f.tickets_total)
+
+
+# -- the lowest ids of each group, by one scan in id order -------------------------------
+
+# A scan in id order, stopped once every group has its lowest ``limit`` ids, reads
+# about limit/n of the cohort's id span for a group of n (ids spread over it); the
+# ranked window instead sorts every matching row (SQLite has no top-N per group: at
+# 1M a year's 637k involved tickets, ~2.6 s). Past this share of the cohort's rows
+# read, the window costs less (a short range, a small group).
+SCAN_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Span:
+    """The cohort's size and id range (one pass over ``ix_ticket_opened_at``)."""
+
+    count: int
+    first: int
+    last: int
+
+
+def _span(session: Session, scope: Scope) -> Span:
+    stmt = select(func.count(), func.min(T.id), func.max(T.id)).where(*scope.cohort())
+    n, first, last = session.execute(stmt).one()
+    return Span(int(n), int(first or 0), int(last or 0))
+
+
+class _Scan:
+    """Counts what each group still needs while its rows come in id order."""
+
+    def __init__(self, session: Session, scope: Scope, left: dict[Any, int]) -> None:
+        self.session = session
+        self.left = left
+        self.open = len(left)
+        # the period's range kept from choosing an index: the rows come in rowid order
+        opened = no_index(T.opened_at)
+        self.cohort = [opened >= scope.start, opened < scope.end, *scope.filters()]
+
+    def take(self, key: Any) -> bool:
+        """Whether this row of ``key``'s group is one of its lowest ids."""
+        n = self.left.get(key, 0)
+        if not n:
+            return False
+        self.left[key] = n - 1
+        self.open -= n == 1
+        return True
+
+    @property
+    def done(self) -> bool:
+        return self.open == 0
+
+    def rows(self, columns: Sequence[Any], where: Sequence[ColumnElement[bool]]) -> Iterator[Any]:
+        """``columns`` of the rows matching ``where`` in id order; stop when ``done``."""
+        stmt = select(*columns).where(*self.cohort, *where).order_by(T.id)
+        result = self.session.execute(stmt)
+        try:
+            for row in result:
+                yield row
+                if self.done:
+                    return
+        finally:
+            result.close()
+
+
+def _lowest_ids(
+    session: Session, scope: Scope, span: Span, wanted: dict[Any, int], limit: int
+) -> _Scan | None:
+    """A scan for the lowest ``limit`` ids of the groups of ``wanted`` rows (key -> n),
+    or None where the ranked window is the cheaper way (PostgreSQL sorts well, a
+    customer's tickets are few; small groups, a short range)."""
+    wanted = {k: n for k, n in wanted.items() if n}
+    if not limit or not wanted or scope.customer_id is not None:
+        return None
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    share = max(min(limit, n) / n for n in wanted.values())
+    if share * (span.last - span.first + 1) > SCAN_SHARE * span.count:
+        return None
+    return _Scan(session, scope, {k: min(limit, n) for k, n in wanted.items()})
 
 
 # -- training needs ----------------------------------------------------------------------
@@ -196,7 +277,9 @@ def _month(session: Session, column: Any) -> Any:
     return func.substr(column, 1, 7)
 
 
-def _updates_needed(session: Session, scope: Scope, t: Thresholds, limit: int) -> list[Finding]:
+def _updates_needed(
+    session: Session, scope: Scope, t: Thresholds, limit: int, span: Span
+) -> list[Finding]:
     """Tickets and defects per product version and month opened."""
     month = _month(session, T.opened_at).label("month")
     stmt = (
@@ -217,9 +300,24 @@ def _updates_needed(session: Session, scope: Scope, t: Thresholds, limit: int) -
     named = [
         and_(T.product == f.evidence["product"], T.version == f.evidence["version"]) for f in found
     ]
-    where = [*scope.cohort(), T.category == "defect", or_(*named)]
-    ids = _group_ids(session, where, (T.product, T.version), 1, limit)  # one scan for all
+    ids = _defect_ids(session, scope, span, found, or_(*named), limit)
     return [_with_tickets(f, ids[(f.evidence["product"], f.evidence["version"])]) for f in found]
+
+
+def _defect_ids(
+    session: Session, scope: Scope, span: Span, found: list[Finding], named: Any, limit: int
+) -> dict[tuple[Any, ...], list[int]]:
+    """The first defect ids of each version found, by one scan for all of them."""
+    defects = [T.category == "defect", named]
+    wanted = {(f.evidence["product"], f.evidence["version"]): f.total for f in found}
+    scan = _lowest_ids(session, scope, span, wanted, limit)
+    if scan is None:
+        return _group_ids(session, [*scope.cohort(), *defects], (T.product, T.version), 1, limit)
+    out: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for product, version, ticket_id in scan.rows((T.product, T.version, T.id), defects):
+        if scan.take((product, version)):
+            out[(product, version)].append(int(ticket_id))
+    return out
 
 
 def _equipment_to_replace(
@@ -245,9 +343,14 @@ def _equipment_to_replace(
 
 
 def _root_causes(
-    session: Session, scope: Scope, t: Thresholds, limit: int, customers: dict[int, str]
+    session: Session,
+    scope: Scope,
+    t: Thresholds,
+    limit: int,
+    customers: dict[int, str],
+    span: Span,
 ) -> list[Finding]:
-    tallies = _comeback_rows(session, scope, t, limit)
+    tallies = _comeback_rows(session, scope, t, limit, span)
     out = []
     for topic, rows in sorted(tallies.items()):
         by_customer: dict[str, int] = defaultdict(int)
@@ -280,18 +383,18 @@ _INVOLVED = ("ticket", "before", "back_to", "reopened_only")
 
 
 def _comeback_rows(
-    session: Session, scope: Scope, t: Thresholds, limit: int
+    session: Session, scope: Scope, t: Thresholds, limit: int, span: Span
 ) -> dict[str, dict[str, list[tuple[int, int]]]]:
     """Per topic and tag, the (a, b) rows of the stored links' statements, or of the
     window's one (``_comeback_statement``)."""
     out: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     linked = scope.product is None and not _unlinked(session, [*scope.cohort(), T.topic != ""])
-    statements = (
-        _linked_statements(session, scope, t, limit)
-        if linked
-        else [_comeback_statement(session, scope, t, limit)]
-    )
-    rows = (row for stmt in statements for row in session.execute(stmt))
+    if linked:
+        lists, rest, involved = _linked_statements(session, scope, t, limit)
+        rows = list(session.execute(rest))
+        rows += _cohort_lists(session, scope, span, lists, involved, rows, limit)
+    else:
+        rows = list(session.execute(_comeback_statement(session, scope, t, limit)))
     for tag, topic, a, b in rows:
         if tag in ("customers", "pairs", "pair"):
             out[topic][tag].append((int(a), int(b)))
@@ -328,7 +431,9 @@ def _comeback_statement(session: Session, scope: Scope, t: Thresholds, limit: in
     )
 
 
-def _linked_statements(session: Session, scope: Scope, t: Thresholds, limit: int) -> list[Any]:
+def _linked_statements(
+    session: Session, scope: Scope, t: Thresholds, limit: int
+) -> tuple[Any, Any, tuple[Any, Any]]:
     """``_comeback_statement``'s rows from the stored links (``domain.comebacks``):
     each part a range of one index, no window over the histories.
 
@@ -366,7 +471,7 @@ def _linked_statements(session: Session, scope: Scope, t: Thresholds, limit: int
         .cte("per_customer")
     )
     p = per_customer.c
-    return [
+    return (
         _cohort_involved(involved, limit),
         union_all(
             *_reopen_rows(reopened.cte("reopened"), limit),
@@ -386,7 +491,35 @@ def _linked_statements(session: Session, scope: Scope, t: Thresholds, limit: int
             ),
             _part("back_to", _back_to(session, scope, cohort, again, window), limit),
         ),
-    ]
+        (flag, or_(again, come_back_to)),
+    )
+
+
+def _cohort_lists(
+    session: Session, scope: Scope, span: Span, lists: Any, involved: Any, rows: list[Any],
+    limit: int,
+) -> list[Any]:
+    """``_cohort_involved``'s rows (``lists``), or the same from one scan in id order
+    (``_lowest_ids``) that stops once every topic has its lists: ``rows`` give the
+    totals (``involved``: the topic's tickets, ``pairs``: its recurrences)."""
+    wanted: dict[tuple[str, int], int] = defaultdict(int)
+    for tag, topic, a, b in rows:
+        if tag == "involved":
+            wanted[(topic, 0)] += int(a)
+        elif tag == "pairs":
+            wanted[(topic, 1)] += int(b)
+    scan = _lowest_ids(session, scope, span, wanted, limit)
+    if scan is None:
+        return list(session.execute(lists))
+    flag, condition = involved
+    columns = (T.topic, T.id, T.comeback_id, flag)
+    out: list[Any] = []
+    for topic, ticket_id, link, again in scan.rows(columns, [T.topic != "", condition]):
+        if scan.take((topic, 0)):
+            out.append(("ticket", topic, ticket_id, 0))
+        if again and scan.take((topic, 1)):
+            out.append(("pair", topic, ticket_id, link))
+    return out
 
 
 def _cohort_involved(involved: Any, limit: int) -> Any:
