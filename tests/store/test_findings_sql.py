@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from deskctl.domain import events as ev
 from deskctl.domain.analysis import SOLVED_OUTCOMES, Thresholds
 from deskctl.services import findings as svc
+from deskctl.services import findings_scan
 from deskctl.services.reports import Scope, _at, _epoch, _instant, make_scope
 from deskctl.store import comebacks, db
 from deskctl.store.models import Contact, Customer, Ticket, TicketEvent, table_of
@@ -119,7 +120,7 @@ def test_the_sql_findings_are_the_python_findings_on_a_demo_store(
                 assert comebacks.fill(s) > 0
             # the lowest ids per group by the ranked window, then by the scan in id order
             for share in (0.0, math.inf):
-                monkeypatch.setattr(svc, "SCAN_SHARE", share)
+                monkeypatch.setattr(findings_scan, "SCAN_SHARE", share)
                 for scope in scopes:
                     for t in (Thresholds(), LOOSE):
                         for limit in (0, 2):
@@ -211,7 +212,7 @@ def _insert(s: Session, rows: list[dict[str, Any]]) -> None:
 def test_the_sql_findings_are_the_python_findings_on_any_cohort(cli: Cli, store: str) -> None:
     _desk(cli)
     engine = db.ready_engine()
-    scan_share = svc.SCAN_SHARE
+    scan_share = findings_scan.SCAN_SHARE
 
     @settings(
         max_examples=80,
@@ -234,7 +235,7 @@ def test_the_sql_findings_are_the_python_findings_on_any_cohort(cli: Cli, store:
         linked: bool,
         share: float,
     ) -> None:
-        svc.SCAN_SHARE = share  # the ranked window (0) or the scan in id order (inf)
+        findings_scan.SCAN_SHARE = share  # the ranked window (0) or the scan in id order (inf)
         with engine.connect() as conn, conn.begin() as tx:
             s = Session(conn)
             _insert(s, rows)
@@ -250,7 +251,7 @@ def test_the_sql_findings_are_the_python_findings_on_any_cohort(cli: Cli, store:
     try:
         check()
     finally:
-        svc.SCAN_SHARE = scan_share
+        findings_scan.SCAN_SHARE = scan_share
 
 
 def test_a_negative_limit_is_refused(cli: Cli) -> None:

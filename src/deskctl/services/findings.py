@@ -15,7 +15,9 @@ the cohort with its gap within ``--recur-days``, and the tickets involved are
 counted in disjoint parts (``_linked_statements``). A product filter changes which
 closings count, and a store not linked yet (upgraded before ``sla refresh --all``,
 or rows written around the writers) has no links: both run the window over every
-(customer, topic) history instead (``_window``), with the same result.
+(customer, topic) history instead (``_window``), with the same result. The lowest
+ids of the involved tickets per topic and of the defects per version found come
+from one scan in id order where that reads little (``services.findings_scan``).
 
 The rules in plain Python over every ticket are kept as the tests' oracle
 (``tests/findings_reference.py``); the two must agree on any store, with and
@@ -25,8 +27,7 @@ without the links.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,9 +52,9 @@ from deskctl.domain import analysis
 from deskctl.domain import events as ev
 from deskctl.domain.analysis import Comebacks, Finding, Thresholds, VersionTally
 from deskctl.errors import BadInput
+from deskctl.services.findings_scan import Span, lowest_ids, span_of
 from deskctl.services.reports import Scope, _epoch
 from deskctl.store.models import Contact, Customer, Ticket, TicketEvent, table_of
-from deskctl.store.planner import no_index
 
 DEFAULT_LIMIT = 100  # as ``sla report --limit``
 T = table_of(Ticket).c
@@ -76,7 +77,7 @@ def findings(
         int(i): str(k)
         for i, k in session.execute(select(table_of(Customer).c.id, table_of(Customer).c.key))
     }
-    span = _span(session, scope)
+    span = span_of(session, scope)
     found = [
         *_training_needs(session, scope, thresholds, limit, customers),
         *_updates_needed(session, scope, thresholds, limit, span),
@@ -116,85 +117,6 @@ def _first_ids(session: Session, where: Sequence[ColumnElement[bool]], limit: in
 
 def _with_tickets(f: Finding, ids: Sequence[int]) -> Finding:
     return Finding(f.kind, f.subject, f.message, f.evidence, tuple(ids), f.tickets_total)
-
-
-# -- the lowest ids of each group, by one scan in id order -------------------------------
-
-# A scan in id order, stopped once every group has its lowest ``limit`` ids, reads
-# about limit/n of the cohort's id span for a group of n (ids spread over it); the
-# ranked window instead sorts every matching row (SQLite has no top-N per group: at
-# 1M a year's 637k involved tickets, ~2.6 s). Past this share of the cohort's rows
-# read, the window costs less (a short range, a small group).
-SCAN_SHARE = 0.25
-
-
-@dataclass(frozen=True)
-class Span:
-    """The cohort's size and id range (one pass over ``ix_ticket_opened_at``)."""
-
-    count: int
-    first: int
-    last: int
-
-
-def _span(session: Session, scope: Scope) -> Span:
-    stmt = select(func.count(), func.min(T.id), func.max(T.id)).where(*scope.cohort())
-    n, first, last = session.execute(stmt).one()
-    return Span(int(n), int(first or 0), int(last or 0))
-
-
-class _Scan:
-    """Counts what each group still needs while its rows come in id order."""
-
-    def __init__(self, session: Session, scope: Scope, left: dict[Any, int]) -> None:
-        self.session = session
-        self.left = left
-        self.open = len(left)
-        # the period's range kept from choosing an index: the rows come in rowid order
-        opened = no_index(T.opened_at)
-        self.cohort = [opened >= scope.start, opened < scope.end, *scope.filters()]
-
-    def take(self, key: Any) -> bool:
-        """Whether this row of ``key``'s group is one of its lowest ids."""
-        n = self.left.get(key, 0)
-        if not n:
-            return False
-        self.left[key] = n - 1
-        self.open -= n == 1
-        return True
-
-    @property
-    def done(self) -> bool:
-        return self.open == 0
-
-    def rows(self, columns: Sequence[Any], where: Sequence[ColumnElement[bool]]) -> Iterator[Any]:
-        """``columns`` of the rows matching ``where`` in id order; stop when ``done``."""
-        stmt = select(*columns).where(*self.cohort, *where).order_by(T.id)
-        result = self.session.execute(stmt)
-        try:
-            for row in result:
-                yield row
-                if self.done:
-                    return
-        finally:
-            result.close()
-
-
-def _lowest_ids(
-    session: Session, scope: Scope, span: Span, wanted: dict[Any, int], limit: int
-) -> _Scan | None:
-    """A scan for the lowest ``limit`` ids of the groups of ``wanted`` rows (key -> n),
-    or None where the ranked window is the cheaper way (PostgreSQL sorts well, a
-    customer's tickets are few; small groups, a short range)."""
-    wanted = {k: n for k, n in wanted.items() if n}
-    if not limit or not wanted or scope.customer_id is not None:
-        return None
-    if session.get_bind().dialect.name != "sqlite":
-        return None
-    share = max(min(limit, n) / n for n in wanted.values())
-    if share * (span.last - span.first + 1) > SCAN_SHARE * span.count:
-        return None
-    return _Scan(session, scope, {k: min(limit, n) for k, n in wanted.items()})
 
 
 # -- training needs ----------------------------------------------------------------------
@@ -310,7 +232,7 @@ def _defect_ids(
     """The first defect ids of each version found, by one scan for all of them."""
     defects = [T.category == "defect", named]
     wanted = {(f.evidence["product"], f.evidence["version"]): f.total for f in found}
-    scan = _lowest_ids(session, scope, span, wanted, limit)
+    scan = lowest_ids(session, scope, span, wanted, limit)
     if scan is None:
         return _group_ids(session, [*scope.cohort(), *defects], (T.product, T.version), 1, limit)
     out: dict[tuple[Any, ...], list[int]] = defaultdict(list)
@@ -496,7 +418,12 @@ def _linked_statements(
 
 
 def _cohort_lists(
-    session: Session, scope: Scope, span: Span, lists: Any, involved: Any, rows: list[Any],
+    session: Session,
+    scope: Scope,
+    span: Span,
+    lists: Any,
+    involved: Any,
+    rows: list[Any],
     limit: int,
 ) -> list[Any]:
     """``_cohort_involved``'s rows (``lists``), or the same from one scan in id order
@@ -508,7 +435,7 @@ def _cohort_lists(
             wanted[(topic, 0)] += int(a)
         elif tag == "pairs":
             wanted[(topic, 1)] += int(b)
-    scan = _lowest_ids(session, scope, span, wanted, limit)
+    scan = lowest_ids(session, scope, span, wanted, limit)
     if scan is None:
         return list(session.execute(lists))
     flag, condition = involved
