@@ -95,3 +95,50 @@ def test_an_error_while_making_tickets_writes_none(cli, monkeypatch, tmp_path: P
     assert con.execute("SELECT count(*) FROM ticket").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM ticket_event").fetchone()[0] == 0
     assert not made  # the tickets were made in the child, not here
+
+
+def test_the_cycle_collector_is_back_after_a_demo(cli, monkeypatch, tmp_path: Path) -> None:
+    """The load runs without the cycle collector (``aside.without_gc``); the process
+    has it again afterwards, also when the load failed."""
+    import gc
+
+    _demo(cli, monkeypatch, tmp_path / "gc.db", aside=True)
+    assert gc.isenabled()
+    seen = []
+
+    def broken(load: Any, batch: Any) -> None:
+        seen.append(gc.isenabled())
+        raise RuntimeError("disk full")
+
+    from deskctl.services import demo
+
+    monkeypatch.setattr(demo, "_write_batch", broken)
+    monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "gc2.db"))
+    result = cli("demo", "--tickets", "2500", code=None)
+    assert result.exit_code != 0
+    assert seen == [False] and gc.isenabled()
+
+
+def test_recipes_spell_out_exactly_the_events_they_count(monkeypatch) -> None:
+    """A batch made aside holds its events as recipes; ``spell`` gives the events and
+    work log the serial maker wrote, as many as the batch was cut by."""
+    from datetime import UTC, datetime
+
+    from deskctl.services.demo import maker as made
+    from tests.cli.test_demo_sla_fast import _maker
+
+    monkeypatch.setattr(made, "CHUNK_EVENTS", 2000)
+
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    maker = _maker(3, now, fast=True)
+    batches = list(maker.batches(1500, 1))
+    assert len(batches) > 3
+    for batch in batches:
+        assert batch.recipes and not batch.events and not batch.worklog
+        before = len(batch.recipes)
+        maker.spell(batch)
+        assert not batch.recipes and len(batch.events) == batch.n_events
+        assert before <= len({e[0] for e in batch.events})  # every ticket of the stories
+        assert {w[:2] for w in batch.worklog} <= {e[:2] for e in batch.events}
+    events = [e for b in batches for e in b.events]
+    assert sorted(e[:2] for e in events) == sorted({e[:2] for e in events})  # (id, seq) once

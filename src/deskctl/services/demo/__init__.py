@@ -15,7 +15,8 @@ every ticket.
 The package: ``catalog`` (invented names and looks), ``stories`` (the templates),
 ``master`` (master data rows), ``maker`` (ticket, event and work-log rows), ``sla_fast``
 (each ticket's SLA facts from its story's shape instead of a full replay), ``aside``
-(large demos: the rows made in a forked child while this process writes them),
+(large demos: the tickets and facts made in a forked child while this process
+spells out their events from the child's recipes and writes them),
 ``bulk`` (writing them around SQLAlchemy's per-row type processing, all tickets in
 one transaction), and here the whole run.
 
@@ -49,7 +50,7 @@ from typing import Any
 
 from deskctl.domain.policy import STATES
 from deskctl.errors import NotFound
-from deskctl.services.demo.aside import MadeAside
+from deskctl.services.demo.aside import MadeAside, without_gc
 from deskctl.services.demo.bulk import (
     _after_load,
     _first_ids,
@@ -123,18 +124,20 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
     n_events = n_work = 0
     batches = maker.batches(tickets, first)
     aside = None
-    if tickets >= ASIDE_TICKETS:
-        release(engine)  # the child gets no connection of the parent's
-        aside = MadeAside(batches)
-    try:
-        with loading(engine, tickets) as load:
-            for batch in aside or batches:
-                _write_batch(load, batch)
-                n_events += len(batch.events)
-                n_work += len(batch.worklog)
-    finally:
-        if aside is not None:
-            aside.close()
+    with without_gc():
+        if tickets >= ASIDE_TICKETS:
+            release(engine)  # the child gets no connection of the parent's
+            aside = MadeAside(batches)
+        try:
+            with loading(engine, tickets) as load:
+                for batch in aside or batches:
+                    maker.spell(batch)
+                    _write_batch(load, batch)
+                    n_events += len(batch.events)
+                    n_work += len(batch.worklog)
+        finally:
+            if aside is not None:
+                aside.close()
     _after_load(engine)
     return DemoResult(tickets, n_events, n_work, first, first + tickets - 1)
 

@@ -44,6 +44,7 @@ from deskctl.services.demo.stories import (
 )
 
 CHUNK_EVENTS = 20_000  # events per batch written (with their tickets, work log, facts)
+_ROLES = ("opener", "manager", "agent", "customer", "system")  # who an event's actor is
 
 # Final status mix by age (days): young tickets are still being worked on.
 _AGE_MIX: tuple[tuple[float, tuple[float, ...]], ...] = (
@@ -178,10 +179,22 @@ class _Clock:
 
 @dataclass
 class Batch:
+    """Rows of about CHUNK_EVENTS events. The tickets and facts are made with the batch;
+    the events and work log are spelled out from ``recipes`` by ``TicketMaker.spell``
+    (in the writing process when the batch is made aside: that balances the two)."""
+
     tickets: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     worklog: list[tuple[Any, ...]] = field(default_factory=list)
     facts: list[tuple[Any, ...]] = field(default_factory=list)
+    # per story instance, in order: (story number, its instants as text, the work-log
+    # minutes, the context of ``_context``): all its events and work log need
+    recipes: list[tuple[Any, ...]] = field(default_factory=list)
+    n_events: int = 0  # events of the batch, spelled out or not
+
+    def fields(self) -> tuple[Any, ...]:
+        """The batch as plain values (``marshal`` sends them between processes)."""
+        return (self.tickets, self.events, self.worklog, self.facts, self.recipes, self.n_events)
 
 
 class TicketMaker:
@@ -216,6 +229,18 @@ class TicketMaker:
         self.json_cache: dict[Any, str] = {}
         self.fast = True  # SLA facts from each story's shape (sla_fast); False: derive
         self.shapes: dict[tuple[Any, ...], Shape] = {}
+        # every story by number: a recipe names its story by number (any process that
+        # forked from this one, or built the same runs, has the same numbering)
+        self.stories: list[_Story] = []
+        self.story_no: dict[int, int] = {}
+        for r in runs.values():
+            for pickers in (r.stories, r.singles):
+                for p in pickers.values():
+                    for st in p.items:
+                        if id(st) not in self.story_no:
+                            self.story_no[id(st)] = len(self.stories)
+                            self.stories.append(st)
+        self.n_worklog = [sum(step[2] == "worklog" for step in st.compiled) for st in self.stories]
 
     def batches(self, count: int, first_id: int) -> Iterator[Batch]:
         """Rows for ``count`` tickets, in batches of about CHUNK_EVENTS events."""
@@ -225,7 +250,7 @@ class TicketMaker:
             size = self.story_into(batch, next_id, count - made)
             made += size
             next_id += size
-            if len(batch.events) >= CHUNK_EVENTS:
+            if batch.n_events >= CHUNK_EVENTS:
                 yield batch
                 batch = Batch()
         if batch.tickets:
@@ -271,7 +296,13 @@ class TicketMaker:
         times = [opened + int(o * scale) for o in offsets]
         ids = [first_id + i for i in range(story.size)]
         ctx = self._context(run, customer, window, story, opened, ids)
-        self._emit(batch, story, times, ids, ctx, customer, window, run)
+        ats = self.ts.texts(times)
+        no = self.story_no[id(story)]
+        rnd, n = self.rng.random, len(WORK_MINUTES)  # drawn in the order spell reads them
+        minutes = [WORK_MINUTES[int(rnd() * n)] for _ in range(self.n_worklog[no])]
+        batch.recipes.append((no, ats, minutes, ctx))
+        batch.n_events += len(story.compiled)
+        self._emit(batch, story, times, ats, ctx, customer, window, run)
         return story.size
 
     def _context(
@@ -338,13 +369,8 @@ class TicketMaker:
             "kb": kb,
             "vendor": pick(look.vendors) if story.vendor else None,
             "ids": ids,
-            "roles": {
-                "opener": agent if channel == "phone" else email,
-                "manager": MANAGER,
-                "agent": agent,
-                "customer": email,
-                "system": "deskctl",
-            },
+            # the actor of each role, in _ROLES order
+            "actors": (agent if channel == "phone" else email, MANAGER, agent, email, "deskctl"),
         }
 
     def _severity(self, run: _PolicyRun) -> tuple[str, str | None, str | None]:
@@ -380,35 +406,41 @@ class TicketMaker:
             topic = MISUSE_TOPICS[rng.randrange(len(MISUSE_TOPICS))]
         return None
 
+    def spell(self, batch: Batch) -> None:
+        """The events and work log of the batch's recipes, in order (no random draws)."""
+        stories, add_event, add_work = self.stories, batch.events.append, batch.worklog.append
+        cached, fill = self._cached, self._fill
+        for no, ats, minutes, ctx in batch.recipes:
+            roles, ids = dict(zip(_ROLES, ctx["actors"], strict=True)), ctx["ids"]
+            spent_of = iter(minutes)
+            for (who, role, slot, f, step), at in zip(stories[no].compiled, ats, strict=True):
+                ticket_id = ids[who]
+                actor = roles[role]
+                if slot is None:  # most events: only who and when change
+                    add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], f[5]))
+                    continue
+                if slot == "worklog":
+                    spent = next(spent_of)
+                    kind = step.data.get("kind") or "connection"
+                    data = cached(("worklog", spent, kind), step.data, {"minutes": spent})
+                    add_work((ticket_id, step.seq, at, spent, kind, step.note, actor))
+                else:
+                    data = fill(step, ctx)
+                add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], data))
+        batch.recipes = []
+
     def _emit(
         self,
         batch: Batch,
         story: _Story,
         times: list[int],
-        ids: list[int],
+        ats: list[str],
         ctx: dict[str, Any],
         customer: _Customer,
         window: _Window,
         run: _PolicyRun,
     ) -> None:
-        roles = ctx["roles"]
-        add_event = batch.events.append
-        rnd = self.rng.random
-        ats = self.ts.texts(times)
-        for (who, role, slot, f, step), at in zip(story.compiled, ats, strict=True):
-            ticket_id = ids[who]
-            actor = roles[role]
-            if slot is None:  # most events: only who and when change
-                add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], f[5]))
-                continue
-            if slot == "worklog":
-                minutes = WORK_MINUTES[int(rnd() * len(WORK_MINUTES))]
-                kind = step.data.get("kind") or "connection"
-                data = self._cached(("worklog", minutes, kind), step.data, {"minutes": minutes})
-                batch.worklog.append((ticket_id, step.seq, at, minutes, kind, step.note, actor))
-            else:
-                data = self._fill(step, ctx)
-            add_event((ticket_id, f[0], at, f[1], actor, f[2], f[3], f[4], data))
+        """The story's ticket rows and SLA facts (its events wait in the recipe)."""
         for m, member in enumerate(story.members):
             columns, facts = self._sla(story, m, times, ctx, run)
             batch.tickets.append(
