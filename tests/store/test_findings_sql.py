@@ -4,6 +4,7 @@ store and on generated cohorts, SQLite and PostgreSQL, with and without --limit.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlmodel import Session, col
 from deskctl.domain import events as ev
 from deskctl.domain.analysis import SOLVED_OUTCOMES, Thresholds
 from deskctl.services import findings as svc
+from deskctl.services import findings_scan
 from deskctl.services.reports import Scope, _at, _epoch, _instant, make_scope
 from deskctl.store import comebacks, db
 from deskctl.store.models import Contact, Customer, Ticket, TicketEvent, table_of
@@ -119,10 +121,13 @@ def test_the_sql_findings_are_the_python_findings_on_a_demo_store(
                 assert comebacks.fill(s) > 0
             else:
                 s.execute(update(Ticket).values(comeback_gap=None))
-            for scope in scopes:
-                for t in (Thresholds(), LOOSE):
-                    for limit in (0, 2):
-                        kinds |= {f["kind"] for f in assert_same(s, scope, t, limit)}
+            # the lowest ids per group by the ranked window, then by the scan in id order
+            for share in (0.0, math.inf):
+                monkeypatch.setattr(findings_scan, "SCAN_SHARE", share)
+                for scope in scopes:
+                    for t in (Thresholds(), LOOSE):
+                        for limit in (0, 2):
+                            kinds |= {f["kind"] for f in assert_same(s, scope, t, limit)}
     assert kinds == {"training_need", "update_needed", "equipment_replace", "root_cause"}
 
 
@@ -210,16 +215,30 @@ def _insert(s: Session, rows: list[dict[str, Any]]) -> None:
 def test_the_sql_findings_are_the_python_findings_on_any_cohort(cli: Cli, store: str) -> None:
     _desk(cli)
     engine = db.ready_engine()
+    scan_share = findings_scan.SCAN_SHARE
 
     @settings(
         max_examples=80,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    @given(tickets, thresholds, st.sampled_from([0, 1, 3]), st.booleans(), st.booleans())
+    @given(
+        tickets,
+        thresholds,
+        st.sampled_from([0, 1, 3]),
+        st.booleans(),
+        st.booleans(),
+        st.sampled_from([0.0, math.inf]),
+    )
     def check(
-        rows: list[dict[str, Any]], t: Thresholds, limit: int, filtered: bool, linked: bool
+        rows: list[dict[str, Any]],
+        t: Thresholds,
+        limit: int,
+        filtered: bool,
+        linked: bool,
+        share: float,
     ) -> None:
+        findings_scan.SCAN_SHARE = share  # the ranked window (0) or the scan in id order (inf)
         with engine.connect() as conn, conn.begin() as tx:
             s = Session(conn)
             _insert(s, rows)
@@ -232,7 +251,10 @@ def test_the_sql_findings_are_the_python_findings_on_any_cohort(cli: Cli, store:
             assert_same(s, scope, t, limit)
             tx.rollback()
 
-    check()
+    try:
+        check()
+    finally:
+        findings_scan.SCAN_SHARE = scan_share
 
 
 def test_a_negative_limit_is_refused(cli: Cli) -> None:

@@ -15,7 +15,9 @@ the cohort with its gap within ``--recur-days``, and the tickets involved are
 counted in disjoint parts (``_linked_statements``). A product filter changes which
 closings count, and a store not linked yet (upgraded before ``sla refresh --all``,
 or rows written around the writers) has no links: both run the window over every
-(customer, topic) history instead (``_window``), with the same result.
+(customer, topic) history instead (``_window``), with the same result. The lowest
+ids of the involved tickets per topic and of the defects per version found come
+from one scan in id order where that reads little (``services.findings_scan``).
 
 The rules in plain Python over every ticket are kept as the tests' oracle
 (``tests/findings_reference.py``); the two must agree on any store, with and
@@ -50,6 +52,7 @@ from deskctl.domain import analysis
 from deskctl.domain import events as ev
 from deskctl.domain.analysis import Comebacks, Finding, Thresholds, VersionTally
 from deskctl.errors import BadInput
+from deskctl.services.findings_scan import Span, lowest_ids, span_of
 from deskctl.services.reports import Scope, _epoch
 from deskctl.store.models import Contact, Customer, Ticket, TicketEvent, table_of
 
@@ -74,13 +77,13 @@ def findings(
         int(i): str(k)
         for i, k in session.execute(select(table_of(Customer).c.id, table_of(Customer).c.key))
     }
+    span = span_of(session, scope)
     found = [
         *_training_needs(session, scope, thresholds, limit, customers),
-        *_updates_needed(session, scope, thresholds, limit),
+        *_updates_needed(session, scope, thresholds, limit, span),
         *_equipment_to_replace(session, scope, thresholds, limit),
-        *_root_causes(session, scope, thresholds, limit, customers),
+        *_root_causes(session, scope, thresholds, limit, customers, span),
     ]
-    cohort = session.execute(select(func.count()).where(*scope.cohort())).scalar_one()
     return {
         "report": "findings",
         "from": scope.first,
@@ -88,7 +91,7 @@ def findings(
         "customer": scope.customer,
         "product": scope.product,
         "generated_at": now,
-        "tickets": int(cohort),
+        "tickets": span.count,
         "limit": limit,
         "thresholds": {
             "misuse_repeats": thresholds.misuse_repeats,
@@ -196,7 +199,9 @@ def _month(session: Session, column: Any) -> Any:
     return func.substr(column, 1, 7)
 
 
-def _updates_needed(session: Session, scope: Scope, t: Thresholds, limit: int) -> list[Finding]:
+def _updates_needed(
+    session: Session, scope: Scope, t: Thresholds, limit: int, span: Span
+) -> list[Finding]:
     """Tickets and defects per product version and month opened."""
     month = _month(session, T.opened_at).label("month")
     stmt = (
@@ -217,9 +222,24 @@ def _updates_needed(session: Session, scope: Scope, t: Thresholds, limit: int) -
     named = [
         and_(T.product == f.evidence["product"], T.version == f.evidence["version"]) for f in found
     ]
-    where = [*scope.cohort(), T.category == "defect", or_(*named)]
-    ids = _group_ids(session, where, (T.product, T.version), 1, limit)  # one scan for all
+    ids = _defect_ids(session, scope, span, found, or_(*named), limit)
     return [_with_tickets(f, ids[(f.evidence["product"], f.evidence["version"])]) for f in found]
+
+
+def _defect_ids(
+    session: Session, scope: Scope, span: Span, found: list[Finding], named: Any, limit: int
+) -> dict[tuple[Any, ...], list[int]]:
+    """The first defect ids of each version found, by one scan for all of them."""
+    defects = [T.category == "defect", named]
+    wanted = {(f.evidence["product"], f.evidence["version"]): f.total for f in found}
+    scan = lowest_ids(session, scope, span, wanted, limit)
+    if scan is None:
+        return _group_ids(session, [*scope.cohort(), *defects], (T.product, T.version), 1, limit)
+    out: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for product, version, ticket_id in scan.rows((T.product, T.version, T.id), defects):
+        if scan.take((product, version)):
+            out[(product, version)].append(int(ticket_id))
+    return out
 
 
 def _equipment_to_replace(
@@ -245,9 +265,14 @@ def _equipment_to_replace(
 
 
 def _root_causes(
-    session: Session, scope: Scope, t: Thresholds, limit: int, customers: dict[int, str]
+    session: Session,
+    scope: Scope,
+    t: Thresholds,
+    limit: int,
+    customers: dict[int, str],
+    span: Span,
 ) -> list[Finding]:
-    tallies = _comeback_rows(session, scope, t, limit)
+    tallies = _comeback_rows(session, scope, t, limit, span)
     out = []
     for topic, rows in sorted(tallies.items()):
         by_customer: dict[str, int] = defaultdict(int)
@@ -280,18 +305,18 @@ _INVOLVED = ("ticket", "before", "back_to", "reopened_only")
 
 
 def _comeback_rows(
-    session: Session, scope: Scope, t: Thresholds, limit: int
+    session: Session, scope: Scope, t: Thresholds, limit: int, span: Span
 ) -> dict[str, dict[str, list[tuple[int, int]]]]:
     """Per topic and tag, the (a, b) rows of the stored links' statements, or of the
     window's one (``_comeback_statement``)."""
     out: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     linked = scope.product is None and not _unlinked(session, [*scope.cohort(), T.topic != ""])
-    statements = (
-        _linked_statements(session, scope, t, limit)
-        if linked
-        else [_comeback_statement(session, scope, t, limit)]
-    )
-    rows = (row for stmt in statements for row in session.execute(stmt))
+    if linked:
+        lists, rest, involved = _linked_statements(session, scope, t, limit)
+        rows = list(session.execute(rest))
+        rows += _cohort_lists(session, scope, span, lists, involved, rows, limit)
+    else:
+        rows = list(session.execute(_comeback_statement(session, scope, t, limit)))
     for tag, topic, a, b in rows:
         if tag in ("customers", "pairs", "pair"):
             out[topic][tag].append((int(a), int(b)))
@@ -328,7 +353,9 @@ def _comeback_statement(session: Session, scope: Scope, t: Thresholds, limit: in
     )
 
 
-def _linked_statements(session: Session, scope: Scope, t: Thresholds, limit: int) -> list[Any]:
+def _linked_statements(
+    session: Session, scope: Scope, t: Thresholds, limit: int
+) -> tuple[Any, Any, tuple[Any, Any]]:
     """``_comeback_statement``'s rows from the stored links (``domain.comebacks``):
     each part a range of one index, no window over the histories.
 
@@ -366,7 +393,7 @@ def _linked_statements(session: Session, scope: Scope, t: Thresholds, limit: int
         .cte("per_customer")
     )
     p = per_customer.c
-    return [
+    return (
         _cohort_involved(involved, limit),
         union_all(
             *_reopen_rows(reopened.cte("reopened"), limit),
@@ -386,7 +413,40 @@ def _linked_statements(session: Session, scope: Scope, t: Thresholds, limit: int
             ),
             _part("back_to", _back_to(session, scope, cohort, again, window), limit),
         ),
-    ]
+        (flag, or_(again, come_back_to)),
+    )
+
+
+def _cohort_lists(
+    session: Session,
+    scope: Scope,
+    span: Span,
+    lists: Any,
+    involved: Any,
+    rows: list[Any],
+    limit: int,
+) -> list[Any]:
+    """``_cohort_involved``'s rows (``lists``), or the same from one scan in id order
+    (``_lowest_ids``) that stops once every topic has its lists: ``rows`` give the
+    totals (``involved``: the topic's tickets, ``pairs``: its recurrences)."""
+    wanted: dict[tuple[str, int], int] = defaultdict(int)
+    for tag, topic, a, b in rows:
+        if tag == "involved":
+            wanted[(topic, 0)] += int(a)
+        elif tag == "pairs":
+            wanted[(topic, 1)] += int(b)
+    scan = lowest_ids(session, scope, span, wanted, limit)
+    if scan is None:
+        return list(session.execute(lists))
+    flag, condition = involved
+    columns = (T.topic, T.id, T.comeback_id, flag)
+    out: list[Any] = []
+    for topic, ticket_id, link, again in scan.rows(columns, [T.topic != "", condition]):
+        if scan.take((topic, 0)):
+            out.append(("ticket", topic, ticket_id, 0))
+        if again and scan.take((topic, 1)):
+            out.append(("pair", topic, ticket_id, link))
+    return out
 
 
 def _cohort_involved(involved: Any, limit: int) -> Any:
