@@ -175,3 +175,19 @@ def test_a_mailer_that_forgot_the_charset_still_keeps_the_accents(
     assert report["counts"] == {"opened": 1}
     doc = cli.json("ticket", "show", str(report["messages"][0]["ticket"]))
     assert doc["fields"]["description"] == "O PACS não abre desde às 8h."
+
+
+def test_maildir_messages_are_taken_in_delivery_order_not_name_order() -> None:
+    """Delivery agents do not zero-pad a unique name's microseconds: name order would
+    put a message delivered at .099999 s after one delivered at .100000 s."""
+    from deskctl.services.mail_sources import delivery_order
+
+    delivered = [
+        "1767000000.M99999P7Q9.host",
+        "1767000000.M99999P7Q10.host",
+        "1767000000.M100000P7Q11.host",
+        "1767000001.M5P7.host",  # Dovecot's shape: no Q
+        "not-a-maildir-name",
+    ]
+    assert sorted(reversed(delivered), key=delivery_order) == delivered
+    assert sorted(delivered) != delivered  # what name order did

@@ -29,7 +29,9 @@ the system keyring is asked (service ``deskctl-imap``).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -186,6 +188,23 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+_UNIQUE = re.compile(r"(\d+)\.([^.]*)")
+_PART = re.compile(r"([MQ])(\d+)")
+
+
+def delivery_order(name: str) -> tuple[float, int, int, str]:
+    """A Maildir file's place in delivery order: its name's seconds, then the ``M``
+    microseconds and ``Q`` count of its unique part (``1767000000.M5001P42Q3.host``).
+    Plain name order is wrong there: delivery agents (Python's ``mailbox``, Dovecot)
+    do not zero-pad the microseconds, so ``M99999`` sorts after ``M100000``. A name
+    of another shape comes after, in name order."""
+    found = _UNIQUE.match(name)
+    if found is None:
+        return (math.inf, 0, 0, name)
+    parts = {key: int(value) for key, value in _PART.findall(found.group(2))}
+    return (int(found.group(1)), parts.get("M", -1), parts.get("Q", -1), name)
+
+
 class MaildirSource:
     """``new/`` in name order; a handled message moves to ``cur/`` flagged seen (``:2,S``)."""
 
@@ -196,7 +215,7 @@ class MaildirSource:
         self.name = f"maildir {root}"
 
     def messages(self) -> Iterator[tuple[Any, bytes]]:
-        for name in sorted(os.listdir(self.root / "new")):
+        for name in sorted(os.listdir(self.root / "new"), key=delivery_order):
             if name.startswith("."):
                 continue
             path = self.root / "new" / name
