@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from deskctl.domain import tallies
+from deskctl.store import rewrite
 from deskctl.store.models import Ticket, table_of
 from deskctl.store.reads.report import UNCOUNTED
 from deskctl.store.sql import Query, Reader
@@ -72,17 +73,8 @@ def _rows(
 
 def write(session: Any, rows: Iterable[tuple[int, ...]], *, bulk: bool) -> None:
     """(the ``tallies.COLUMNS`` values..., id, rev) each; ``bulk``: many rows."""
-    conn = session.connection()
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    sets = ", ".join(f"{c} = {mark}" for c in tallies.COLUMNS)
-    sql = f"UPDATE ticket SET {sets} WHERE id = {mark} AND rev = {mark}"
     indexes = [ix for ix in table_of(Ticket).indexes if ix.name == _INDEX] if bulk else []
-    for ix in indexes:
-        ix.drop(conn)
-    cur = conn.connection.driver_connection.cursor()
-    cur.executemany(sql, rows)
-    for ix in indexes:
-        ix.create(conn)
+    rewrite.update_tickets(session, tallies.COLUMNS, rows, indexes)
 
 
 def missing(session: Any) -> int:

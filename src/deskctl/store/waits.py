@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Index
 
+from deskctl.store import rewrite
 from deskctl.store.models import Ticket, table_of
 from deskctl.store.reads.report import UNMEASURED, Cohort
 from deskctl.store.sql import Query, Reader
@@ -42,20 +43,10 @@ def unfilled(session: Any) -> Iterator[list[tuple[Any, ...]]]:
 def write(session: Any, rows: Sequence[tuple[int | None, int | None, int, int]]) -> None:
     """(response seconds, resolution seconds, id, rev) each: a row whose rev moved
     meanwhile was written by that move and is left alone."""
-    conn = session.connection()
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    sql = (
-        f"UPDATE ticket SET response_business_seconds = {mark},"
-        f" resolution_business_seconds = {mark} WHERE id = {mark} AND rev = {mark}"
-    )
     bulk = len(rows) >= BULK_ROWS
     indexes = [ix for ix in table_of(Ticket).indexes if _is_wait_index(ix)] if bulk else []
-    for ix in indexes:
-        ix.drop(conn)
-    cur = conn.connection.driver_connection.cursor()
-    cur.executemany(sql, rows)
-    for ix in indexes:
-        ix.create(conn)
+    columns = ("response_business_seconds", "resolution_business_seconds")
+    rewrite.update_tickets(session, columns, rows, indexes)
 
 
 def _is_wait_index(ix: Index) -> bool:
