@@ -393,3 +393,22 @@ def test_demo_rows_follow_the_columns_derived_from_the_tables(cli, monkeypatch) 
         assert {len(row) for row in batch.events} == {len(event)}
         assert {row[event.index("kind")] for row in batch.events} <= kinds
         assert all(isinstance(row[event.index("seq")], int) for row in batch.events)
+
+
+@pytest.mark.pg
+def test_postgresql_demo_leaves_its_ticket_table_vacuumed(cli, pg_url) -> None:
+    """Reports read covering indexes of the ticket table; on PostgreSQL an index-only
+    scan also reads the heap for every page the visibility map does not mark, as after
+    the comeback links' UPDATE until autovacuum comes round -- the 1M overview took
+    18 s instead of 3.3 s. The demo vacuums what it loaded."""
+    from sqlalchemy import text
+
+    from deskctl.store import db
+
+    cli("demo", "--tickets", "300")
+    with db.default_engine().connect() as conn:
+        pages, visible = conn.execute(
+            text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'ticket'")
+        ).one()
+    assert pages > 0
+    assert visible == pages
