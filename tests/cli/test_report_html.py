@@ -12,6 +12,7 @@ import re
 import shutil
 import struct
 import subprocess
+import unicodedata
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -156,7 +157,9 @@ def _cmap(text: bytes) -> dict[int, str]:
 
 
 def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """The text without white space, ligature glyphs spelled out (a font that joins "fi"
+    maps that glyph to U+FB01; NFKC gives the two letters back)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 def pages(pdf: bytes) -> list[bytes]:
