@@ -199,22 +199,66 @@ def _month(session: Session, column: Any) -> Any:
     return func.substr(column, 1, 7)
 
 
+def _months(scope: Scope) -> list[tuple[datetime, datetime]]:
+    """The period cut at each UTC month's start: [start, next 1st), ..., [last 1st, end)."""
+    out = []
+    start = scope.start
+    while start < scope.end:
+        after = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        out.append((start, min(after, scope.end)))
+        start = after
+    return out
+
+
+def _by_month(session: Session, scope: Scope) -> bool:
+    """Whether to run a cohort GROUP BY once per month and add the months up.
+
+    SQLite has no hash aggregation: a GROUP BY sorts every row of the period, and a
+    million rows sort more than twice as slowly as twelve sorts of a month each (at
+    1M, updates needed: 0.9 s against 0.45 s CPU; its month is then no sort key at
+    all). PostgreSQL hashes the groups in one pass, so it gets one statement."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _in(start: datetime, end: datetime, scope: Scope) -> list[ColumnElement[bool]]:
+    """The cohort's terms for the tickets opened in [start, end) of the period."""
+    return [T.opened_at >= start, T.opened_at < end, *scope.filters()]
+
+
+def _version_months(session: Session, scope: Scope) -> list[tuple[str, str, str, int, int]]:
+    """(product, version, month opened, tickets, defects) of the cohort."""
+    named = [T.product != "", T.version != ""]
+    if not _by_month(session, scope):
+        month = _month(session, T.opened_at).label("month")
+        stmt = (
+            select(T.product, T.version, month, func.count(), _defects())
+            .where(*scope.cohort(), *named)
+            .group_by(T.product, T.version, month)
+        )
+        return [(p, v, m, int(n), int(d)) for p, v, m, n, d in session.execute(stmt)]
+    out = []
+    for start, end in _months(scope):
+        stmt = (
+            select(T.product, T.version, func.count(), _defects())
+            .where(*_in(start, end, scope), *named)
+            .group_by(T.product, T.version)
+        )
+        key = start.strftime("%Y-%m")
+        out += [(p, v, key, int(n), int(d)) for p, v, n, d in session.execute(stmt)]
+    return out
+
+
 def _updates_needed(
     session: Session, scope: Scope, t: Thresholds, limit: int, span: Span
 ) -> list[Finding]:
     """Tickets and defects per product version and month opened."""
-    month = _month(session, T.opened_at).label("month")
-    stmt = (
-        select(T.product, T.version, month, func.count(), _defects())
-        .where(*scope.cohort(), T.product != "", T.version != "")
-        .group_by(T.product, T.version, month)
-    )
     tickets: dict[tuple[str, str], int] = defaultdict(int)
     monthly: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for product, version, key, n, defects in session.execute(stmt):
-        tickets[(product, version)] += int(n)
-        monthly[(product, version)][key] = int(defects)
-    tallies = [VersionTally(p, v, n, monthly[(p, v)]) for (p, v), n in tickets.items()]
+    for product, version, key, n, defects in _version_months(session, scope):
+        tickets[(product, version)] += n
+        monthly[(product, version)][key] = defects
+    # in (product, version) order, as one GROUP BY gives them
+    tallies = [VersionTally(p, v, n, monthly[(p, v)]) for (p, v), n in sorted(tickets.items())]
     months = analysis.report_months(scope.start, scope.end)
     found = analysis.updates_needed(tallies, months, t)
     if not found:
@@ -248,17 +292,29 @@ def _equipment_to_replace(
     """Tickets and defects per hardware model, and per OS version."""
     out = []
     for attribute, label in analysis.EQUIPMENT:
-        column = T[attribute]
-        stmt = (
-            select(column, func.count(), _defects())
-            .where(*scope.cohort(), column != "")
-            .group_by(column)
-        )
-        tallies = {value: (int(n), int(d)) for value, n, d in session.execute(stmt)}
+        tallies = _tallies(session, scope, T[attribute])
         for f in analysis.equipment_to_replace(attribute, label, tallies, t):
+            column = T[attribute]
             where = [*scope.cohort(), column == f.evidence["value"], T.category == "defect"]
             out.append(_with_tickets(f, _first_ids(session, where, limit)))
     return out
+
+
+def _tallies(session: Session, scope: Scope, column: Any) -> dict[str, tuple[int, int]]:
+    """value -> (tickets, defects) of the cohort's tickets with ``column`` recorded,
+    added up over the months on SQLite (``_by_month``)."""
+    ranges = _months(scope) if _by_month(session, scope) else [(scope.start, scope.end)]
+    out: dict[str, tuple[int, int]] = {}
+    for start, end in ranges:
+        stmt = (
+            select(column, func.count(), _defects())
+            .where(*_in(start, end, scope), column != "")
+            .group_by(column)
+        )
+        for value, n, d in session.execute(stmt):
+            before = out.get(value, (0, 0))
+            out[value] = (before[0] + int(n), before[1] + int(d))
+    return dict(sorted(out.items()))  # in value order, as one GROUP BY gives them
 
 
 # -- root causes -------------------------------------------------------------------------
