@@ -395,7 +395,7 @@ def _comeback_rows(
     """Per topic and tag, the (a, b) rows of the stored links' statements, or of the
     window's one (``_comeback_statement``)."""
     out: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    linked = scope.product is None and not _unlinked(session, [*scope.cohort(), T.topic != ""])
+    linked = scope.product is None and not span.unlinked
     if linked:
         lists, rest, involved = _linked_statements(session, scope, t, limit)
         rows = list(session.execute(rest))
@@ -636,13 +636,6 @@ def _reopened(scope: Scope, since: datetime, involved: Any = None) -> Any:
         .where(e.kind == ev.REOPENED, e.at >= since, *scope.cohort(), T.topic != "")
         .group_by(T.id, T.customer_id, T.topic)
     )
-
-
-def _unlinked(session: Session, where: Sequence[ColumnElement[bool]]) -> bool:
-    """Whether a ticket matching ``where`` has no comeback link stored yet (a store
-    upgraded to 0016 before ``sla refresh --all``, or rows written around the writers)."""
-    stmt = select(T.id).where(*where, T.comeback_gap.is_(None)).limit(1)
-    return session.execute(stmt).first() is not None
 
 
 def _window(session: Session, scope: Scope, t: Thresholds, since: datetime) -> Any:
