@@ -53,3 +53,14 @@ def test_no_findings_say_so(capsys: pytest.CaptureFixture[str]) -> None:
         "12 tickets analysed; 0 finding(s)",
         "nothing stands out",
     ]
+
+
+def test_a_pipe_gets_each_line_whole(capsys: pytest.CaptureFixture[str]) -> None:
+    """Piped, nothing is wrapped, however long (``render.output.stdout_console``)."""
+    from deskctl.render.output import PIPE_WIDTH
+
+    long = " ".join(["word"] * (PIPE_WIDTH // 4))  # wider than the pipe's width
+    found = {"kind": "root_cause", "subject": "topic export", "message": long,
+             "evidence": {}, "tickets": [1], "tickets_total": 1}  # fmt: skip
+    print_findings(_doc([found]))
+    assert f"  {long}" in capsys.readouterr().out.splitlines()
