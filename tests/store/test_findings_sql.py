@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -113,6 +114,7 @@ def test_the_sql_findings_are_the_python_findings_on_a_demo_store(
             make_scope(s, *year, product=product[0] if product else None),
             make_scope(s, *year, customer=customer),
             make_scope(s, date(2026, 3, 1), date(2026, 5, 31)),
+            make_scope(s, date(2026, 1, 17), date(2026, 3, 9)),  # months cut mid-month
         ]
         assert comebacks.missing(s) == 0 and comebacks.fill(s) == 0  # demo links them right
         kinds = set()
@@ -285,3 +287,19 @@ def test_a_ticket_opened_exactly_recur_days_after_a_solved_one_comes_back(
         comebacks.fill(s)
         assert assert_same(s, scope, Thresholds(recur_days=1, min_comebacks=1), 0) == found
     assert bool(found) is counts
+
+
+def test_the_period_is_cut_at_each_month_start() -> None:
+    """The per-month GROUP BYs (SQLite) cover the period exactly, each range one month."""
+    at = lambda *d: datetime(*d, tzinfo=UTC)  # noqa: E731
+    assert svc._months(Scope(date(2026, 1, 17), date(2026, 3, 9))) == [
+        (at(2026, 1, 17), at(2026, 2, 1)),
+        (at(2026, 2, 1), at(2026, 3, 1)),
+        (at(2026, 3, 1), at(2026, 3, 10)),
+    ]
+    assert svc._months(Scope(date(2025, 12, 31), date(2025, 12, 31))) == [
+        (at(2025, 12, 31), at(2026, 1, 1)),
+    ]
+    year = svc._months(Scope(date(2025, 12, 1), date(2026, 11, 30)))
+    assert len(year) == 12 and year[0][0] == at(2025, 12, 1) and year[-1][1] == at(2026, 12, 1)
+    assert all(a[1] == b[0] for a, b in pairwise(year))

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -38,17 +38,22 @@ SCAN_SHARE = 0.25
 
 @dataclass(frozen=True)
 class Span:
-    """The cohort's size and id range (one pass over ``ix_ticket_opened_at``)."""
+    """The cohort's size and id range, and how many of its tickets with a topic have
+    no comeback link stored yet (a store upgraded to 0016 before ``sla refresh
+    --all``, or rows written around the writers): one pass over
+    ``ix_ticket_findings_opened``, which holds all four (two passes cost more)."""
 
     count: int
     first: int
     last: int
+    unlinked: int = 0
 
 
 def span_of(session: Session, scope: Scope) -> Span:
-    stmt = select(func.count(), func.min(T.id), func.max(T.id)).where(*scope.cohort())
-    n, first, last = session.execute(stmt).one()
-    return Span(int(n), int(first or 0), int(last or 0))
+    unlinked = func.count(case((and_(T.topic != "", T.comeback_gap.is_(None)), 1)))
+    stmt = select(func.count(), func.min(T.id), func.max(T.id), unlinked).where(*scope.cohort())
+    n, first, last, missing = session.execute(stmt).one()
+    return Span(int(n), int(first or 0), int(last or 0), int(missing or 0))
 
 
 class _Scan:
