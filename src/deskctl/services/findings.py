@@ -219,13 +219,11 @@ def _group_ids(
 # -- updates needed, equipment to replace ------------------------------------------------
 
 
-def _month(session: Session, column: Any) -> Any:
-    """The UTC month (``2026-03``) of an instant column, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    # SQLite holds instants as naive UTC text (``store.types``), which the period's
-    # range compares too: the month is its first 7 characters, cheaper than strftime
-    return func.substr(column, 1, 7)
+def _month_start(column: Any) -> Any:
+    """PostgreSQL: the first instant (UTC wall time) of an instant column's UTC month.
+    A timestamp groups faster than ``to_char``'s text (at 1M, the updates-needed tally
+    0.75-0.8 s against 1.0-1.2 s); the month is spelled in Python, once per group."""
+    return func.date_trunc("month", func.timezone("UTC", column))
 
 
 def _months(scope: Scope) -> list[tuple[datetime, datetime]]:
@@ -258,13 +256,14 @@ def _version_months(session: Session, scope: Scope) -> list[tuple[str, str, str,
     """(product, version, month opened, tickets, defects) of the cohort."""
     named = [T.product != "", T.version != ""]
     if not _by_month(session, scope):
-        month = _month(session, T.opened_at).label("month")
+        month = _month_start(T.opened_at).label("month")
         stmt = (
             select(T.product, T.version, month, func.count(), _defects())
             .where(*scope.cohort(), *named)
             .group_by(T.product, T.version, month)
         )
-        return [(p, v, m, int(n), int(d)) for p, v, m, n, d in session.execute(stmt)]
+        rows = session.execute(stmt)
+        return [(p, v, m.strftime("%Y-%m"), int(n), int(d)) for p, v, m, n, d in rows]
     out = []
     for start, end in _months(scope):
         stmt = (
