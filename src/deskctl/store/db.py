@@ -26,7 +26,11 @@ from sqlmodel import Session
 
 from deskctl import files
 from deskctl.errors import BadInput, Conflict, DeskctlError, Refused, StoreUnavailable
-from deskctl.store.connect import BUSY_TIMEOUT_MS, KEYRING_SERVICE  # noqa: F401 -- cli.db uses it
+from deskctl.store.connect import (  # noqa: F401 -- cli.db uses KEYRING_SERVICE
+    BUSY_TIMEOUT_MS,
+    KEYRING_SERVICE,
+    setup_pg_session,
+)
 from deskctl.store.schema import SCHEMA_HEAD, migrations_dir
 
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
@@ -149,6 +153,7 @@ def _make_engine(raw_url: str) -> Engine:
         return engine
     engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     _keyring_on_demand(engine, url)
+    event.listen(engine, "connect", lambda con, _record: setup_pg_session(con))
     return engine
 
 

@@ -26,7 +26,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from deskctl.errors import StoreUnavailable
-from deskctl.store.connect import BUSY_TIMEOUT_MS, keyring_password, needs_password
+from deskctl.store.connect import (
+    BUSY_TIMEOUT_MS,
+    keyring_password,
+    needs_password,
+    setup_pg_session,
+)
 from deskctl.store.sql import Converter as Converter
 from deskctl.store.sql import Query as Query
 from deskctl.store.sql import Reader as Reader
@@ -87,6 +92,12 @@ def _connect_sqlite(t: Target) -> Any:
 
 
 def _connect_pg(t: Target) -> Any:
+    con = _login_pg(t)
+    setup_pg_session(con)
+    return con
+
+
+def _login_pg(t: Target) -> Any:
     import psycopg
 
     try:
