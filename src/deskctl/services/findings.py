@@ -237,7 +237,7 @@ def _months(scope: Scope) -> list[tuple[datetime, datetime]]:
     return out
 
 
-def _by_month(session: Session, scope: Scope) -> bool:
+def _by_month(session: Session) -> bool:
     """Whether to run a cohort GROUP BY once per month and add the months up.
 
     SQLite has no hash aggregation: a GROUP BY sorts every row of the period, and a
@@ -255,7 +255,7 @@ def _in(start: datetime, end: datetime, scope: Scope) -> list[ColumnElement[bool
 def _version_months(session: Session, scope: Scope) -> list[tuple[str, str, str, int, int]]:
     """(product, version, month opened, tickets, defects) of the cohort."""
     named = [T.product != "", T.version != ""]
-    if not _by_month(session, scope):
+    if not _by_month(session):
         month = _month_start(T.opened_at).label("month")
         stmt = (
             select(T.product, T.version, month, func.count(), _defects())
@@ -320,9 +320,9 @@ def _equipment_to_replace(
     """Tickets and defects per hardware model, and per OS version."""
     out = []
     for attribute, label in analysis.EQUIPMENT:
-        tallies = _tallies(session, scope, T[attribute])
+        column = T[attribute]
+        tallies = _tallies(session, scope, column)
         for f in analysis.equipment_to_replace(attribute, label, tallies, t):
-            column = T[attribute]
             where = [*scope.cohort(), column == f.evidence["value"], T.category == "defect"]
             out.append(_with_tickets(f, _first_ids(session, where, limit)))
     return out
@@ -331,7 +331,7 @@ def _equipment_to_replace(
 def _tallies(session: Session, scope: Scope, column: Any) -> dict[str, tuple[int, int]]:
     """value -> (tickets, defects) of the cohort's tickets with ``column`` recorded,
     added up over the months on SQLite (``_by_month``)."""
-    ranges = _months(scope) if _by_month(session, scope) else [(scope.start, scope.end)]
+    ranges = _months(scope) if _by_month(session) else [(scope.start, scope.end)]
     out: dict[str, tuple[int, int]] = {}
     for start, end in ranges:
         stmt = (

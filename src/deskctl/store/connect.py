@@ -11,7 +11,7 @@ BUSY_TIMEOUT_MS = 30_000
 KEYRING_SERVICE = "deskctl-db"
 # Every PostgreSQL session starts with this. deskctl's statements run for milliseconds
 # up to a second or two, where JIT compiling each plan costs more than it saves: the
-# year's findings at 1M took 5.1-5.4 s with it and 4.5-4.7 s without; one overview
+# year's findings at 1M took 5.1-5.4 s with it and 4.1-4.4 s without; one overview
 # run 10 s against 3.1 s.
 PG_SESSION_SETUP = "SET jit = off"
 

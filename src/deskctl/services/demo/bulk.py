@@ -26,8 +26,8 @@ BULK_INDEX_TICKETS = 20_000  # from this size, SQLite indexes are built after th
 SQLITE_CACHE_KIB = 16_384
 # ... while building the indexes. Each sorter thread takes up to the cache's size again,
 # so it sets the demo's peak: the event index at 1M, 2 threads, peaked the process at
-# 389 MB with 64 MiB and 260 MB with 32 MiB, for the same or less CPU (16 against 20 s;
-# the widest ticket index 3.9 against 4.5 s).
+# 389 MB with 64 MiB and 259-278 MB with 32 MiB, and the whole demo is no slower (run
+# back to back: 180 s wall, 247 s CPU against 192 s, 264 s with 64 MiB).
 SQLITE_INDEX_CACHE_KIB = 32_768
 # The event index (8.7M entries at 1M) is sorted by SQLite's sorter on two threads: by
 # then the tickets are made and the second core is free (35 s -> 24 s at 1M, idle
