@@ -5,7 +5,8 @@ A link is cross-ticket state: it changes when any ticket of the same (customer,
 topic) closes solved, reopens, or moves into or out of the group. Every writer of
 those columns goes through ``services.tickets.record``, which calls ``relink`` for
 the groups it touched, in the same transaction. ``fill`` computes every link of
-a store (``sla refresh --all`` after the upgrade to 0016; ``demo`` after its load).
+a store (``sla refresh --all`` after the upgrade to 0016); ``store_on`` writes those
+``demo`` computed as it made its tickets.
 A ticket with a topic whose gap is NULL has not been linked yet: the findings
 report then runs its window instead (``services.findings``).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, islice
 from typing import Any
 
 from deskctl.domain.comebacks import Member, links
@@ -123,6 +124,21 @@ def fill_on(db: Dbapi) -> int:
     return written
 
 
+def store_on(db: Dbapi, rows: Iterable[tuple[int | None, int, int, int]], count: int) -> int:
+    """Write ``count`` links computed elsewhere ((comeback_id, gap, next, id) rows: the demo
+    computes them from its tickets as it makes them, ``services.demo.links``) over tickets
+    whose links are not stored yet; as ``fill_on`` writes them, without reading the
+    tickets back."""
+    if count < _BATCH:
+        return _write(db, list(rows))
+    db.run(_STAGE_TABLE[db.dialect])
+    written, rows = 0, iter(rows)
+    while chunk := list(islice(rows, _BATCH)):
+        written += _stage(db, chunk)
+    _apply_staged(db)
+    return written
+
+
 _STAGE_TABLE = {
     "sqlite": "CREATE TEMP TABLE comeback_fill"
     " (id INTEGER PRIMARY KEY, link INTEGER, gap INTEGER, next INTEGER)",
@@ -133,9 +149,10 @@ _STAGE_TABLE = {
 
 def _stage(db: Dbapi, rows: list[tuple[int | None, int, int, int]]) -> int:
     if db.dialect == "postgresql":  # one COPY, not a round trip per row
-        with db.con.cursor() as cur, cur.copy(
-            "COPY comeback_fill (link, gap, next, id) FROM STDIN"
-        ) as copy:
+        with (
+            db.con.cursor() as cur,
+            cur.copy("COPY comeback_fill (link, gap, next, id) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         return len(rows)

@@ -16,7 +16,8 @@ The package: ``catalog`` (invented names and looks), ``stories`` (the templates)
 ``master`` (master data rows), ``maker`` (ticket, event and work-log rows), ``sla_fast``
 (each ticket's SLA facts from its story's shape instead of a full replay), ``aside``
 (large demos: the tickets and facts made in a forked child while this process
-spells out their events from the child's recipes and writes them),
+spells out their events from the child's recipes and writes them), ``links`` (the
+comeback links, from the tickets as they are made),
 ``bulk`` (writing them around SQLAlchemy's per-row type processing, all tickets in
 one transaction), and here the whole run.
 
@@ -127,7 +128,7 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
     with without_gc():
         if tickets >= ASIDE_TICKETS:
             release(engine)  # the child gets no connection of the parent's
-            aside = MadeAside(batches)
+            aside = MadeAside(batches, maker.links)
         try:
             with loading(engine, tickets) as load:
                 for batch in aside or batches:
@@ -135,8 +136,13 @@ def build_demo(engine: Any, *, tickets: int, seed: int, now: datetime, actor: st
                     _write_batch(load, batch)
                     n_events += len(batch.events)
                     n_work += len(batch.worklog)
-                # cross-ticket, so after every ticket row and before the index builds
-                comebacks.fill_on(comebacks.Dbapi(load.dialect, load.dbapi))
+                # while the child computes the links (cross-ticket: once every ticket
+                # is made), the indexes that do not hold them
+                load.build_indexes(but=comebacks.INDEXES)
+                links = aside.links() if aside is not None else maker.links()
+                comebacks.store_on(
+                    comebacks.Dbapi(load.dialect, load.dbapi), links.rows(), len(links)
+                )
         finally:
             if aside is not None:
                 aside.close()

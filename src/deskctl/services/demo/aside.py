@@ -14,7 +14,8 @@ The child makes each batch's ticket rows and SLA facts (all the random draws and
 of the CPU); the parent spells out the events and work log from the batch's recipes
 (``TicketMaker.spell``) as it writes, which evens the two processes out and sends a
 quarter of the bytes. A batch travels as plain values through ``marshal``, about
-twice as fast as pickling them.
+twice as fast as pickling them. After the last batch the child computes the tickets'
+comeback links (``links``) and sends them last, while the parent builds indexes.
 
 Both processes make and drop millions of tuples and lists that hold no cycles, and
 each of Python's full collections walks every object the process keeps (the stories,
@@ -29,35 +30,48 @@ import gc
 import marshal
 import multiprocessing
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from deskctl.services.demo.links import Links
 from deskctl.services.demo.maker import Batch
 
 
 class MadeAside:
-    """The batches of ``batches``, made in a forked child (started right away)."""
+    """The batches of ``batches``, made in a forked child (started right away), then
+    what ``last`` returns there once they are all made."""
 
-    def __init__(self, batches: Iterator[Batch]) -> None:
+    def __init__(self, batches: Iterator[Batch], last: Callable[[], Links]) -> None:
         context = multiprocessing.get_context("fork")
         self._reader, writer = context.Pipe(duplex=False)
-        self._child = context.Process(target=_produce, args=(batches, writer), daemon=True)
+        self._child = context.Process(target=_produce, args=(batches, last, writer), daemon=True)
         self._child.start()
         writer.close()  # the parent's copy: the pipe ends when the child's closes
 
     def __iter__(self) -> Iterator[Batch]:
         while True:
-            try:
-                message = self._reader.recv_bytes()
-            except EOFError:
-                raise RuntimeError("demo: the process making the tickets died") from None
-            kind, payload = message[:1], message[1:]
+            kind, payload = self._receive()
             if kind == _DONE:
                 return
-            if kind == _ERROR:
-                raise pickle.loads(payload)
             yield Batch(*marshal.loads(payload))
+
+    def links(self) -> Links:
+        """The links, once every batch is read."""
+        kind, payload = self._receive()
+        if kind != _LINKS:
+            raise RuntimeError("demo: the process making the tickets sent no links")
+        return Links.loads(payload)
+
+    def _receive(self) -> tuple[bytes, bytes]:
+        try:
+            message = self._reader.recv_bytes()
+        except EOFError:
+            raise RuntimeError("demo: the process making the tickets died") from None
+        kind, payload = message[:1], message[1:]
+        if kind == _ERROR:
+            raise pickle.loads(payload)
+        return kind, payload
 
     def close(self) -> None:
         self._reader.close()
@@ -66,7 +80,8 @@ class MadeAside:
         self._child.join()
 
 
-_BATCH, _DONE, _ERROR = b"B", b"D", b"E"  # the first byte of each message
+# the first byte of each message; _DONE: no more batches
+_BATCH, _DONE, _LINKS, _ERROR = b"B", b"D", b"L", b"E"
 
 
 @contextmanager
@@ -81,11 +96,12 @@ def without_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _produce(batches: Iterator[Batch], writer: Any) -> None:
+def _produce(batches: Iterator[Batch], last: Callable[[], Links], writer: Any) -> None:
     try:
         for batch in batches:
             writer.send_bytes(_BATCH + marshal.dumps(batch.fields()))
         writer.send_bytes(_DONE)
+        writer.send_bytes(_LINKS + last().dumps())
     except BrokenPipeError:  # the parent stopped reading
         return
     except BaseException as exc:  # handed to the parent, which reports it

@@ -31,6 +31,7 @@ from deskctl.services.demo.catalog import (
     _PolicyLook,
     _words,
 )
+from deskctl.services.demo.links import Linker, Links
 from deskctl.services.demo.master import _EPOCH_ORDINAL, _Customer, _epoch, _Window
 from deskctl.services.demo.sla_fast import Shape, shape_of
 from deskctl.services.demo.stories import (
@@ -226,6 +227,7 @@ class TicketMaker:
             if role == "agent":
                 self.agents.setdefault(team, []).append(login)
         self.redirected: set[tuple[int, str]] = set()
+        self.linker = Linker(0, 0)  # the tickets' links, as ``batches`` makes them
         self.json_cache: dict[Any, str] = {}
         self.fast = True  # SLA facts from each story's shape (sla_fast); False: derive
         self.shapes: dict[tuple[Any, ...], Shape] = {}
@@ -245,6 +247,7 @@ class TicketMaker:
     def batches(self, count: int, first_id: int) -> Iterator[Batch]:
         """Rows for ``count`` tickets, in batches of about CHUNK_EVENTS events."""
         made, next_id = 0, first_id
+        self.linker = Linker(first_id, count)
         batch = Batch()
         while made < count:
             size = self.story_into(batch, next_id, count - made)
@@ -255,6 +258,10 @@ class TicketMaker:
                 batch = Batch()
         if batch.tickets:
             yield batch
+
+    def links(self) -> Links:
+        """The comeback links of every ticket ``batches`` made (once it is exhausted)."""
+        return self.linker.links()
 
     def _opened_at(self, customer: _Customer, look: _PolicyLook) -> tuple[int, _Window]:
         rng = self.rng
@@ -446,6 +453,12 @@ class TicketMaker:
             batch.tickets.append(
                 self._ticket_row(member, m, story, ats, ctx, customer, window, run, columns, times)
             )
+            if ctx["topic"] and member.state.topic is not None:  # the row's topic column
+                closed = member.times["closed_at"]
+                self.linker.add(
+                    customer.id, ctx["topic"], ctx["ids"][m], times[member.first],
+                    None if closed is None else times[closed], member.state.outcome,
+                )  # fmt: skip
             self._facts(
                 batch,
                 columns[3],
