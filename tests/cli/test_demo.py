@@ -412,3 +412,36 @@ def test_postgresql_demo_leaves_its_ticket_table_vacuumed(cli, pg_url) -> None:
         ).one()
     assert pages > 0
     assert visible == pages
+
+
+@pytest.mark.parametrize("bulk_load", [False, True])
+def test_a_large_demo_builds_every_index_of_the_schema_again(
+    cli, store: str, tmp_path, monkeypatch: pytest.MonkeyPatch, bulk_load: bool
+) -> None:
+    """A large load drops the ticket, event, fact and work-log indexes and builds them
+    once at the end (on either backend): the store ends with the schema's indexes,
+    each as the migrations define it, and the links the rule gives."""
+    from sqlalchemy import text
+
+    from deskctl.services.demo import bulk
+    from deskctl.store import comebacks, db
+
+    if store == "sqlite":
+        monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "demo.db"))
+    if bulk_load:
+        monkeypatch.setattr(bulk, "BULK_INDEX_TICKETS", 50)
+    engine = db.default_engine()
+    db.upgrade(engine)
+    listing = {
+        "sqlite": "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name",
+        "postgresql": "SELECT indexname, indexdef FROM pg_indexes"
+        " WHERE schemaname = current_schema() ORDER BY indexname",
+    }[store]
+    with engine.connect() as conn:
+        schema = conn.execute(text(listing)).all()
+    cli("demo", "--tickets", "300")
+    with engine.connect() as conn:
+        assert conn.execute(text(listing)).all() == schema
+    with db.session(db.ready_engine(), write=True) as s:
+        assert comebacks.missing(s) == 0
+        assert comebacks.fill(s) == 0
