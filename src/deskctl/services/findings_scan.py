@@ -8,8 +8,9 @@ sort, and the scan ends once each group has its lowest ``limit`` ids: for groups
 of n rows spread over the cohort's ids, about limit/n of that span. The groups'
 totals are known beforehand (their tallies), so the scan knows when to stop; where
 it would read more than ``SCAN_SHARE`` of the cohort's rows (small groups, a short
-range), on PostgreSQL (its sorts are cheap) and for one customer (few rows, the
-planner seeks them), the callers keep their ranked window.
+range) and for one customer (few rows, the planner seeks them), the callers keep their
+ranked window. PostgreSQL too: its window over a year's involved tickets at 1M cost
+1.2 s of server time; the scan, read through a cursor, 2 s less on the whole report.
 """
 
 from __future__ import annotations
