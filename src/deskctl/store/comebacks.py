@@ -103,7 +103,7 @@ def fill(session: Any) -> int:
 
 
 def fill_on(db: Dbapi) -> int:
-    """``fill`` on a driver connection (a loader's, inside its transaction)."""
+    """``fill`` on a driver connection."""
     r = _reader(db)
     bulk = _missing(db) >= _BATCH
     write = _stage if bulk else _write
