@@ -41,7 +41,10 @@ def test_assign_refuses_a_stale_rev_and_writes_nothing(cli, store) -> None:
     assert _rows(ticket)[0]["assignee"] == "ana"
 
 
-def test_assign_json_prints_the_ticket_document(cli, store) -> None:
+def test_assign_json_prints_the_ticket_document(cli, store, monkeypatch) -> None:
+    # one instant for both commands: the document's running SLA figures are as of now,
+    # and on the real clock a business second could pass between the two
+    monkeypatch.setenv("DESKCTL_NOW", "2026-03-05T15:00:00Z")
     seed = seed_dms(cli)
     cli("agent", "add", "ana")
     ticket = open_ticket(cli, seed, at=AT)
