@@ -105,37 +105,27 @@ def fill(session: Any) -> int:
 def fill_on(db: Dbapi) -> int:
     """``fill`` on a driver connection."""
     r = _reader(db)
-    bulk = _missing(db) >= _BATCH
-    write = _stage if bulk else _write
-    if bulk:
-        db.run(_STAGE_TABLE[db.dialect])
     sql = _select(r.dialect) + " WHERE topic != '' ORDER BY customer_id, topic"
     rows = (row for batch in r.batches(Query(sql)) for row in batch)
-    written = 0
-    pending: list[tuple[int | None, int, int, int]] = []
-    for _, group in groupby(rows, key=lambda row: (row[0], row[1])):
-        pending.extend(_changes(list(group)))
-        if len(pending) >= _BATCH:
-            written += write(db, pending)
-            pending = []
-    written += write(db, pending)
-    if bulk:
-        _apply_staged(db)
-    return written
+    groups = groupby(rows, key=lambda row: (row[0], row[1]))
+    changes = (change for _, group in groups for change in _changes(list(group)))
+    return store_on(db, changes, _missing(db))
 
 
 def store_on(db: Dbapi, rows: Iterable[tuple[int | None, int, int, int]], count: int) -> int:
-    """Write ``count`` links computed elsewhere ((comeback_id, gap, next, id) rows: the demo
-    computes them from its tickets as it makes them, ``services.demo.links``) over tickets
-    whose links are not stored yet; as ``fill_on`` writes them, without reading the
-    tickets back."""
-    if count < _BATCH:
-        return _write(db, list(rows))
-    db.run(_STAGE_TABLE[db.dialect])
+    """Write (comeback_id, gap, next, id) rows, ``count`` tickets not linked yet among
+    them, ``_BATCH`` at a time; the number written. ``fill_on`` computes them from the
+    store, the demo from its tickets as it makes them (``services.demo.links``). Past
+    ``_BATCH`` tickets to link they are staged and applied in one UPDATE (``fill``)."""
+    bulk = count >= _BATCH
+    write = _stage if bulk else _write
+    if bulk:
+        db.run(_STAGE_TABLE[db.dialect])
     written, rows = 0, iter(rows)
     while chunk := list(islice(rows, _BATCH)):
-        written += _stage(db, chunk)
-    _apply_staged(db)
+        written += write(db, chunk)
+    if bulk:
+        _apply_staged(db)
     return written
 
 

@@ -113,7 +113,7 @@ class Load:
 
     dialect: str  # "sqlite" or "postgresql"
     dbapi: Any  # the driver's connection (sqlite3 or psycopg)
-    # SQLite, a large load: the indexes dropped for it and not built again yet
+    # a large load: the indexes dropped for it and not built again yet
     dropped: list[tuple[str, str, str]] = field(default_factory=list)
 
     def build_indexes(self, *, but: tuple[str, ...] = ()) -> None:
@@ -121,20 +121,17 @@ class Load:
         todo = [ix for ix in self.dropped if ix[1] not in but]
         if not todo:
             return
-        if self.dialect == "postgresql":
-            with self.dbapi.cursor() as cur:
-                for index in todo:
-                    cur.execute(index[2])
-                    self.dropped.remove(index)
-            return
-        con = self.dbapi
-        # each index build sorts in up to the cache's size again, per thread
-        con.execute(f"PRAGMA cache_size = -{SQLITE_INDEX_CACHE_KIB}")
-        con.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
+        sqlite = self.dialect == "sqlite"
+        cur = self.dbapi.cursor()
+        if sqlite:  # each index build sorts in up to the cache's size again, per thread
+            cur.execute(f"PRAGMA cache_size = -{SQLITE_INDEX_CACHE_KIB}")
+            cur.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
         for index in todo:
-            con.execute(index[2])
+            cur.execute(index[2])
             self.dropped.remove(index)
-        con.execute("PRAGMA threads = 0")
+        if sqlite:
+            cur.execute("PRAGMA threads = 0")
+        cur.close()
 
 
 @contextmanager
