@@ -419,9 +419,10 @@ def test_a_large_demo_builds_every_index_of_the_schema_again(
     cli, store: str, tmp_path, monkeypatch: pytest.MonkeyPatch, bulk_load: bool
 ) -> None:
     """A large load drops the ticket, event, fact and work-log indexes and builds them
-    once at the end (on either backend): the store ends with the schema's indexes,
-    each as the migrations define it, and the links the rule gives."""
-    from sqlalchemy import text
+    once at the end (on either backend), and on PostgreSQL takes off their foreign keys
+    and the trust triggers until then: the store ends with the schema's indexes, each
+    as the migrations define it, its constraints and triggers, and the links the rule
+    gives."""
 
     from deskctl.services.demo import bulk
     from deskctl.store import comebacks, db
@@ -438,10 +439,55 @@ def test_a_large_demo_builds_every_index_of_the_schema_again(
         " WHERE schemaname = current_schema() ORDER BY indexname",
     }[store]
     with engine.connect() as conn:
-        schema = conn.execute(text(listing)).all()
+        schema = _schema_objects(conn, listing)
     cli("demo", "--tickets", "300")
     with engine.connect() as conn:
-        assert conn.execute(text(listing)).all() == schema
+        assert _schema_objects(conn, listing) == schema
     with db.session(db.ready_engine(), write=True) as s:
         assert comebacks.missing(s) == 0
         assert comebacks.fill(s) == 0
+
+
+# PostgreSQL: every constraint as defined (and validated), every trigger and whether it fires
+_PG_CHECKS = (
+    "SELECT r.relname, c.conname, pg_get_constraintdef(c.oid), c.convalidated"
+    " FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"
+    " WHERE r.relnamespace = current_schema()::regnamespace ORDER BY 1, 2",
+    "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_trigger"
+    " WHERE NOT tgisinternal ORDER BY 1, 2",
+)
+
+
+def _schema_objects(conn: Any, listing: str) -> list[Any]:
+    from sqlalchemy import text
+
+    statements = [listing, *(_PG_CHECKS if conn.dialect.name == "postgresql" else ())]
+    return [conn.execute(text(q)).all() for q in statements]
+
+
+
+@pytest.mark.pg
+def test_a_large_postgresql_load_still_checks_its_foreign_keys(
+    cli, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The foreign keys taken off for a large load are checked when they are added back:
+    a row pointing at no ticket fails the whole load (an internal error: the demo made
+    it), which leaves no ticket."""
+    from sqlalchemy import text
+
+    from deskctl.services import demo
+    from deskctl.services.demo import bulk
+    from deskctl.store import db
+
+    monkeypatch.setattr(bulk, "BULK_INDEX_TICKETS", 50)
+    write = demo._write_batch
+
+    def astray(load: Any, batch: Any) -> None:
+        batch.events[0] = (10**9, *batch.events[0][1:])  # an event of no ticket
+        write(load, batch)
+
+    monkeypatch.setattr(demo, "_write_batch", astray)
+    failed = cli("demo", "--tickets", "300", code=70)  # the demo's own rows: a bug
+    assert "ticket_event_ticket_id_fkey" in failed.stderr
+    with db.default_engine().connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ticket")).scalar() == 0
