@@ -155,7 +155,7 @@ def findings(
     thresholds.check()
     with store_session() as s:
         scope = make_scope(s, first, last)
-        doc = svc.findings(s, scope, thresholds, now=clock.now(), limit=limit)
+        doc = svc.findings(s, scope, thresholds, now=clock.now(), limit=limit, beside=True)
     if fmt == "csv":
         render.emit_csv(render.findings_tables(doc)[0])
     elif fmt == "json":

@@ -1,0 +1,119 @@
+"""A second session on the very snapshot of the store another one reads, so a report
+can read it on two connections at once and still print figures of one instant.
+
+PostgreSQL exports a transaction's snapshot for others to import (``pg_dump -j``
+does the same). SQLite has no such call in Python's driver; instead, both read
+transactions begin while a third connection holds the write lock (``BEGIN
+IMMEDIATE``), so no commit can fall between them, and the lock is let go at once:
+writers wait a few milliseconds, readers not at all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+# what pg_export_snapshot() returns (00000003-0000001B-1): spelled into SET TRANSACTION
+# SNAPSHOT, which takes no bound parameter
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
+
+
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def twin(session: Session) -> Iterator[Session | None]:
+    """A second session that sees what ``session`` sees from here on, or None where
+    two connections gain nothing or cannot share a snapshot (one CPU, an in-memory
+    SQLite store, a store file this login cannot lock). ``session``'s transaction is
+    ended first (it has only read) and begun again on the shared snapshot."""
+    engine = session.get_bind()
+    if cpus() < 2 or not isinstance(engine, Engine):  # a Connection: a dry run's savepoint
+        yield None
+        return
+    if engine.dialect.name == "postgresql":
+        begin = _pg_pair
+    elif engine.url.database not in (None, "", ":memory:"):
+        begin = _sqlite_pair
+    else:
+        yield None
+        return
+    other = begin(engine, session)
+    if other is None:
+        yield None
+        return
+    try:
+        yield other
+    finally:
+        other.close()
+
+
+def _pg_pair(engine: Engine, session: Session) -> Session | None:
+    repeatable = {"isolation_level": "REPEATABLE READ"}
+    session.rollback()
+    session.connection(execution_options=repeatable)
+    snapshot = str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+    if not _SNAPSHOT_ID.fullmatch(snapshot):
+        return None
+    other = Session(engine)
+    other.connection(execution_options=repeatable)
+    other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+    return other
+
+
+def _sqlite_pair(engine: Engine, session: Session) -> Session | None:
+    read = text("SELECT 1 FROM sqlite_master LIMIT 1")  # a read: the snapshot is taken
+    session.rollback()
+    lock = engine.raw_connection()
+    try:
+        con: Any = lock.driver_connection
+        try:
+            con.execute("BEGIN IMMEDIATE")
+        except Exception:  # a read-only file, or a writer past the busy timeout
+            return None
+        try:
+            session.execute(read)
+            other = Session(engine)
+            other.execute(read)
+        finally:
+            con.execute("ROLLBACK")
+    finally:
+        lock.close()
+    return other
+
+
+class Beside:
+    """``work()`` run on a thread of its own, started at once; ``result()`` waits for
+    it and returns what it returned, or raises what it raised. The thread is a daemon:
+    a command stopped meanwhile (Ctrl-C) does not wait for it at exit."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self._work = work
+        self._out: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._out = self._work()
+        except BaseException as exc:  # handed to result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._out

@@ -1,0 +1,94 @@
+"""Two sessions on one snapshot (``store.snapshot.twin``), on SQLite and PostgreSQL: what
+was committed before the twin is seen by both, what is committed after by neither."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+from deskctl.store import db, snapshot
+
+COUNT = text("SELECT count(*) FROM customer")
+
+
+def _add_customer(key: str) -> None:
+    """A commit by another connection (another deskctl, on the same store)."""
+    with db.session(db.ready_engine(), write=True) as s:
+        s.execute(
+            text(
+                "INSERT INTO customer (key, name, country, created_at)"
+                " VALUES (:k, :k, 'IT', CURRENT_TIMESTAMP)"
+            ),
+            {"k": key},
+        )
+
+
+@pytest.fixture
+def ready(cli: Any, store: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    if store == "sqlite":  # a file: an in-memory store has no second connection
+        monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "desk.db"))
+    monkeypatch.setattr(snapshot, "cpus", lambda: 2)
+    cli("init")
+    return store
+
+
+def test_the_twin_sees_the_sessions_snapshot_and_no_later_commit(ready: str) -> None:
+    with Session(db.ready_engine()) as s:
+        assert s.execute(COUNT).scalar_one() == 0  # the session's snapshot begins here
+        _add_customer("before")  # committed before the twin: the session begins again
+        with snapshot.twin(s) as other:
+            assert other is not None
+            _add_customer("after")  # committed after: neither sees it
+            assert s.execute(COUNT).scalar_one() == 1
+            assert other.execute(COUNT).scalar_one() == 1
+            reads = snapshot.Beside(lambda: other.execute(COUNT).scalar_one())
+            assert reads.result() == 1  # on another thread too
+    with Session(db.ready_engine()) as fresh:
+        assert fresh.execute(COUNT).scalar_one() == 2
+
+
+def test_no_twin_on_one_cpu_or_an_in_memory_store(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DESKCTL_DB", "sqlite://")
+    with Session(db.get_engine("sqlite://")) as s, snapshot.twin(s) as other:
+        assert other is None
+    monkeypatch.setattr(snapshot, "cpus", lambda: 1)
+    with Session(db.default_engine()) as s, snapshot.twin(s) as other:
+        assert other is None
+
+
+def test_no_twin_while_a_writer_holds_the_lock_past_the_busy_timeout(
+    cli: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: the report reads on its one connection instead of failing."""
+    import sqlite3
+    import time
+
+    monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "desk.db"))
+    monkeypatch.setattr(snapshot, "cpus", lambda: 2)
+    cli("init")
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
+    engine = db.ready_engine()
+    engine.dispose()  # new connections: with the short timeout
+    writer = sqlite3.connect(tmp_path / "desk.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with Session(engine) as s, snapshot.twin(s) as other:
+            assert other is None
+            assert s.execute(COUNT).scalar_one() == 0  # the session still reads
+        assert time.monotonic() - started < 2
+    finally:
+        writer.execute("ROLLBACK")
+
+
+def test_beside_hands_its_error_to_the_caller() -> None:
+    def fails() -> None:
+        raise ValueError("in the thread")
+
+    with pytest.raises(ValueError, match="in the thread"):
+        snapshot.Beside(fails).result()
