@@ -133,30 +133,6 @@ def test_the_sql_findings_are_the_python_findings_on_a_demo_store(
     assert kinds == {"training_need", "update_needed", "equipment_replace", "root_cause"}
 
 
-def test_findings_read_on_two_connections_are_those_read_on_one(
-    cli: Cli, store: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``report findings`` reads half of its rules on a second connection at the same
-    snapshot where it can (``store.snapshot``): the document is the one of a single
-    connection."""
-    from deskctl.store import snapshot
-
-    if store == "sqlite":  # a file: an in-memory store has no second connection
-        monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "desk.db"))
-    monkeypatch.setenv("DESKCTL_NOW", "2026-11-30T12:00:00Z")
-    cli("demo", "--tickets", "700", "--seed", "4")
-    beside = []
-    monkeypatch.setattr(svc, "Beside", lambda work: beside.append(1) or snapshot.Beside(work))
-    year = ("--from", "2025-12-01", "--to", "2026-11-30", "--misuse-repeats", "1")
-    docs = {}
-    for cpus in (2, 1):
-        monkeypatch.setattr(snapshot, "cpus", lambda cpus=cpus: cpus)
-        docs[cpus] = cli.json("report", "findings", *year)
-    assert beside == [1]  # the two-connection read ran once, on two CPUs
-    assert {f["kind"] for f in docs[2]["findings"]} >= {"training_need", "root_cause"}
-    assert docs[2] == docs[1]
-
-
 # -- generated cohorts -------------------------------------------------------------------
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

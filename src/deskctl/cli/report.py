@@ -89,7 +89,7 @@ def overview(
         raise BadInput(f"--by: {by!r} is not one of {', '.join(PERIODS)}")
     with store_session() as s:
         scope = svc.make_scope(s, first, last, customer=customer, product=product)
-        doc = svc.overview(s, scope, by=by, now=clock.now())
+        doc = svc.overview(s, scope, by=by, now=clock.now(), beside=True)
     if fmt == "csv":
         tables = render.overview_tables(doc)
         render.emit_csv(render.pick_table(tables, csv_table))

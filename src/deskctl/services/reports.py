@@ -45,9 +45,11 @@ from __future__ import annotations
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from itertools import chain
 from typing import Any
 
@@ -68,6 +70,7 @@ from deskctl.store.models import (
     WorkLog,
 )
 from deskctl.store.reads import report as rr
+from deskctl.store.snapshot import Beside, twin
 from deskctl.store.sql import Reader
 
 VOLUME_DIMENSIONS = ("channel", "category", "topic", "product", "severity", "customer", "agent")
@@ -132,19 +135,26 @@ def check_range(first: date, last: date) -> None:
 # -- overview --------------------------------------------------------------------------
 
 
-def overview(session: Session, scope: Scope, *, by: str, now: datetime) -> dict[str, Any]:
-    """The overview report as one JSON-ready document."""
+def overview(
+    session: Session, scope: Scope, *, by: str, now: datetime, beside: bool = False
+) -> dict[str, Any]:
+    """The overview report as one JSON-ready document. ``beside``: the SLA states may be
+    read on a second connection at the same snapshot meanwhile (``store.snapshot``;
+    at 1M, 0.85 s of the 2.4 s), only for a session that has written nothing."""
     if by not in analysis.PERIODS:
         raise BadInput(f"--by: {by!r} is not one of {', '.join(analysis.PERIODS)}")
-    by_dimension, totals = _volumes(session, scope)
+    with twin(session) if beside else nullcontext() as other:
+        states = None if other is None else Beside(partial(sla_day_counts, other, scope, now))
+        by_dimension, totals = _volumes(session, scope)
+        times = business_times(session, scope, totals=totals)
+        quality = quality_rates(session, scope, totals=totals)
+        backlog_rows = backlog(session, scope)
+        work = worklog_minutes(session, scope)
+        money = revenue(session, scope)
+        days = sla_day_counts(session, scope, now) if states is None else states.result()
     tickets = sum(r["tickets"] for r in by_dimension["channel"])
-    trend = analysis.sla_trend(sla_day_counts(session, scope, now), scope.first, scope.last, by)
+    trend = analysis.sla_trend(days, scope.first, scope.last, by)
     overall = analysis.overall_sla(trend)
-    times = business_times(session, scope, totals=totals)
-    quality = quality_rates(session, scope, totals=totals)
-    backlog_rows = backlog(session, scope)
-    work = worklog_minutes(session, scope)
-    money = revenue(session, scope)
     summary = {
         "tickets": tickets,
         "closed": quality["closed"],
