@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from deskctl.store import db, snapshot
+from deskctl.store.connect import BUSY_TIMEOUT_MS
 
 COUNT = text("SELECT count(*) FROM customer")
 
@@ -51,29 +52,32 @@ def test_the_twin_sees_the_sessions_snapshot_and_no_later_commit(ready: str) -> 
 
 
 def test_no_twin_on_one_cpu_or_an_in_memory_store(
-    cli: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DESKCTL_DB", "sqlite://")
-    with Session(db.get_engine("sqlite://")) as s, snapshot.twin(s) as other:
-        assert other is None
-    monkeypatch.setattr(snapshot, "cpus", lambda: 1)
-    with Session(db.default_engine()) as s, snapshot.twin(s) as other:
-        assert other is None
-
-
-def test_no_twin_while_a_writer_holds_the_lock_past_the_busy_timeout(
     cli: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SQLite: the report reads on its one connection instead of failing."""
+    monkeypatch.setattr(snapshot, "cpus", lambda: 2)
+    with Session(db.get_engine("sqlite://")) as s, snapshot.twin(s) as other:
+        assert other is None
+    monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "desk.db"))
+    cli("init")
+    with Session(db.ready_engine()) as s, snapshot.twin(s) as other:
+        assert other is not None  # a file on two CPUs
+    monkeypatch.setattr(snapshot, "cpus", lambda: 1)
+    with Session(db.ready_engine()) as s, snapshot.twin(s) as other:
+        assert other is None
+
+
+def test_no_twin_while_a_writer_holds_the_lock(
+    cli: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: a report during a long write (``sla refresh --all``) reads on its one
+    connection at once, instead of waiting for the lock (30 s) or failing."""
     import sqlite3
     import time
 
     monkeypatch.setenv("DESKCTL_DB", str(tmp_path / "desk.db"))
     monkeypatch.setattr(snapshot, "cpus", lambda: 2)
     cli("init")
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
     engine = db.ready_engine()
-    engine.dispose()  # new connections: with the short timeout
     writer = sqlite3.connect(tmp_path / "desk.db", isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     try:
@@ -82,6 +86,9 @@ def test_no_twin_while_a_writer_holds_the_lock_past_the_busy_timeout(
             assert other is None
             assert s.execute(COUNT).scalar_one() == 0  # the session still reads
         assert time.monotonic() - started < 2
+        with engine.connect() as conn:  # the pooled connection's own timeout is back
+            busy = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert busy == BUSY_TIMEOUT_MS
     finally:
         writer.execute("ROLLBACK")
 
@@ -92,3 +99,17 @@ def test_beside_hands_its_error_to_the_caller() -> None:
 
     with pytest.raises(ValueError, match="in the thread"):
         snapshot.Beside(fails).result()
+
+
+@pytest.mark.pg
+def test_no_twin_where_postgresql_exports_no_snapshot(
+    cli: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hot standby refuses to export a snapshot: the report reads on one connection."""
+    monkeypatch.setattr(snapshot, "cpus", lambda: 2)
+    monkeypatch.setattr(snapshot, "EXPORT", "SELECT pg_export_snapshot() FROM no_such_table")
+    cli("init")
+    _add_customer("one")
+    with Session(db.ready_engine()) as s, snapshot.twin(s) as other:
+        assert other is None
+        assert s.execute(COUNT).scalar_one() == 1  # the session still reads

@@ -18,7 +18,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
+
+from deskctl.store.connect import BUSY_TIMEOUT_MS
+
+# How long SQLite's twin waits for the write lock. A writer holds it for milliseconds
+# (a move) or minutes (``sla refresh --all``): past this, reading on one connection is
+# quicker than waiting.
+LOCK_WAIT_MS = 200
 
 # what pg_export_snapshot() returns (00000003-0000001B-1): spelled into SET TRANSACTION
 # SNAPSHOT, which takes no bound parameter
@@ -37,8 +45,9 @@ def cpus() -> int:
 def twin(session: Session) -> Iterator[Session | None]:
     """A second session that sees what ``session`` sees from here on, or None where
     two connections gain nothing or cannot share a snapshot (one CPU, an in-memory
-    SQLite store, a store file this login cannot lock). ``session``'s transaction is
-    ended first (it has only read) and begun again on the shared snapshot."""
+    SQLite store, a writer holding SQLite's lock past ``LOCK_WAIT_MS``).
+    ``session``'s transaction is ended first (it has only read) and begun again on
+    the shared snapshot."""
     engine = session.get_bind()
     if cpus() < 2 or not isinstance(engine, Engine):  # a Connection: a dry run's savepoint
         yield None
@@ -60,11 +69,19 @@ def twin(session: Session) -> Iterator[Session | None]:
         other.close()
 
 
+# a hot standby cannot export one ("during recovery"): reports read there on one connection
+EXPORT = "SELECT pg_export_snapshot()"
+
+
 def _pg_pair(engine: Engine, session: Session) -> Session | None:
     repeatable = {"isolation_level": "REPEATABLE READ"}
     session.rollback()
     session.connection(execution_options=repeatable)
-    snapshot = str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+    try:
+        snapshot = str(session.execute(text(EXPORT)).scalar_one())
+    except DBAPIError:
+        session.rollback()  # the session reads on, in a transaction of its own
+        return None
     if not _SNAPSHOT_ID.fullmatch(snapshot):
         return None
     other = Session(engine)
@@ -79,10 +96,13 @@ def _sqlite_pair(engine: Engine, session: Session) -> Session | None:
     lock = engine.raw_connection()
     try:
         con: Any = lock.driver_connection
+        con.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
         try:
             con.execute("BEGIN IMMEDIATE")
-        except Exception:  # a read-only file, or a writer past the busy timeout
+        except Exception:  # a writer at work (or a read-only file): read on one
             return None
+        finally:
+            con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         try:
             session.execute(read)
             other = Session(engine)
