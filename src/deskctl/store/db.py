@@ -7,6 +7,7 @@ the write lock instead of failing half-way or losing an update.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -141,7 +142,23 @@ def _parse_url(raw_url: str) -> URL:
     return url
 
 
+def _quiet_cleanup_logs() -> None:
+    """SQLAlchemy logs its own cleanup failures, traceback and all: a query stopped by
+    Ctrl-C while its rows stream in leaves the connection invalidated, and the cursor
+    then cannot be closed ("Cannot operate on a closed database"). With no handler
+    configured, Python prints such a record on stderr (``logging.lastResort``), under
+    the command's one line. A handler that drops them keeps stderr to that line; with
+    DESKCTL_DEBUG set they print as before."""
+    import logging
+
+    logger = logging.getLogger("sqlalchemy")
+    if os.environ.get("DESKCTL_DEBUG") or logger.handlers:
+        return
+    logger.addHandler(logging.NullHandler())
+
+
 def _make_engine(raw_url: str) -> Engine:
+    _quiet_cleanup_logs()
     url = _parse_url(raw_url)
     if url.drivername.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
