@@ -33,7 +33,7 @@ def test_a_report_read_on_two_connections_is_the_one_read_on_one(
     cli("demo", "--tickets", "700", "--seed", "4")
     beside = []
     monkeypatch.setattr(
-        service, "Beside", lambda work: beside.append(1) or snapshot.Beside(work)
+        service, "Beside", lambda on, work: beside.append(1) or snapshot.Beside(on, work)
     )
     docs = {}
     for cpus in (2, 1):

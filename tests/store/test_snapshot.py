@@ -45,7 +45,7 @@ def test_the_twin_sees_the_sessions_snapshot_and_no_later_commit(ready: str) -> 
             _add_customer("after")  # committed after: neither sees it
             assert s.execute(COUNT).scalar_one() == 1
             assert other.execute(COUNT).scalar_one() == 1
-            reads = snapshot.Beside(lambda: other.execute(COUNT).scalar_one())
+            reads = snapshot.Beside(other, lambda on: on.execute(COUNT).scalar_one())
             assert reads.result() == 1  # on another thread too
     with Session(db.ready_engine()) as fresh:
         assert fresh.execute(COUNT).scalar_one() == 2
@@ -93,12 +93,42 @@ def test_no_twin_while_a_writer_holds_the_lock(
         writer.execute("ROLLBACK")
 
 
-def test_beside_hands_its_error_to_the_caller() -> None:
-    def fails() -> None:
+def test_beside_hands_its_error_to_the_caller(ready: str) -> None:
+    def fails(on: Session) -> None:
         raise ValueError("in the thread")
 
-    with pytest.raises(ValueError, match="in the thread"):
-        snapshot.Beside(fails).result()
+    with Session(db.ready_engine()) as s, snapshot.twin(s) as other:
+        assert other is not None
+        with pytest.raises(ValueError, match="in the thread"):
+            snapshot.Beside(other, fails).result()
+
+
+ENDLESS = {
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
+    " SELECT count(*) FROM c",
+    "postgresql": "SELECT pg_sleep(60)",
+}
+
+
+def test_ctrl_c_stops_the_statement_read_beside(ready: str) -> None:
+    """A report left by Ctrl-C (or an error) while its second connection still reads:
+    that statement is stopped at once, not closed under (or waited for)."""
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    def endless(on: Session) -> Any:
+        return on.execute(text(ENDLESS[ready])).scalar()
+
+    started = time.monotonic()
+    with Session(db.ready_engine()) as s, snapshot.twin(s) as other:
+        assert other is not None
+        with pytest.raises(KeyboardInterrupt), snapshot.Beside(other, endless) as side:
+            time.sleep(0.3)  # the thread is in its statement
+            raise KeyboardInterrupt
+        with pytest.raises(DBAPIError):  # interrupted (SQLite), cancelled (PostgreSQL)
+            side.result()
+    assert time.monotonic() - started < 5
 
 
 @pytest.mark.pg

@@ -128,20 +128,20 @@ def _found(
             ]
         spanned: Future[Span] = Future()
 
-        def on_other(other: Session = other) -> tuple[list[Finding], list[Finding]]:
+        def on_other(other: Session) -> tuple[list[Finding], list[Finding]]:
             training = _training_needs(other, scope, t, limit, customers)
             return training, _root_causes(other, scope, t, limit, customers, spanned.result())
 
-        side = Beside(on_other)
-        try:
-            span = span_of(session, scope)
-        except BaseException as exc:
-            spanned.set_exception(exc)
-            raise
-        spanned.set_result(span)
-        updates = _updates_needed(session, scope, t, limit, span)
-        equipment = _equipment_to_replace(session, scope, t, limit)
-        training, roots = side.result()
+        with Beside(other, on_other) as side:
+            try:
+                span = span_of(session, scope)
+            except BaseException as exc:
+                spanned.set_exception(exc)
+                raise
+            spanned.set_result(span)
+            updates = _updates_needed(session, scope, t, limit, span)
+            equipment = _equipment_to_replace(session, scope, t, limit)
+            training, roots = side.result()
         return span, [*training, *updates, *equipment, *roots]
 
 

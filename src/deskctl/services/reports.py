@@ -144,14 +144,15 @@ def overview(
     if by not in analysis.PERIODS:
         raise BadInput(f"--by: {by!r} is not one of {', '.join(analysis.PERIODS)}")
     with twin(session) if beside else nullcontext() as other:
-        states = None if other is None else Beside(partial(sla_day_counts, other, scope, now))
-        by_dimension, totals = _volumes(session, scope)
-        times = business_times(session, scope, totals=totals)
-        quality = quality_rates(session, scope, totals=totals)
-        backlog_rows = backlog(session, scope)
-        work = worklog_minutes(session, scope)
-        money = revenue(session, scope)
-        days = sla_day_counts(session, scope, now) if states is None else states.result()
+        states = partial(sla_day_counts, scope=scope, now=now)
+        with nullcontext() if other is None else Beside(other, states) as side:
+            by_dimension, totals = _volumes(session, scope)
+            times = business_times(session, scope, totals=totals)
+            quality = quality_rates(session, scope, totals=totals)
+            backlog_rows = backlog(session, scope)
+            work = worklog_minutes(session, scope)
+            money = revenue(session, scope)
+            days = sla_day_counts(session, scope, now) if side is None else side.result()
     tickets = sum(r["tickets"] for r in by_dimension["channel"])
     trend = analysis.sla_trend(days, scope.first, scope.last, by)
     overall = analysis.overall_sla(trend)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -115,12 +117,15 @@ def _sqlite_pair(engine: Engine, session: Session) -> Session | None:
 
 
 class Beside:
-    """``work()`` run on a thread of its own, started at once; ``result()`` waits for
-    it and returns what it returned, or raises what it raised. The thread is a daemon:
-    a command stopped meanwhile (Ctrl-C) does not wait for it at exit."""
+    """``work(session)`` run on a thread of its own, started at once;
+    ``result()`` waits for it and returns what it returned, or raises what it raised.
+    Used as a context manager: a block left by an error (Ctrl-C) first stops the
+    statement the thread runs (``sqlite3``'s interrupt, PostgreSQL's cancel), so the
+    session is not closed under it. The thread is a daemon: an exit never waits."""
 
-    def __init__(self, work: Callable[[], Any]) -> None:
-        self._work = work
+    def __init__(self, session: Session, work: Callable[[Session], Any]) -> None:
+        self._work = partial(work, session)
+        self._dbapi: Any = session.connection().connection.dbapi_connection
         self._out: Any = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -137,3 +142,18 @@ class Beside:
         if self._error is not None:
             raise self._error
         return self._out
+
+    def __enter__(self) -> Beside:
+        return self
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if error is not None and self._thread.is_alive():
+            self.stop()
+
+    def stop(self, wait: float = 2.0) -> None:
+        """Stop the thread's statement and wait up to ``wait`` seconds for it to end."""
+        if isinstance(self._dbapi, sqlite3.Connection):
+            self._dbapi.interrupt()
+        else:  # psycopg: a cancel request on its own connection to the server
+            (getattr(self._dbapi, "cancel_safe", None) or self._dbapi.cancel)()
+        self._thread.join(wait)
