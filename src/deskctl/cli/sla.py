@@ -112,7 +112,7 @@ def report(
     wanted_locale = _locale(locale)
     now = clock.now()
     with store_session() as s:
-        doc = svc.report(s, query, now, beside=True)
+        doc = svc.report(s, query, now)
         printed = _printed(s, query, doc, now) if html or pdf else None
     if printed is not None:
         _write(printed, wanted_locale, html, pdf)

@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -45,7 +44,6 @@ from deskctl.store import facts
 from deskctl.store.facts import F
 from deskctl.store.models import Customer, PolicyVersion, Ticket, TicketEvent, table_of
 from deskctl.store.planner import no_index
-from deskctl.store.snapshot import Beside
 
 BATCH = 1000
 
@@ -208,29 +206,17 @@ def _running_state(now: datetime) -> Any:
     )
 
 
-def compute(
-    session: Session,
-    flt: Filter,
-    now: datetime,
-    *,
-    by_day: bool = False,
-    beside: Session | None = None,
-) -> Cohort:
+def compute(session: Session, flt: Filter, now: datetime, *, by_day: bool = False) -> Cohort:
     """Every figure of the cohort: GROUP BYs over the facts and the ticket rows,
     replays where they cannot tell. Tickets are counted by (day opened) with
     ``by_day`` (the overview's trend), else by (severity, customer, policy version)
-    with the metric tallies too (``sla report``), read on ``beside`` meanwhile when
-    given (a session on the same snapshot, ``store.snapshot.twin``)."""
+    with the metric tallies too (``sla report``)."""
     out = Cohort(now)
     if by_day:
         told = _day_tallies(session, flt, now, out)
-    elif beside is None:
+    else:
         _metric_tallies(session, flt, now, out)
         told = _ticket_tallies(session, flt, now, out)
-    else:  # the two fill different counters of ``out``
-        with Beside(beside, partial(_metric_tallies, flt=flt, now=now, out=out)) as side:
-            told = _ticket_tallies(session, flt, now, out)
-            side.result()
     out.replayed = _replay(session, flt, now) if told < _cohort_size(session, flt) else []
     key: TicketKey
     for r in out.replayed:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -30,7 +29,6 @@ from deskctl.store import tallies as tallies_store
 from deskctl.store import waits as waits_store
 from deskctl.store.facts import F
 from deskctl.store.models import Ticket, pk, table_of
-from deskctl.store.snapshot import twin
 
 # States a report counts as judged: the goal or the limit is already known missed or kept.
 JUDGED = ("met", "late", "breached")
@@ -267,21 +265,16 @@ def _period(q: ReportQuery) -> tuple[datetime, datetime]:
     return start, datetime.combine(q.end, time(0), UTC) + timedelta(days=1)
 
 
-def report(
-    session: Session, q: ReportQuery, now: datetime, *, beside: bool = False
-) -> dict[str, Any]:
+def report(session: Session, q: ReportQuery, now: datetime) -> dict[str, Any]:
     """Tickets opened in the period (UTC days, inclusive): per ticket and in total,
     met / late / breached and still-open counts per metric, by severity and customer.
 
     Totals are GROUP BYs over the stored facts (``services.cohort``); the ticket list
     holds at most ``q.limit`` tickets (0: all), the breached ones first, worst first.
-    ``breached_only`` narrows the ticket list, not the totals. ``beside``: the metric
-    tallies may be read on a second connection at the same snapshot meanwhile
-    (``store.snapshot``), only for a session that has written nothing.
+    ``breached_only`` narrows the ticket list, not the totals.
     """
     flt = cohort_filter(session, q)
-    with twin(session) if beside else nullcontext() as other:
-        got = cohort.compute(session, flt, now, beside=other)
+    got = cohort.compute(session, flt, now)
     keys = cohort.customer_keys(session)
     listed = cohort.listed(session, flt, got, limit=q.limit, breached_only=q.breached_only)
     doc = _assemble(session, q, got, listed, keys, now)
