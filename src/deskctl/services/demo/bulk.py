@@ -41,6 +41,10 @@ SQLITE_SORT_THREADS = 2
 # the event index on disk).
 PG_INDEX_MEMORY = "256MB"
 
+# The tables a large load drops the indexes (and on PostgreSQL the foreign keys) of, as
+# an SQL list
+_LOADED_SQL = "('ticket', 'ticket_event', 'sla_fact', 'worklog')"
+
 # Columns the maker leaves to their defaults: generated ids, the entitlement decision
 # (the demo's tickets are all entitled) and the invoice link of work entries (nothing
 # is billed yet). The SLA columns and facts it computes, for every ticket.
@@ -214,7 +218,7 @@ def _drop_indexes(con: Any) -> list[tuple[str, str, str]]:
     The indexes dropped: (table, name, DDL)."""
     indexes = con.execute(
         "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "
-        "AND sql IS NOT NULL AND tbl_name IN ('ticket', 'ticket_event', 'sla_fact', 'worklog') "
+        f"AND sql IS NOT NULL AND tbl_name IN {_LOADED_SQL} "
         "ORDER BY name"
     ).fetchall()
     for _, name, _ in indexes:
@@ -229,7 +233,7 @@ def _drop_pg_indexes(con: Any) -> list[tuple[str, str, str]]:
         cur.execute(
             "SELECT tablename, indexname, indexdef FROM pg_indexes"
             " WHERE schemaname = current_schema()"
-            " AND tablename IN ('ticket', 'ticket_event', 'sla_fact', 'worklog')"
+            f" AND tablename IN {_LOADED_SQL}"
             " AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname"
         )
         indexes = [(str(t), str(n), str(d)) for t, n, d in cur.fetchall()]
@@ -258,7 +262,7 @@ def _suspend_pg_checks(con: Any) -> list[str]:
             "        pg_get_constraintdef(c.oid))"
             " FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"
             " WHERE c.contype = 'f' AND r.relnamespace = current_schema()::regnamespace"
-            " AND r.relname IN ('ticket', 'ticket_event', 'sla_fact', 'worklog')"
+            f" AND r.relname IN {_LOADED_SQL}"
             " ORDER BY r.relname, c.conname"
         )
         keys = [(str(drop), str(add)) for drop, add in cur.fetchall()]
