@@ -43,8 +43,10 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _plans(store: Path, run: Any) -> dict[str, str]:
-    """SQL -> its query plan, for every SELECT ``run(session)`` issues."""
+def _plans(store: Path, run: Any, *, unbound: bool = False) -> dict[str, str]:
+    """SQL -> its query plan, for every query ``run(session)`` issues; ``unbound``: as
+    planned without its values (SQLite plans again for the values bound, PostgreSQL's
+    generic plans do not), NULL for each."""
     from sqlalchemy import event
 
     from deskctl.store import db
@@ -53,7 +55,7 @@ def _plans(store: Path, run: Any) -> dict[str, str]:
     seen: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        if sql.lstrip().upper().startswith("SELECT"):
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
             seen.append((sql, params))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -67,7 +69,12 @@ def _plans(store: Path, run: Any) -> dict[str, str]:
     con = sqlite3.connect(store)
     try:
         return {
-            sql: "\n".join(row[3] for row in con.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            sql: "\n".join(
+                row[3]
+                for row in con.execute(
+                    f"EXPLAIN QUERY PLAN {sql}", [None] * len(params) if unbound else params
+                )
+            )
             for sql, params in seen
         }
     finally:

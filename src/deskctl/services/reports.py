@@ -59,7 +59,6 @@ from sqlmodel import Session, col
 
 from deskctl.domain import analysis
 from deskctl.domain import events as ev
-from deskctl.domain import tallies as domain_tallies
 from deskctl.errors import BadInput
 from deskctl.services import masterdata, policies
 from deskctl.store.models import (
@@ -372,7 +371,7 @@ def quality_rates(
         totals.reopened_open,
     )
     if totals.uncounted:
-        kinds = rr.uncounted_events(_cohort(session, scope), domain_tallies.KINDS)
+        kinds = rr.uncounted_events(_cohort(session, scope))
         proposed += kinds.get(ev.RESOLVED, (0, 0, 0))[0]
         rejected += kinds.get(ev.SOLUTION_REJECTED, (0, 0, 0))[0]
         events, tickets, still_open = kinds.get(ev.REOPENED, (0, 0, 0))

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from deskctl.store.reads.report import UNMEASURED
+from deskctl.store.reads.report import COUNTED_EVENTS, UNMEASURED
 from deskctl.store.types import Cents, DecimalText, UTCDateTime
 
 
@@ -389,7 +389,9 @@ class TicketEvent(SQLModel, table=True):
     __tablename__ = "ticket_event"
     __table_args__ = (
         UniqueConstraint("ticket_id", "seq"),
-        Index("ix_event_kind_at_ticket", "kind", "at", "ticket_id"),
+        # the events the tallies count (0017): the reopens of findings, the tallies of
+        # tickets without them
+        _partial("ix_event_kind_at_ticket", ("kind", "at", "ticket_id"), COUNTED_EVENTS),
     )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")

@@ -3,7 +3,7 @@
 
 Replaying every history through Python would read every event of the store; the
 tallies need only the events of three kinds, so SQL counts those per ticket (one
-range of ``ix_event_kind_at_ticket`` per kind) and ``domain.tallies.of_counts``
+range of ``ix_event_kind_at_ticket``, which holds only those kinds) and ``domain.tallies.of_counts``
 turns the counts into the columns. The rows go back with the driver's own
 ``executemany``; past ``BULK_ROWS`` the volume index (which holds the tallies) is
 dropped and built again after the writes, in the same transaction.
@@ -21,7 +21,7 @@ from typing import Any
 from deskctl.domain import tallies
 from deskctl.store import rewrite
 from deskctl.store.models import Ticket, table_of
-from deskctl.store.reads.report import UNCOUNTED
+from deskctl.store.reads.report import COUNTED_EVENTS, UNCOUNTED
 from deskctl.store.sql import Query, Reader
 
 BULK_ROWS = 20_000
@@ -39,14 +39,14 @@ def fill(session: Any) -> int:
             ids.append(tid)
             revs.append(rev)
     counts = Query(
-        "SELECT ticket_id, kind, count(*) FROM ticket_event WHERE kind IN :kinds"
+        f"SELECT ticket_id, kind, count(*) FROM ticket_event WHERE {COUNTED_EVENTS}"
         f" AND ticket_id IN (SELECT id FROM ticket WHERE {UNCOUNTED})"
         " GROUP BY ticket_id, kind ORDER BY ticket_id"
     )
     # compact columns (a million tickets' counts), merged with the ids in id order
     event_ids, kinds, numbers = array("q"), array("b"), array("q")
     kind_no = {kind: i for i, kind in enumerate(tallies.KINDS)}
-    for batch in reader.batches(counts, kinds=tallies.KINDS):
+    for batch in reader.batches(counts):
         for tid, kind, n in batch:
             event_ids.append(tid)
             kinds.append(kind_no[kind])
