@@ -670,7 +670,8 @@ def _reopen_rows(reopened: Any, limit: int) -> list[Any]:
 def _reopened(scope: Scope, since: datetime, involved: Any = None) -> Any:
     """Cohort tickets with a topic that were reopened, with their reopen events (and
     whether ``involved`` holds for them). The reopen events are a range of the counted
-    events' index, which SQLite reads only for a WHERE with its term."""
+    events' index; the index's own term makes a plan use it also when made without
+    the values (a PostgreSQL generic plan)."""
     e = table_of(TicketEvent).c
     counted = text(counted_events("ticket_event"))
     flags = [] if involved is None else [func.max(case((involved, 1), else_=0)).label("involved")]

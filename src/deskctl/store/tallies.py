@@ -2,11 +2,11 @@
 --all`` on a store upgraded from 0014, on the session's DBAPI connection.
 
 Replaying every history through Python would read every event of the store; the
-tallies need only the events of three kinds, so SQL counts those per ticket (one
-range of ``ix_event_kind_at_ticket``, which holds only those kinds) and ``domain.tallies.of_counts``
-turns the counts into the columns. The rows go back with the driver's own
-``executemany``; past ``BULK_ROWS`` the volume index (which holds the tallies) is
-dropped and built again after the writes, in the same transaction.
+tallies need only the events of three kinds, so SQL counts those per ticket (from
+``ix_event_kind_at_ticket``, which holds only those kinds) and
+``domain.tallies.of_counts`` turns the counts into the columns. The rows go back with
+the driver's own ``executemany``; past ``BULK_ROWS`` the volume index (which holds
+the tallies) is dropped and built again after the writes, in the same transaction.
 
 Each row is written only if its ``rev`` is the one read before the counts: a move
 in between wrote its own tallies (every writer does) and is left alone.

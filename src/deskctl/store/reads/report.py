@@ -103,9 +103,10 @@ UNCOUNTED = f"{TALLIED} IS NULL"
 
 def counted_events(table: str = "") -> str:
     """The events the tallies count, and all that ``ix_event_kind_at_ticket`` holds
-    (0017): a tenth of the events, so the other nine never touch it. SQLite uses a
-    partial index only for a WHERE with this very term, so the index and each query
-    that reads it share this text (``table``: the query's name for the events). ORs,
+    (0017): a tenth of the events, so the other nine never touch it. A planner uses a
+    partial index only for a WHERE it can prove implies the index's term, which a plan
+    made without the values cannot from ``kind = ?``; so the index and each query that
+    reads it share this text (``table``: the query's name for the events). ORs,
     not IN: SQLite builds an IN list of three into a table each time it checks a row,
     which made every event written through ``executemany`` twice as dear."""
     kind = f"{table}.kind" if table else "kind"
