@@ -336,6 +336,7 @@ def _cohort_tallies(
 
 
 def _add(tallies: dict[Any, tuple[int, int]], key: Any, n: int, defects: int) -> None:
+    """Adds a group's tickets and defects to ``key``'s (``tallies`` defaults to (0, 0))."""
     before = tallies[key]
     tallies[key] = (before[0] + n, before[1] + defects)
 
@@ -415,7 +416,7 @@ def _equipment_to_replace(
 def _tallies(session: Session, scope: Scope, column: Any) -> Tallies:
     """SQLite: value -> (tickets, defects) of the cohort's tickets with ``column``
     recorded, added up over the months (``_by_month``)."""
-    out: Tallies = {}
+    out: Tallies = defaultdict(lambda: (0, 0))
     for start, end in _months(scope):
         stmt = (
             select(column, func.count(), _defects())
@@ -423,8 +424,7 @@ def _tallies(session: Session, scope: Scope, column: Any) -> Tallies:
             .group_by(column)
         )
         for value, n, d in session.execute(stmt):
-            before = out.get(value, (0, 0))
-            out[value] = (before[0] + int(n), before[1] + int(d))
+            _add(out, value, int(n), int(d))
     return dict(sorted(out.items()))  # in value order, as one GROUP BY gives them
 
 
